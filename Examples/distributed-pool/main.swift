@@ -1,0 +1,1 @@
+print("distributed-pool: not yet")

@@ -1,0 +1,1 @@
+print("manager-dict: not yet")

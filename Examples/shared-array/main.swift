@@ -1,0 +1,1 @@
+print("shared-array: not yet")

@@ -1,0 +1,109 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Every example is an executable target under `Examples/<name>/`.
+let exampleNames = [
+    "hello-process",
+    "pool-async",
+    "pool-results",
+    "shared-array",
+    "manager-dict",
+    "distributed-pool",
+    "crash-recovery",
+]
+
+let swiftSettings: [SwiftSetting] = [
+    .swiftLanguageMode(.v6),
+    .enableUpcomingFeature("ExistentialAny"),
+]
+
+let package = Package(
+    name: "Troupe",
+    platforms: [.macOS(.v15)],
+    products: [
+        .library(name: "Troupe", targets: ["Troupe"]),
+        .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
+        .library(name: "TroupeWire", targets: ["TroupeWire"]),
+        .executable(name: "troupe", targets: ["TroupeCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
+        .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
+    ],
+    targets: [
+        // C layers: libzmq's header, and the few system calls Swift cannot make directly.
+        .systemLibrary(
+            name: "CZeroMQ",
+            pkgConfig: "libzmq",
+            providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]
+        ),
+        .target(name: "CTroupeShims"),
+
+        // Swift modules, arrows pointing one way: Troupe -> ZeroMQ, TroupeWire.
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: swiftSettings),
+        .target(name: "TroupeWire", swiftSettings: swiftSettings),
+        .target(
+            name: "Troupe",
+            dependencies: [
+                "ZeroMQ",
+                "TroupeWire",
+                "CTroupeShims",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "OrderedCollections", package: "swift-collections"),
+                .product(name: "DequeModule", package: "swift-collections"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "TroupeCLI",
+            dependencies: [
+                "Troupe",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/troupe",
+            swiftSettings: swiftSettings
+        ),
+
+        // Test support: worker actors shared by the test bundle and the worker executable it
+        // spawns (a test bundle cannot re-execute itself as a worker).
+        .target(
+            name: "TroupeTestSupport",
+            dependencies: ["Troupe"],
+            path: "Tests/TroupeTestSupport",
+            swiftSettings: swiftSettings
+        ),
+        .executableTarget(
+            name: "TroupeTestWorker",
+            dependencies: ["Troupe", "TroupeTestSupport"],
+            path: "Tests/TroupeTestWorker",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: swiftSettings),
+        .testTarget(name: "TroupeWireTests", dependencies: ["TroupeWire"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "TroupeTests",
+            dependencies: ["Troupe", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims"],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: [
+                .product(name: "Subprocess", package: "swift-subprocess"),
+                "TroupeCLI",
+            ] + exampleNames.map { .target(name: $0) },
+            swiftSettings: swiftSettings
+        ),
+    ] + exampleNames.map { name in
+        .executableTarget(
+            name: name,
+            dependencies: ["Troupe"],
+            path: "Examples/\(name)",
+            exclude: ["README.md"],
+            swiftSettings: swiftSettings
+        )
+    }
+)

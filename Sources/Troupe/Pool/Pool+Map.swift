@@ -1,0 +1,200 @@
+extension Pool {
+    /// Python's default chunk size: the items spread over four chunks per worker.
+    func automaticChunkSize(for count: Int) -> Int {
+        guard count > 0 else { return 1 }
+        let chunks = processes * 4
+        return (count + chunks - 1) / chunks
+    }
+
+    /// Splits `items` into chunks and queues one job per chunk; each job runs its items
+    /// against one worker, with up to `window` calls in flight at once.
+    func submitChunks<Item: Sendable, R: Sendable>(
+        _ items: [Item], chunksize: Int, retryable: Bool, delivery: MapCollector<R>.Delivery,
+        _ body: @escaping @Sendable (W, Item) async throws -> R
+    ) throws -> MapCollector<R> {
+        guard chunksize >= 1 else {
+            throw TroupeError(.invalidArgument, "chunksize must be at least 1, not \(chunksize)")
+        }
+        let collector = MapCollector<R>(count: items.count, delivery: delivery)
+        let window = max(1, core.options.pipelineDepth * 4)
+        var start = 0
+        while start < items.count {
+            let range = start..<min(start + chunksize, items.count)
+            let chunk = Array(items[range])
+            _ = try core.submit(retryable: retryable) { _ in
+                (execute: { worker in
+                    if collector.hasFailed && delivery == .whole { return nil }
+                    return await Self.run(chunk, offset: range.lowerBound, window: window, on: worker,
+                                          collector: collector, body)
+                }, fail: { error in
+                    collector.fail(range, with: error)
+                })
+            }
+            start = range.upperBound
+        }
+        return collector
+    }
+
+    /// Runs a chunk's items against `worker`; returns the error of a worker failure that
+    /// should fail (or retry) the whole chunk, or nil when every item has its outcome.
+    private static func run<Item: Sendable, R: Sendable>(
+        _ chunk: [Item], offset: Int, window: Int, on worker: W,
+        collector: MapCollector<R>, _ body: @escaping @Sendable (W, Item) async throws -> R
+    ) async -> (any Error)? {
+        await withTaskGroup(of: (any Error)?.self) { group in
+            var next = 0
+            var chunkFailure: (any Error)? = nil
+            func add() {
+                let index = next
+                let item = chunk[index]
+                next += 1
+                group.addTask {
+                    do {
+                        try Task.checkCancellation()
+                        collector.set(offset + index, .success(try await body(worker, item)))
+                        return nil
+                    } catch let error as TroupeError where error.code == .workerCrashed || error.code == .workerLost
+                                || error.code == .cancelled {
+                        return error
+                    } catch {
+                        collector.set(offset + index, .failure(error))
+                        return nil
+                    }
+                }
+            }
+            while next < min(window, chunk.count) { add() }
+            for await failure in group {
+                if let failure, chunkFailure == nil { chunkFailure = failure }
+                if chunkFailure == nil && next < chunk.count { add() }
+            }
+            return chunkFailure
+        }
+    }
+
+    /// Applies `body` to every item in parallel and returns the results in input order:
+    /// Python's `map`. The first error ends the map (items not yet started are skipped).
+    /// - Parameters:
+    ///   - items: the inputs.
+    ///   - chunksize: how many items go to a worker at once; by default, Python's choice
+    ///     (the items spread over four chunks per worker).
+    ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - body: the work for one item.
+    /// - Returns: one result per item, in order.
+    /// - Throws: the first error of the work, or ``TroupeError`` `.closed`.
+    public func map<Item: Sendable, R: Sendable>(
+        _ items: some Sequence<Item>,
+        chunksize: Int? = nil,
+        retryable: Bool = false,
+        _ body: @escaping @Sendable (W, Item) async throws -> R
+    ) async throws -> [R] {
+        try await mapAsync(items, chunksize: chunksize, retryable: retryable, body).get()
+    }
+
+    /// Queues a map and returns at once with its future results: Python's `map_async`.
+    /// - Returns: the future list of results, in input order.
+    /// - Throws: ``TroupeError`` `.closed` after `close()`.
+    public func mapAsync<Item: Sendable, R: Sendable>(
+        _ items: some Sequence<Item>,
+        chunksize: Int? = nil,
+        retryable: Bool = false,
+        _ body: @escaping @Sendable (W, Item) async throws -> R
+    ) throws -> AsyncResult<[R]> {
+        let all = Array(items)
+        return try submitChunks(all, chunksize: chunksize ?? automaticChunkSize(for: all.count),
+                                retryable: retryable, delivery: .whole, body).whole
+    }
+
+    /// Applies `body` to every item in parallel and yields the results in input order as
+    /// they become ready: Python's `imap`. Nothing is collected first.
+    /// - Parameters:
+    ///   - items: the inputs.
+    ///   - chunksize: how many items go to a worker at once (default 1, as in Python).
+    ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - body: the work for one item.
+    /// - Returns: the results, as an `AsyncSequence`.
+    /// - Throws: ``TroupeError`` `.closed` after `close()`.
+    public func imap<Item: Sendable, R: Sendable>(
+        _ items: some Sequence<Item>,
+        chunksize: Int = 1,
+        retryable: Bool = false,
+        _ body: @escaping @Sendable (W, Item) async throws -> R
+    ) throws -> PoolResults<R> {
+        PoolResults(collector: try submitChunks(Array(items), chunksize: chunksize, retryable: retryable,
+                                                delivery: .ordered, body))
+    }
+
+    /// Like ``imap(_:chunksize:retryable:_:)``, but yields each result as soon as it is
+    /// ready, in whatever order they finish: Python's `imap_unordered`.
+    public func imapUnordered<Item: Sendable, R: Sendable>(
+        _ items: some Sequence<Item>,
+        chunksize: Int = 1,
+        retryable: Bool = false,
+        _ body: @escaping @Sendable (W, Item) async throws -> R
+    ) throws -> PoolResults<R> {
+        PoolResults(collector: try submitChunks(Array(items), chunksize: chunksize, retryable: retryable,
+                                                delivery: .unordered, body))
+    }
+
+    /// Applies `body` to the elements of each tuple: Python's `starmap`.
+    /// ```swift
+    /// let sums = try await pool.starmap([(1, 2), (3, 4)]) { try await $0.add($1, $2) }
+    /// ```
+    /// - Returns: one result per tuple, in order.
+    public func starmap<each Argument: Sendable, R: Sendable>(
+        _ items: some Sequence<(repeat each Argument)>,
+        chunksize: Int? = nil,
+        retryable: Bool = false,
+        _ body: @escaping @Sendable (W, repeat each Argument) async throws -> R
+    ) async throws -> [R] {
+        let tuples = items.map { Arguments(values: (repeat each $0)) }
+        return try await map(tuples, chunksize: chunksize, retryable: retryable) { worker, arguments in
+            try await body(worker, repeat each arguments.values)
+        }
+    }
+
+    /// Sends whole chunks of items to a function that takes an array: the fastest map when
+    /// the work per item is small, since each chunk is one call.
+    /// ```swift
+    /// let squares = try await pool.mapChunks(numbers) { try await $0.squares($1) }
+    /// ```
+    /// - Parameters:
+    ///   - items: the inputs.
+    ///   - chunksize: items per call; by default, Python's choice.
+    ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - body: the work for one chunk; it must return one result per item, in order.
+    /// - Returns: one result per item, in order.
+    /// - Throws: the first error, or ``TroupeError`` `.invalidArgument` when `body` returns
+    ///   the wrong number of results.
+    public func mapChunks<Item: Sendable, R: Sendable>(
+        _ items: some Sequence<Item>,
+        chunksize: Int? = nil,
+        retryable: Bool = false,
+        _ body: @escaping @Sendable (W, [Item]) async throws -> [R]
+    ) async throws -> [R] {
+        let all = Array(items)
+        if all.isEmpty { return [] }
+        let size = chunksize ?? automaticChunkSize(for: all.count)
+        guard size >= 1 else {
+            throw TroupeError(.invalidArgument, "chunksize must be at least 1, not \(size)")
+        }
+        let chunks = stride(from: 0, to: all.count, by: size).map { Array(all[$0..<min($0 + size, all.count)]) }
+        let results = try chunks.map { chunk in
+            try applyAsync(retryable: retryable) { worker -> [R] in
+                let values = try await body(worker, chunk)
+                guard values.count == chunk.count else {
+                    throw TroupeError(.invalidArgument, "mapChunks: the work returned \(values.count) results for a chunk of \(chunk.count) items")
+                }
+                return values
+            }
+        }
+        var output: [R] = []
+        output.reserveCapacity(all.count)
+        for result in results { output.append(contentsOf: try await result.get()) }
+        return output
+    }
+}
+
+/// A tuple of arguments, boxed so that a parameter pack can travel through `map`.
+struct Arguments<each Value: Sendable>: Sendable {
+    let values: (repeat each Value)
+}

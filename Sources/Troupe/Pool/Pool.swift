@@ -1,0 +1,136 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// A pool of worker processes, each serving a `W` actor: Python's `multiprocessing.Pool`,
+/// with compiler-checked calls instead of pickling.
+///
+/// ```swift
+/// let pool = try await Pool<Greeter>(processes: 4)
+/// let results = try (0..<3).map { i in try pool.applyAsync { try await $0.greet("hello \(i)") } }
+/// pool.close()
+/// try await pool.join()
+/// for result in results { print(try await result.get()) }
+/// ```
+/// Work is a closure that receives a reference to an idle worker and calls its distributed
+/// functions; the calls run in the worker process. When every worker is busy, work waits
+/// in the pool's queue, not in a worker.
+///
+/// - ``close()``: no new work; queued work still runs; workers exit when it is done.
+/// - ``terminate()``: workers stop now; unfinished results fail with `.terminated`.
+/// - ``join()``: waits for every worker to exit; call `close()` or `terminate()` first.
+///
+/// A worker that dies mid-task is replaced; its task fails with `.workerCrashed` (or runs
+/// again, if you marked it `retryable`). A pool dropped without `join()` stops its workers.
+public final class Pool<W: Worker>: Sendable {
+    let core: PoolCore<W>
+
+    /// Starts a pool and returns once every worker is ready.
+    /// - Parameters:
+    ///   - processes: how many worker processes; by default, one per CPU.
+    ///   - maxTasksPerChild: replace each worker after it has run this many tasks (no task is lost).
+    ///   - options: pipelining, timeouts and retries; see ``PoolOptions``.
+    ///   - initializer: runs once against each new worker before it gets any work.
+    /// - Throws: ``TroupeError`` `.workerStartFailed` when a worker cannot start.
+    public init(
+        processes: Int? = nil,
+        maxTasksPerChild: Int? = nil,
+        options: PoolOptions = PoolOptions(),
+        initializer: (@Sendable (W) async throws -> Void)? = nil
+    ) async throws {
+        let count = processes ?? Pool.cpuCount
+        guard count >= 1 else {
+            throw TroupeError(.invalidArgument, "a pool needs at least 1 process, not \(count)")
+        }
+        if let maxTasksPerChild, maxTasksPerChild < 1 {
+            throw TroupeError(.invalidArgument, "maxTasksPerChild must be at least 1, not \(maxTasksPerChild)")
+        }
+        core = PoolCore(system: try TroupeActorSystem.local(), processes: count,
+                        maxTasksPerChild: maxTasksPerChild, initializer: initializer, options: options)
+        try await core.startAll()
+    }
+
+    deinit {
+        core.abandon()
+    }
+
+    /// The number of CPUs online.
+    static var cpuCount: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+
+    /// How many worker processes the pool keeps.
+    public var processes: Int { core.processCount }
+
+    // MARK: Submitting work
+
+    /// Runs `body` against an idle worker and waits for its value: Python's `apply`.
+    /// - Parameters:
+    ///   - retryable: whether the work may run again elsewhere if its worker dies mid-task
+    ///     (only for work that is safe to repeat).
+    ///   - body: the work; it receives a worker and calls its distributed functions.
+    /// - Returns: what `body` returned.
+    /// - Throws: ``TroupeError`` (`.closed`, `.workerCrashed`, `.remote`...) or `body`'s own error.
+    public func apply<R: Sendable>(
+        retryable: Bool = false,
+        _ body: @escaping @Sendable (W) async throws -> R
+    ) async throws -> R {
+        let result = try applyAsync(retryable: retryable, body)
+        return try await withTaskCancellationHandler {
+            try await result.get()
+        } onCancel: {
+            result.cancel()
+        }
+    }
+
+    /// Queues `body` and returns at once with its future result: Python's `apply_async`.
+    /// - Parameters:
+    ///   - retryable: whether the work may run again elsewhere if its worker dies mid-task.
+    ///   - body: the work; it receives a worker and calls its distributed functions.
+    /// - Returns: the result, to collect with ``AsyncResult/get()``.
+    /// - Throws: ``TroupeError`` `.closed` after ``close()`` or ``terminate()``.
+    @discardableResult
+    public func applyAsync<R: Sendable>(
+        retryable: Bool = false,
+        _ body: @escaping @Sendable (W) async throws -> R
+    ) throws -> AsyncResult<R> {
+        let result = AsyncResult<R>()
+        let id = try core.submit(retryable: retryable) { _ in
+            (execute: { worker in
+                do {
+                    try Task.checkCancellation()
+                    result.complete(.success(try await body(worker)))
+                    return nil
+                } catch {
+                    return error
+                }
+            }, fail: { error in
+                result.complete(.failure(error))
+            })
+        }
+        let core = self.core
+        result.setCancelHandler { core.cancel(jobID: id) }
+        return result
+    }
+
+    // MARK: Life cycle
+
+    /// Accepts no more work; queued work still runs, then the workers exit.
+    public func close() {
+        core.close()
+    }
+
+    /// Stops every worker now (SIGTERM, then SIGKILL after the grace period); queued and
+    /// running work fails with ``TroupeError/Code/terminated``.
+    public func terminate() {
+        core.terminate()
+    }
+
+    /// Waits until every worker has exited.
+    /// - Throws: ``TroupeError`` `.invalidState` when called before ``close()`` or ``terminate()``.
+    public func join() async throws {
+        try await core.join()
+    }
+}

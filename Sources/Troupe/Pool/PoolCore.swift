@@ -1,0 +1,370 @@
+import Synchronization
+import TroupeWire
+
+/// The supervisor behind a ``Pool``: it owns the worker processes, the queue of work, and
+/// the pool's life (running, closed, terminating, terminated). All its state sits behind
+/// one lock; work runs on tasks it starts.
+final class PoolCore<W: Worker>: Sendable {
+    enum Phase: Sendable, Equatable { case running, closed, terminating, terminated }
+
+    /// What to do with a worker that has just become ready.
+    private enum StartOutcome { case ready, disconnect, kill }
+
+    /// What became of a job that ended.
+    private enum JobOutcome { case done, retry, fail(any Error) }
+
+    enum WorkerPhase: String, Sendable { case starting, idle, busy, retiring, stopping, exited }
+
+    /// One worker position; its process is replaced when it exits while work remains.
+    struct Slot {
+        let position: Int
+        var phase: WorkerPhase = .starting
+        var worker: WorkerLauncher.Launched<W>?
+        var running: [UInt64: Task<Void, Never>] = [:]
+        var runningJobs: [UInt64: PoolJob<W>] = [:]
+        var tasksStarted = 0
+        var tasksDone = 0
+        var restarts = 0
+        var lastExit: ExitStatus?
+        var pid: Int32? { worker?.child.pid }
+    }
+
+    struct State {
+        var phase: Phase = .running
+        var queue = JobQueue<PoolJob<W>>()
+        var slots: [Slot] = []
+        var lastJobID: UInt64 = 0
+        var joinWaiters: [CheckedContinuation<Void, Never>] = []
+        var startFailure: TroupeError?
+
+        var inFlight: Int { slots.reduce(0) { $0 + $1.running.count } }
+        var allExited: Bool { slots.allSatisfy { $0.phase == .exited } }
+        var hasLiveWorker: Bool { slots.contains { $0.phase != .exited } }
+    }
+
+    let system: TroupeActorSystem
+    let options: PoolOptions
+    let processCount: Int
+    let maxTasksPerChild: Int?
+    let initializer: (@Sendable (W) async throws -> Void)?
+    private let launcher: WorkerLauncher
+    let state = Mutex(State())
+
+    init(system: TroupeActorSystem, processes: Int, maxTasksPerChild: Int?,
+         initializer: (@Sendable (W) async throws -> Void)?, options: PoolOptions) {
+        self.system = system
+        self.options = options
+        self.processCount = processes
+        self.maxTasksPerChild = maxTasksPerChild
+        self.initializer = initializer
+        var launcher = WorkerLauncher(system: system)
+        launcher.startTimeout = options.startTimeout
+        self.launcher = launcher
+        state.withLock { state in
+            state.slots = (0..<processes).map { Slot(position: $0) }
+        }
+    }
+
+    // MARK: Starting workers
+
+    /// Starts every worker and returns once all are ready.
+    /// - Throws: the first start failure; the workers already started are then stopped.
+    func startAll() async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for position in 0..<processCount {
+                group.addTask { try await self.startWorker(at: position) }
+            }
+            do {
+                try await group.waitForAll()
+            } catch {
+                group.cancelAll()
+                terminate()
+                throw error
+            }
+        }
+        pump()
+    }
+
+    /// Starts the process for `position` and runs the initializer on it.
+    private func startWorker(at position: Int) async throws {
+        let launched = try await launcher.launch(W.self)
+        launched.child.onExit { [weak self] status in
+            self?.workerExited(position: position, pid: launched.child.pid, status: status)
+        }
+        if let initializer {
+            do {
+                try await initializer(launched.actor)
+            } catch {
+                launched.child.send(signal: SIGKILL_VALUE)
+                throw TroupeError(.workerStartFailed, "the pool's initializer failed in worker \(launched.child.pid): \(error)",
+                                  context: ["pid": "\(launched.child.pid)"])
+            }
+        }
+        let outcome = state.withLock { state -> StartOutcome in
+            state.slots[position].worker = launched
+            guard state.phase == .running || state.phase == .closed else { return .kill }
+            if state.slots[position].phase == .stopping { return .disconnect }
+            state.slots[position].phase = .idle
+            return .ready
+        }
+        switch outcome {
+        case .ready: break
+        case .disconnect: system.send(.disconnect(reason: DisconnectReason.done), to: launched.peer)
+        case .kill: launched.child.send(signal: SIGKILL_VALUE)
+        }
+    }
+
+    /// Replaces the process at `position` in the background.
+    private func replaceWorker(at position: Int) {
+        Task {
+            do {
+                try await self.startWorker(at: position)
+                self.pump()
+                self.finishIfDone()
+            } catch let error as TroupeError {
+                self.workerStartFailed(position: position, error: error)
+            } catch {
+                self.workerStartFailed(position: position, error: TroupeError(.workerStartFailed, "\(error)"))
+            }
+        }
+    }
+
+    private func workerStartFailed(position: Int, error: TroupeError) {
+        system.logger.error("worker start failed", metadata: ["troupe.error": "\(error)"])
+        let abandoned = state.withLock { state -> [PoolJob<W>] in
+            state.slots[position].phase = .exited
+            state.startFailure = error
+            // With no worker left to run it, queued work would wait forever: fail it.
+            guard !state.hasLiveWorker else { return [] }
+            return state.queue.removeAll()
+        }
+        for job in abandoned {
+            job.fail(TroupeError(.workerStartFailed, "no worker is left to run this task: \(error.message)"))
+        }
+        finishIfDone()
+    }
+
+    // MARK: Submitting and dispatching
+
+    /// Queues a job.
+    /// - Throws: ``TroupeError`` `.closed` after `close()` or `terminate()`.
+    func submit(retryable: Bool, makeJob: (UInt64) -> (execute: @Sendable (W) async -> (any Error)?, fail: @Sendable (any Error) -> Void)) throws -> UInt64 {
+        let id = try state.withLock { state -> UInt64 in
+            guard state.phase == .running else {
+                throw TroupeError(.closed, "the pool is \(state.phase == .closed ? "closed" : "terminated"): submit work before close(), or create a new pool")
+            }
+            if let failure = state.startFailure, !state.hasLiveWorker {
+                throw TroupeError(.workerStartFailed, "the pool has no worker left: \(failure.message)")
+            }
+            state.lastJobID += 1
+            let parts = makeJob(state.lastJobID)
+            state.queue.append(PoolJob(id: state.lastJobID, execute: parts.execute, fail: parts.fail,
+                                       retryable: retryable, retriesLeft: retryable ? options.maxRetries : 0))
+            return state.lastJobID
+        }
+        pump()
+        return id
+    }
+
+    /// Hands queued jobs to workers with room for them.
+    func pump() {
+        state.withLock { state in
+            guard state.phase == .running || state.phase == .closed, !state.queue.isEmpty else { return }
+            let available = state.slots.indices.filter { state.slots[$0].phase == .idle || state.slots[$0].phase == .busy }
+            guard !available.isEmpty else { return }
+            let depth = state.queue.count + state.inFlight
+            let window = max(1, min(options.pipelineDepth, depth / available.count))
+            while !state.queue.isEmpty {
+                var best: Int?
+                for index in available where state.slots[index].running.count < window {
+                    if let current = best, state.slots[current].running.count <= state.slots[index].running.count { continue }
+                    best = index
+                }
+                guard let index = best, let job = state.queue.popFirst(), let worker = state.slots[index].worker else { break }
+                start(job, on: index, worker: worker.actor, state: &state)
+            }
+        }
+    }
+
+    private func start(_ job: PoolJob<W>, on position: Int, worker: W, state: inout State) {
+        let task = Task {
+            let error = await job.execute(worker)
+            self.jobEnded(job, position: position, error: error)
+        }
+        state.slots[position].running[job.id] = task
+        state.slots[position].runningJobs[job.id] = job
+        state.slots[position].tasksStarted += 1
+        state.slots[position].phase = .busy
+        if let limit = maxTasksPerChild, state.slots[position].tasksStarted >= limit {
+            state.slots[position].phase = .retiring
+        }
+    }
+
+    private func jobEnded(_ job: PoolJob<W>, position: Int, error: (any Error)?) {
+        var disconnect: [PeerAddress] = []
+        let next = state.withLock { state -> JobOutcome in
+            state.slots[position].running[job.id] = nil
+            state.slots[position].runningJobs[job.id] = nil
+            state.slots[position].tasksDone += 1
+            if state.slots[position].phase == .busy && state.slots[position].running.isEmpty {
+                state.slots[position].phase = .idle
+            }
+            if state.slots[position].phase == .retiring && state.slots[position].running.isEmpty,
+               let worker = state.slots[position].worker {
+                state.slots[position].phase = .stopping
+                disconnect.append(worker.peer)
+            }
+            guard let error else { return .done }
+            if state.phase == .terminating || state.phase == .terminated {
+                return .fail(TroupeError(.terminated, "the pool was terminated before the task finished"))
+            }
+            if job.retryable, job.retriesLeft > 0, let failure = error as? TroupeError,
+               failure.code == .workerCrashed || failure.code == .workerLost {
+                var again = job
+                again.retriesLeft -= 1
+                state.queue.prepend(again)
+                return .retry
+            }
+            return .fail(error)
+        }
+        if case .fail(let error) = next { job.fail(error) }
+        for peer in disconnect { system.send(.disconnect(reason: DisconnectReason.done), to: peer) }
+        pump()
+        finishIfDone()
+    }
+
+    // MARK: Worker exits
+
+    private func workerExited(position: Int, pid: Int32, status: ExitStatus) {
+        // Mark the slot first, so that work failing below is never handed back to it.
+        let exited = state.withLock { state -> (expected: Bool, hadWork: Bool, worker: WorkerLauncher.Launched<W>)? in
+            guard state.slots[position].pid == pid, let worker = state.slots[position].worker else { return nil }
+            let expected = state.slots[position].phase == .stopping
+            let hadWork = !state.slots[position].running.isEmpty
+            state.slots[position].phase = .exited
+            state.slots[position].lastExit = status
+            state.slots[position].worker = nil
+            return (expected, hadWork, worker)
+        }
+        guard let (expected, hadWork, worker) = exited else { return }
+        system.removeRoute(for: worker.node)
+        system.peerLost(worker.peer, error: TroupeError(
+            .workerCrashed, "worker process \(pid) \(status) while it ran the task",
+            context: ["pid": "\(pid)", "worker": "\(position)"]))
+        system.links.releaseGoodbyeWaits(for: worker.peer)
+        if !expected {
+            system.logger.warning("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
+        }
+        let replace = state.withLock { state -> Bool in
+            // A closed pool still needs a worker for queued work and for work that may be retried.
+            let live = state.phase == .running || (state.phase == .closed && (!state.queue.isEmpty || hadWork))
+            guard live, state.slots[position].phase == .exited else { return false }
+            if !expected { state.slots[position].restarts += 1 }
+            state.slots[position].phase = .starting
+            return true
+        }
+        if replace { replaceWorker(at: position) }
+        finishIfDone()
+    }
+
+    // MARK: close / terminate / join
+
+    func close() {
+        state.withLock { state in
+            if state.phase == .running { state.phase = .closed }
+        }
+        finishIfDone()
+    }
+
+    func terminate() {
+        let (children, tasks, queued) = state.withLock { state -> ([ChildProcess], [Task<Void, Never>], [PoolJob<W>]) in
+            guard state.phase == .running || state.phase == .closed else { return ([], [], []) }
+            state.phase = .terminating
+            var children: [ChildProcess] = []
+            var tasks: [Task<Void, Never>] = []
+            for index in state.slots.indices {
+                if let worker = state.slots[index].worker { children.append(worker.child) }
+                tasks.append(contentsOf: state.slots[index].running.values)
+                if state.slots[index].phase != .exited { state.slots[index].phase = .stopping }
+            }
+            return (children, tasks, state.queue.removeAll())
+        }
+        let terminated = TroupeError(.terminated, "the pool was terminated before the task ran")
+        for job in queued { job.fail(terminated) }
+        for task in tasks { task.cancel() }
+        for child in children { child.send(signal: SIGTERM_VALUE) }
+        let grace = options.terminateGracePeriod
+        if !children.isEmpty {
+            Task {
+                for child in children where await child.wait(timeout: grace) == nil {
+                    child.send(signal: SIGKILL_VALUE)
+                }
+            }
+        }
+        finishIfDone()
+    }
+
+    /// Waits until every worker has exited.
+    func join() async throws {
+        let phase = state.withLock { $0.phase }
+        if phase == .running {
+            throw TroupeError(.invalidState, "join() was called on a running pool: call close() or terminate() first")
+        }
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = state.withLock { state -> Bool in
+                if state.phase == .terminated { return true }
+                state.joinWaiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// After close: stops idle workers once no work remains; after every exit: ends the pool.
+    private func finishIfDone() {
+        var disconnect: [PeerAddress] = []
+        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
+            if state.phase == .closed, state.queue.isEmpty, state.inFlight == 0 {
+                for index in state.slots.indices {
+                    switch state.slots[index].phase {
+                    case .idle, .busy, .retiring:
+                        state.slots[index].phase = .stopping
+                        if let worker = state.slots[index].worker { disconnect.append(worker.peer) }
+                    case .starting:
+                        // Not ready yet: it will be stopped when it is (see startWorker).
+                        state.slots[index].phase = .stopping
+                    default:
+                        break
+                    }
+                }
+            }
+            guard state.phase == .closed || state.phase == .terminating, state.allExited,
+                  state.queue.isEmpty, state.inFlight == 0 else { return [] }
+            state.phase = .terminated
+            defer { state.joinWaiters.removeAll() }
+            return state.joinWaiters
+        }
+        for peer in disconnect { system.send(.disconnect(reason: DisconnectReason.done), to: peer) }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    // MARK: Cancelling one job
+
+    /// Withdraws a queued job or cancels a running one.
+    func cancel(jobID: UInt64) {
+        let (queued, running) = state.withLock { state -> (PoolJob<W>?, Task<Void, Never>?) in
+            if let job = state.queue.remove(where: { $0.id == jobID }) { return (job, nil) }
+            for slot in state.slots {
+                if let task = slot.running[jobID] { return (nil, task) }
+            }
+            return (nil, nil)
+        }
+        queued?.fail(TroupeError(.cancelled, "the task was cancelled before it started"))
+        running?.cancel()
+    }
+
+    /// Stops every worker now, without waiting (a pool dropped without join).
+    func abandon() {
+        terminate()
+    }
+}

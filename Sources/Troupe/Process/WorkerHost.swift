@@ -1,0 +1,79 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CTroupeShims
+import TroupeWire
+
+/// The worker side of a worker process: connects to the parent, says it is ready, serves
+/// calls one at a time, and exits when told to leave or when the parent dies.
+enum WorkerHost {
+    /// Exit code when the program does not list the worker type it was started for.
+    static let unknownTypeExitCode: Int32 = 78
+    /// Exit code when the parent was gone before the worker could start.
+    static let orphanExitCode: Int32 = 70
+
+    static func serve(_ launch: WorkerLaunch, types: [any Worker.Type]) async throws -> Never {
+        if let parent = launch.parentPID, !ParentLifeline.bind(toParent: parent) {
+            exit(orphanExitCode)
+        }
+        // Ctrl-C reaches the whole foreground process group: the parent handles it, once.
+        signal(SIGINT, SIG_IGN)
+        // Whole lines from several processes interleave; a killed worker loses no printed line.
+        troupe_line_buffer_stdout()
+        for variable in WorkerLaunch.allVariables { unsetenv(variable) }
+
+        let servable: [any Worker.Type] = types + [StateOwner.self]
+        guard let type = servable.first(where: { String(reflecting: $0) == launch.typeName }) else {
+            let known = servable.map { String(reflecting: $0) }.joined(separator: ", ")
+            let message = "troupe: this process was started to serve \(launch.typeName), but "
+                + "Troupe.bootstrap(workers:) lists only [\(known)]: add \(launch.typeName).self to that list"
+            printError(message)
+            exit(unknownTypeExitCode)
+        }
+
+        // A shared-state owner accepts connections from the workers; a worker only connects.
+        let isOwner = String(reflecting: type) == StateOwner.workerTypeName
+        let system = try TroupeActorSystem(node: launch.node, bind: isOwner ? RunDirectory.shared().endpoint("owner") : nil)
+        if isOwner { system.stateHandler.withLock { $0 = StateStore() } }
+        let parent = PeerAddress.connection(launch.endpoint)
+        system.setRoute(parent, for: launch.parentNode)
+        system.connect(to: launch.endpoint, serverKey: environmentValue(WorkerLaunch.serverKeyVariable))
+        system.serveCallsSerially()
+        system.links.onDisconnect { reason, peer in
+            guard peer == parent else { return }
+            // Leave after the calls already queued, as a closed pool's workers do.
+            system.afterQueuedCalls {
+                system.send(.goodbye, to: parent)
+                system.shutdown()
+                exit(reason == DisconnectReason.failed ? 1 : 0)
+            }
+        }
+
+        let actor = makeActor(type, in: system)
+        system.send(.ready(Envelope.Ready(node: launch.node, pid: Int64(getpid()),
+                                          actorType: launch.typeName, actor: actor.number)), to: parent)
+        // The actor must live as long as the process; the process ends through exit().
+        while true {
+            try? await Task.sleep(for: .seconds(3600))
+            withExtendedLifetime(actor.instance) {}
+        }
+    }
+
+    /// Creates the served actor; returns it and its number.
+    private static func makeActor<W: Worker>(_ type: W.Type, in system: TroupeActorSystem) -> (instance: AnyObject, number: UInt64) {
+        let actor = W(actorSystem: system)
+        return (actor, actor.id.number)
+    }
+}
+
+/// Reasons a parent gives in DISCONNECT.
+enum DisconnectReason {
+    /// The work is done; exit with code 0.
+    static let done = "done"
+    /// The process's target failed; exit with code 1, as Python's Process does.
+    static let failed = "failed"
+}

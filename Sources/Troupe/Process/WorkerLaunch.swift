@@ -1,0 +1,47 @@
+/// What a parent tells a worker process it starts, through the environment: where to connect,
+/// the node name to use, and which worker type to serve.
+struct WorkerLaunch: Sendable {
+    static let endpointVariable = "TROUPE_WORKER_ENDPOINT"
+    static let nodeVariable = "TROUPE_WORKER_NODE"
+    static let typeVariable = "TROUPE_WORKER_TYPE"
+    static let parentPIDVariable = "TROUPE_PARENT_PID"
+    static let parentNodeVariable = "TROUPE_PARENT_NODE"
+    static let serverKeyVariable = "TROUPE_SERVER_KEY"
+    static let allVariables = [endpointVariable, nodeVariable, typeVariable, parentPIDVariable,
+                               parentNodeVariable, serverKeyVariable]
+
+    /// The parent's endpoint.
+    let endpoint: String
+    /// This worker's node name.
+    let node: String
+    /// The worker type to serve (`Module.Type`).
+    let typeName: String
+    /// The pid of the parent, to tie this process's life to it; nil for a remote supervisor.
+    let parentPID: Int32?
+    /// The parent's node name.
+    let parentNode: String
+
+    /// The launch this process was started with, or nil when it is not a worker.
+    static func fromEnvironment() -> WorkerLaunch? {
+        guard let endpoint = environmentValue(endpointVariable),
+              let node = environmentValue(nodeVariable),
+              let typeName = environmentValue(typeVariable),
+              let parentNode = environmentValue(parentNodeVariable) else { return nil }
+        return WorkerLaunch(endpoint: endpoint, node: node, typeName: typeName,
+                            parentPID: environmentValue(parentPIDVariable).flatMap { Int32($0) },
+                            parentNode: parentNode)
+    }
+
+    /// The environment for the worker: the parent's own, without Troupe's variables, plus this launch.
+    func environment(inheriting base: [String]) -> [String] {
+        var variables = base.filter { entry in
+            !WorkerLaunch.allVariables.contains { entry.hasPrefix($0 + "=") }
+        }
+        variables.append("\(WorkerLaunch.endpointVariable)=\(endpoint)")
+        variables.append("\(WorkerLaunch.nodeVariable)=\(node)")
+        variables.append("\(WorkerLaunch.typeVariable)=\(typeName)")
+        variables.append("\(WorkerLaunch.parentNodeVariable)=\(parentNode)")
+        if let parentPID { variables.append("\(WorkerLaunch.parentPIDVariable)=\(parentPID)") }
+        return variables
+    }
+}

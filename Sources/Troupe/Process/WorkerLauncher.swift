@@ -1,0 +1,83 @@
+import Synchronization
+import TroupeWire
+
+/// Starts one worker process for a worker type and returns once it has said it is ready.
+struct WorkerLauncher: Sendable {
+    /// A started, ready worker process.
+    struct Launched<W: Worker>: Sendable {
+        /// The worker process.
+        let child: ChildProcess
+        /// Where its messages go.
+        let peer: PeerAddress
+        /// A reference to the worker actor it serves.
+        let actor: W
+        /// Its node name.
+        let node: String
+    }
+
+    private static let lastWorkerNumber = Atomic<UInt64>(0)
+
+    let system: TroupeActorSystem
+    /// How long a worker may take to say it is ready.
+    var startTimeout: Duration = .seconds(60)
+
+    /// Starts a worker process serving `type`.
+    /// - Throws: ``TroupeError`` `.workerStartFailed` when the process cannot start, exits
+    ///   before it is ready, or is not ready in time.
+    func launch<W: Worker>(_ type: W.Type) async throws -> Launched<W> {
+        guard let parentEndpoint = system.endpoint else {
+            throw TroupeError(.invalidState, "this process's actor system accepts no connections, so it cannot start workers")
+        }
+        guard let executable = Troupe.workerExecutable else {
+            throw TroupeError(.workerStartFailed, "cannot tell which program to start: set Troupe.workerExecutable")
+        }
+        let number = Self.lastWorkerNumber.add(1, ordering: .relaxed).newValue
+        let node = "\(system.node).w\(number)"
+        let launch = WorkerLaunch(endpoint: parentEndpoint, node: node, typeName: W.workerTypeName,
+                                  parentPID: currentProcessID(), parentNode: system.node)
+        let child = try await ProcessSpawner.shared.spawn(
+            path: executable, arguments: Troupe.workerArguments,
+            environment: launch.environment(inheriting: currentEnvironment()))
+
+        let system = self.system
+        child.onExit { status in
+            var hint = ""
+            if status == .exited(code: WorkerHost.unknownTypeExitCode) {
+                hint = ": the program does not list \(W.workerTypeName).self in Troupe.bootstrap(workers:) (see its stderr)"
+            } else if !status.isSuccess {
+                hint = ": did it call Troupe.bootstrap(workers:) first thing in main? (see its stderr)"
+            }
+            system.links.abandonReadyWait(node: node, error: TroupeError(
+                .workerStartFailed,
+                "worker process \(child.pid) for \(W.workerTypeName) \(status) before it was ready\(hint)",
+                context: ["pid": "\(child.pid)", "executable": executable]))
+        }
+
+        let timeout = startTimeout
+        let timer = Task {
+            try await Task.sleep(for: timeout)
+            child.send(signal: SIGKILL_VALUE)
+            system.links.abandonReadyWait(node: node, error: TroupeError(
+                .workerStartFailed,
+                "worker process \(child.pid) for \(W.workerTypeName) was not ready within \(timeout); it was killed",
+                context: ["pid": "\(child.pid)", "executable": executable]))
+        }
+        defer { timer.cancel() }
+
+        let arrival: LinkEvents.Arrival
+        do {
+            arrival = try await withTaskCancellationHandler {
+                try await system.links.waitForReady(node: node)
+            } onCancel: {
+                child.send(signal: SIGKILL_VALUE)
+                system.links.abandonReadyWait(node: node, error: TroupeError(.cancelled, "the worker start was cancelled"))
+            }
+        } catch {
+            child.send(signal: SIGKILL_VALUE)
+            throw error
+        }
+        system.setRoute(arrival.peer, for: node)
+        let actor = try W.resolve(id: TroupeActorID(node: node, number: arrival.ready.actor), using: system)
+        return Launched(child: child, peer: arrival.peer, actor: actor, node: node)
+    }
+}

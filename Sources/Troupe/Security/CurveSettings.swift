@@ -1,0 +1,40 @@
+import ZeroMQ
+
+/// CURVE settings of a node that accepts connections over TCP: its key pair. Clients must
+/// know its public key; the allow-list of client keys is enforced by the ZAP handler.
+public struct CurveServerSettings: Sendable {
+    /// The server's public key (Z85, 40 characters).
+    public var publicKey: String
+    /// The server's secret key (Z85, 40 characters).
+    public var secretKey: String
+
+    /// Creates settings from a key pair.
+    public init(publicKey: String, secretKey: String) {
+        self.publicKey = publicKey
+        self.secretKey = secretKey
+    }
+
+    func apply(to socket: Socket) throws {
+        try socket.set(.curveServer, true)
+        try socket.set(.curveSecretKey, CurveKey(z85: secretKey))
+        try socket.set(.zapDomain, "troupe")
+    }
+}
+
+/// CURVE settings of a node that connects to a secured endpoint: its own key pair.
+struct CurveClientSettings: Sendable {
+    var publicKey: String
+    var secretKey: String
+
+    /// This process's client keys.
+    static func current() throws -> CurveClientSettings {
+        let pair = try Curve.generateKeyPair()
+        return CurveClientSettings(publicKey: pair.publicKey, secretKey: pair.secretKey)
+    }
+
+    func apply(to socket: Socket, serverKey: String) throws {
+        try socket.set(.curveServerKey, CurveKey(z85: serverKey))
+        try socket.set(.curvePublicKey, CurveKey(z85: publicKey))
+        try socket.set(.curveSecretKey, CurveKey(z85: secretKey))
+    }
+}

@@ -1,0 +1,134 @@
+import Synchronization
+import TroupeWire
+
+/// The owner of shared state and the factory of its proxies: Python's
+/// `multiprocessing.Manager()`.
+///
+/// ```swift
+/// let manager = try Manager()                          // owner in this process
+/// let dictionary: SharedDictionary<Int, Int> = try await manager.dictionary()
+/// let temp = try await manager.array([11, 22, 33, 44] as [Int32])
+/// ```
+/// By default the owner lives in this process (its mailbox thread serves the workers);
+/// ``startOwnerProcess(timeout:)`` runs it in a process of its own. Proxies are `Codable`:
+/// pass them to workers as arguments.
+public final class Manager: Sendable {
+    let system: TroupeActorSystem
+    private let ownerNode: String
+    private let ownerEndpoint: String?
+    private let store: StateStore?
+    private let ownerProcess: ActorProcess<StateOwner>?
+    /// How long an operation may go unanswered before it fails with `.ownerUnavailable`.
+    public let timeout: Duration
+
+    /// Creates a manager whose owner lives in this process.
+    /// - Parameter timeout: how long an operation may go unanswered.
+    /// - Throws: ``TroupeError`` when this process's mailbox cannot be opened.
+    public init(timeout: Duration = .seconds(30)) throws {
+        let system = try TroupeActorSystem.local()
+        let store = system.stateHandler.withLock { handler -> StateStore in
+            if let existing = handler as? StateStore { return existing }
+            let created = StateStore()
+            handler = created
+            return created
+        }
+        self.system = system
+        self.store = store
+        self.ownerNode = system.node
+        self.ownerEndpoint = system.endpoint
+        self.ownerProcess = nil
+        self.timeout = timeout
+    }
+
+    private init(system: TroupeActorSystem, process: ActorProcess<StateOwner>, endpoint: String, timeout: Duration) {
+        self.system = system
+        self.store = nil
+        self.ownerNode = process.node
+        self.ownerEndpoint = endpoint
+        self.ownerProcess = process
+        self.timeout = timeout
+    }
+
+    /// Starts the owner in a process of its own and returns a manager for it. The owner
+    /// process is killed with this one, like every Troupe child.
+    /// - Parameter timeout: how long an operation may go unanswered.
+    /// - Returns: the manager.
+    /// - Throws: ``TroupeError`` `.workerStartFailed` when the process cannot start.
+    public static func startOwnerProcess(timeout: Duration = .seconds(30)) async throws -> Manager {
+        let system = try TroupeActorSystem.local()
+        let process = try await ActorProcess.start(StateOwner.self)
+        let endpoint = try await process.actor.endpoint()
+        system.connect(to: endpoint)
+        return Manager(system: system, process: process, endpoint: endpoint, timeout: timeout)
+    }
+
+    /// The owner process's id, when the owner runs in a process of its own.
+    public var ownerProcessID: Int32? { ownerProcess?.pid }
+
+    /// Stops the owner process (when it has one); proxies then fail with `.ownerUnavailable`.
+    public func shutdown() async {
+        await ownerProcess?.stop(gracePeriod: .seconds(2))
+    }
+
+    // MARK: Containers
+
+    /// A shared dictionary, created empty or from `initial` (or attached, when `name` exists).
+    /// - Parameters:
+    ///   - name: the container's name; by default a new unique one.
+    ///   - initial: the first entries.
+    /// - Returns: a proxy to it.
+    public func dictionary<Key, Value>(_ name: String? = nil, _ initial: [Key: Value] = [:]) async throws -> SharedDictionary<Key, Value> {
+        let client = try await create(name, prefix: "dict", kind: "dict", arguments: [], initial: initial.isEmpty ? nil : {
+            var writer = MapArgumentWriter(count: initial.count)
+            for (key, value) in initial { writer.append(try MessagePackEncoder().encode(key), try MessagePackEncoder().encode(value)) }
+            return writer.bytes
+        })
+        return SharedDictionary(client: client)
+    }
+
+    /// A shared fixed-size array holding `initial` (Python's `Array('i', [11, 22, 33, 44])`).
+    public func array<Element: SharedArrayElement>(_ name: String? = nil, _ initial: [Element]) async throws -> SharedArray<Element> {
+        let encoder = MessagePackEncoder()
+        let client = try await create(name, prefix: "array", kind: "array",
+                                      arguments: [try encoder.encode(Element.typeCode), try encoder.encode(initial)])
+        return SharedArray(client: client, count: initial.count)
+    }
+
+    /// A shared fixed-size array of `count` copies of `value`.
+    public func array<Element: SharedArrayElement>(_ name: String? = nil, repeating value: Element, count: Int) async throws -> SharedArray<Element> {
+        try await array(name, Array(repeating: value, count: count))
+    }
+
+    /// A shared list holding `initial`.
+    public func list<Element: Codable & Sendable>(_ name: String? = nil, _ initial: [Element] = []) async throws -> SharedList<Element> {
+        SharedList(client: try await create(name, prefix: "list", kind: "list", arguments: [try MessagePackEncoder().encode(initial)]))
+    }
+
+    /// A shared single value.
+    public func value<Wrapped: Codable & Sendable>(_ name: String? = nil, _ initial: Wrapped) async throws -> SharedValue<Wrapped> {
+        SharedValue(client: try await create(name, prefix: "value", kind: "value", arguments: [try MessagePackEncoder().encode(initial)]))
+    }
+
+    /// A shared FIFO queue of `Element`s.
+    public func queue<Element: Codable & Sendable>(_ name: String? = nil, of type: Element.Type = Element.self) async throws -> SharedQueue<Element> {
+        SharedQueue(client: try await create(name, prefix: "queue", kind: "queue", arguments: []))
+    }
+
+    /// A shared lock.
+    public func lock(_ name: String? = nil) async throws -> SharedLock {
+        SharedLock(client: try await create(name, prefix: "lock", kind: "lock", arguments: []))
+    }
+
+    private static let lastName = Atomic<UInt64>(0)
+
+    private func create(_ name: String?, prefix: String, kind: String, arguments: [[UInt8]],
+                        initial: (() throws -> [UInt8])? = nil) async throws -> StateClient {
+        let chosen = name ?? "\(prefix)-\(system.node)-\(Self.lastName.add(1, ordering: .relaxed).newValue)"
+        let reference = SharedStateReference(node: ownerNode, endpoint: ownerEndpoint, name: chosen)
+        let client = StateClient(system: system, reference: reference, timeout: timeout)
+        var all = [try MessagePackEncoder().encode(kind)] + arguments
+        if let initial { all.append(try initial()) }
+        _ = try await client.perform("create", all)
+        return client
+    }
+}

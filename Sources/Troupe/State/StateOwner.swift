@@ -1,0 +1,23 @@
+import Distributed
+
+/// The worker type of a shared-state owner that runs in a process of its own
+/// (``Manager/startOwnerProcess(timeout:)``). Every Troupe program can serve it: the
+/// bootstrap knows it without being told.
+public distributed actor StateOwner: Worker {
+    public init(actorSystem: ActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    /// The endpoint where the owner accepts connections from workers.
+    distributed public func endpoint() throws -> String {
+        guard let endpoint = actorSystem.endpoint else {
+            throw TroupeError(.invalidState, "the owner process accepts no connections")
+        }
+        return endpoint
+    }
+
+    /// Releases the locks and waits of a process that died.
+    distributed public func release(node: String) {
+        (actorSystem.stateHandler.withLock { $0 } as? StateStore)?.release(node: node)
+    }
+}

@@ -1,0 +1,415 @@
+import DequeModule
+import OrderedCollections
+import Synchronization
+import TroupeWire
+
+/// The owner of shared state: named containers, and every operation on them (Protocol 3),
+/// each one atomic because all of them run under one lock.
+///
+/// Operations arrive as STATE envelopes on the owner's mailbox thread, or directly from
+/// proxies in the owner's own process. Blocking operations (a queue's `get`, a lock's
+/// `acquire`) answer later, when they can, or when their timeout passes.
+final class StateStore: Sendable, StateRequestHandler {
+    typealias Reply = @Sendable (Result<MessagePackValue, TroupeError>) -> Void
+
+    private struct Waiter {
+        let id: UInt64
+        let node: String
+        let token: UInt64
+        let reply: Reply
+    }
+
+    private struct State {
+        var containers: [String: StateContainer] = [:]
+        var queueWaiters: [String: Deque<Waiter>] = [:]
+        var lockWaiters: [String: Deque<Waiter>] = [:]
+        var lastWaiterID: UInt64 = 0
+        var lastName: UInt64 = 0
+    }
+
+    private let state = Mutex(State())
+
+    // MARK: StateRequestHandler
+
+    func handle(_ request: Envelope.StateOperation, from peer: PeerAddress, system: TroupeActorSystem) {
+        let node: String
+        switch peer {
+        case .routed(let identity): node = String(decoding: identity, as: UTF8.self)
+        case .connection(let endpoint): node = endpoint
+        }
+        let arguments: [MessagePackValue]
+        do {
+            arguments = try request.arguments.map { bytes throws(WireError) in try MessagePackValue(decoding: bytes) }
+        } catch {
+            system.send(.throw(Envelope.Throw(failure: TroupeError(.badArguments, "the arguments of \(request.operation) do not decode: \(error)"),
+                                              callID: request.callID)), to: peer)
+            return
+        }
+        let callID = request.callID
+        perform(request.operation, on: request.container, arguments: arguments, node: node) { result in
+            switch result {
+            case .success(let value):
+                system.send(.return(Envelope.Return(callID: callID, value: value.encoded)), to: peer)
+            case .failure(let error):
+                system.send(.throw(Envelope.Throw(failure: error, callID: callID)), to: peer)
+            }
+        }
+    }
+
+    // MARK: Operations
+
+    /// A fresh container name.
+    func uniqueName(prefix: String) -> String {
+        state.withLock { state in
+            state.lastName += 1
+            return "\(prefix)-\(state.lastName)"
+        }
+    }
+
+    /// Performs one operation; `reply` is called exactly once, at once or (for blocking
+    /// operations) later.
+    func perform(_ operation: String, on name: String, arguments: [MessagePackValue], node: String, reply: @escaping Reply) {
+        var deferred: [() -> Void] = []
+        var expiries: [(UInt64, Double)] = []
+        let result: Result<MessagePackValue, TroupeError>? = state.withLock { state in
+            do throws(TroupeError) {
+                if operation == "create" {
+                    return .success(try Self.create(name, arguments: arguments, state: &state))
+                }
+                // Taken out while it changes, so that it is changed in place, not copied.
+                guard var container = state.containers.removeValue(forKey: name) else {
+                    throw TroupeError(.unknownContainer, "no shared container is named '\(name)'", context: ["container": name])
+                }
+                defer { state.containers[name] = container }
+                let outcome = try Self.apply(operation, to: &container, name: name, arguments: arguments,
+                                             node: node, reply: reply, state: &state, deferred: &deferred,
+                                             expiries: &expiries)
+                return outcome.map { .success($0) }
+            } catch {
+                return .failure(error.adding(["container": name, "operation": operation]))
+            }
+        }
+        if let result { reply(result) }
+        for action in deferred { action() }
+        for (waiterID, timeout) in expiries { scheduleExpiry(of: waiterID, container: name, after: timeout) }
+    }
+
+    /// Releases every lock held by `node` (its process died) and fails its waits.
+    func release(node: String) {
+        var deferred: [() -> Void] = []
+        state.withLock { state in
+            for name in Array(state.lockWaiters.keys) {
+                state.lockWaiters[name]?.removeAll { $0.node == node }
+            }
+            for (name, container) in state.containers {
+                if case .lock(let holder?) = container, holder.node == node {
+                    var released = StateContainer.lock(holder: nil)
+                    Self.handOverLock(name, container: &released, state: &state, deferred: &deferred)
+                    state.containers[name] = released
+                }
+            }
+            for name in Array(state.queueWaiters.keys) {
+                state.queueWaiters[name]?.removeAll { $0.node == node }
+            }
+        }
+        for action in deferred { action() }
+    }
+
+    private static func create(_ name: String, arguments: [MessagePackValue], state: inout State) throws(TroupeError) -> MessagePackValue {
+        guard let kind = arguments.first?.stringValue else {
+            throw TroupeError(.badArguments, "create needs the container's kind first")
+        }
+        let container: StateContainer
+        switch kind {
+        case "dict":
+            var contents = OrderedDictionary<MessagePackValue, MessagePackValue>()
+            if arguments.count > 1, let pairs = arguments[1].mapValue {
+                for pair in pairs { contents[pair.key] = pair.value }
+            }
+            container = .dictionary(contents)
+        case "array":
+            guard arguments.count == 3, let code = arguments[1].stringValue, let values = arguments[2].arrayValue else {
+                throw TroupeError(.badArguments, "create array needs a type code and the initial values")
+            }
+            container = .array(try SharedArrayStorage(typeCode: code, values: values))
+        case "list":
+            container = .list(arguments.count > 1 ? arguments[1].arrayValue ?? [] : [])
+        case "value":
+            container = .value(arguments.count > 1 ? arguments[1] : .nil)
+        case "queue":
+            container = .queue(Deque())
+        case "lock":
+            container = .lock(holder: nil)
+        default:
+            throw TroupeError(.invalidArgument, "unknown container kind '\(kind)': use dict, array, list, value, queue or lock")
+        }
+        if let existing = state.containers[name] {
+            guard existing.kind == kind else {
+                throw TroupeError(.typeMismatch, "container '\(name)' exists and is a \(existing.kind), not a \(kind)")
+            }
+            return .string(kind)
+        }
+        state.containers[name] = container
+        return .string(kind)
+    }
+
+    /// Applies a non-create operation. Returns nil when the reply is deferred (a blocking wait).
+    private static func apply(
+        _ operation: String, to container: inout StateContainer, name: String, arguments: [MessagePackValue],
+        node: String, reply: @escaping Reply, state: inout State, deferred: inout [() -> Void],
+        expiries: inout [(UInt64, Double)]
+    ) throws(TroupeError) -> MessagePackValue? {
+        func argument(_ index: Int) throws(TroupeError) -> MessagePackValue {
+            guard index < arguments.count else {
+                throw TroupeError(.badArguments, "\(operation) needs \(index + 1) argument(s), got \(arguments.count)")
+            }
+            return arguments[index]
+        }
+        func position(_ value: MessagePackValue, count: Int) throws(TroupeError) -> Int {
+            guard let raw = value.int64Value else {
+                throw TroupeError(.typeMismatch, "an index must be an integer, not \(value)")
+            }
+            let index = raw < 0 ? Int(raw) + count : Int(raw)
+            guard index >= 0 && index < count else {
+                throw TroupeError(.indexOutOfRange, "index \(raw) is out of range for \(count) element(s)")
+            }
+            return index
+        }
+
+        switch operation {
+        case "kind": return .string(container.kind)
+        case "snapshot": return snapshot(container)
+        case "count": return .int(Int64(count(container)))
+        default: break
+        }
+
+        switch container {
+        case .dictionary(var contents):
+            container = .value(.nil)
+            defer { container = .dictionary(contents) }
+            switch operation {
+            case "get": return contents[try argument(0)] ?? .nil
+            case "getMany":
+                guard let keys = try argument(0).arrayValue else { throw TroupeError(.badArguments, "getMany needs an array of keys") }
+                return .array(keys.map { contents[$0] ?? .nil })
+            case "set":
+                contents[try argument(0)] = try argument(1)
+                return .nil
+            case "update":
+                guard let pairs = try argument(0).mapValue else { throw TroupeError(.badArguments, "update needs a map") }
+                for pair in pairs { contents[pair.key] = pair.value }
+                return .nil
+            case "remove": return contents.removeValue(forKey: try argument(0)) ?? .nil
+            case "contains": return .bool(contents[try argument(0)] != nil)
+            case "keys": return .array(Array(contents.keys))
+            case "values": return .array(Array(contents.values))
+            case "clear":
+                contents.removeAll()
+                return .nil
+            case "increment":
+                let key = try argument(0)
+                let sum = try add(contents[key] ?? .int(0), try argument(1))
+                contents[key] = sum
+                return sum
+            case "compareExchange":
+                let key = try argument(0)
+                let current = contents[key]
+                let expected = try argument(1)
+                let matches = expected.isNil ? current == nil : current == expected
+                if matches { contents[key] = try argument(2) }
+                return .array([.bool(matches), current ?? .nil])
+            default: break
+            }
+        case .array(var storage):
+            container = .value(.nil)
+            defer { container = .array(storage) }
+            switch operation {
+            case "get": return storage[try position(try argument(0), count: storage.count)]
+            case "set":
+                try storage.set(try position(try argument(0), count: storage.count), try argument(1))
+                return .nil
+            case "add": return try storage.add(try position(try argument(0), count: storage.count), try argument(1))
+            case "typeCode": return .string(storage.typeCode)
+            default: break
+            }
+        case .list(var items):
+            container = .value(.nil)
+            defer { container = .list(items) }
+            switch operation {
+            case "append":
+                items.append(try argument(0))
+                return .nil
+            case "extend":
+                guard let more = try argument(0).arrayValue else { throw TroupeError(.badArguments, "extend needs an array") }
+                items.append(contentsOf: more)
+                return .nil
+            case "get": return items[try position(try argument(0), count: items.count)]
+            case "set":
+                items[try position(try argument(0), count: items.count)] = try argument(1)
+                return .nil
+            case "insert":
+                guard let raw = try argument(0).int64Value else { throw TroupeError(.typeMismatch, "an index must be an integer") }
+                let index = max(0, min(items.count, raw < 0 ? Int(raw) + items.count : Int(raw)))
+                items.insert(try argument(1), at: index)
+                return .nil
+            case "pop":
+                guard !items.isEmpty else { throw TroupeError(.indexOutOfRange, "pop from an empty list") }
+                let index = arguments.first.map { $0.isNil } ?? true ? items.count - 1 : try position(arguments[0], count: items.count)
+                return items.remove(at: index)
+            case "clear":
+                items.removeAll()
+                return .nil
+            default: break
+            }
+        case .value(var current):
+            container = .value(.nil)
+            defer { container = .value(current) }
+            switch operation {
+            case "get": return current
+            case "set":
+                current = try argument(0)
+                return .nil
+            case "increment":
+                current = try add(current, try argument(0))
+                return current
+            case "compareExchange":
+                let matches = current == (try argument(0))
+                let before = current
+                if matches { current = try argument(1) }
+                return .array([.bool(matches), before])
+            default: break
+            }
+        case .queue(var items):
+            container = .value(.nil)
+            defer { container = .queue(items) }
+            switch operation {
+            case "put":
+                let item = try argument(0)
+                if var waiters = state.queueWaiters[name], let waiter = waiters.popFirst() {
+                    state.queueWaiters[name] = waiters
+                    deferred.append { waiter.reply(.success(item)) }
+                } else {
+                    items.append(item)
+                }
+                return .nil
+            case "get":
+                if let item = items.popFirst() { return item }
+                let timeout = arguments.first?.doubleValue ?? arguments.first?.int64Value.map(Double.init)
+                if let timeout, timeout <= 0 {
+                    throw TroupeError(.timeout, "the queue '\(name)' is empty")
+                }
+                let waiter = enqueueWaiter(node: node, token: 0, reply: reply, state: &state)
+                state.queueWaiters[name, default: []].append(waiter)
+                if let timeout { expiries.append((waiter.id, timeout)) }
+                return nil
+            default: break
+            }
+        case .lock(let holder):
+            switch operation {
+            case "acquire":
+                guard let token = try argument(0).uint64Value else { throw TroupeError(.badArguments, "acquire needs a token") }
+                if holder == nil {
+                    container = .lock(holder: LockHolder(node: node, token: token))
+                    return .bool(true)
+                }
+                let timeout = arguments.count > 1 ? arguments[1].doubleValue ?? arguments[1].int64Value.map(Double.init) : nil
+                if let timeout, timeout <= 0 { return .bool(false) }
+                let waiter = enqueueWaiter(node: node, token: token, reply: reply, state: &state)
+                state.lockWaiters[name, default: []].append(waiter)
+                if let timeout { expiries.append((waiter.id, timeout)) }
+                return nil
+            case "release":
+                guard let token = try argument(0).uint64Value else { throw TroupeError(.badArguments, "release needs a token") }
+                guard let holder, holder.node == node, holder.token == token else {
+                    throw TroupeError(.lockNotHeld, "the lock '\(name)' is not held by this caller")
+                }
+                container = .lock(holder: nil)
+                handOverLock(name, container: &container, state: &state, deferred: &deferred)
+                return .nil
+            case "holder":
+                return holder.map { .string($0.node) } ?? .nil
+            default: break
+            }
+        }
+        throw TroupeError(.invalidArgument, "a \(container.kind) has no operation '\(operation)'")
+    }
+
+    /// Gives a free lock to its first waiter, if any.
+    private static func handOverLock(_ name: String, container: inout StateContainer, state: inout State,
+                                     deferred: inout [() -> Void]) {
+        guard var waiters = state.lockWaiters[name], let next = waiters.popFirst() else { return }
+        state.lockWaiters[name] = waiters
+        container = .lock(holder: LockHolder(node: next.node, token: next.token))
+        deferred.append { next.reply(.success(.bool(true))) }
+    }
+
+    private static func enqueueWaiter(node: String, token: UInt64, reply: @escaping Reply, state: inout State) -> Waiter {
+        state.lastWaiterID += 1
+        return Waiter(id: state.lastWaiterID, node: node, token: token, reply: reply)
+    }
+
+    /// Ends a blocking wait whose timeout passed: a lock's `acquire` answers false, a
+    /// queue's `get` fails with `.timeout`. A wait already served is left alone.
+    private func expire(waiterID: UInt64, container name: String) {
+        let expired: (Waiter, isLock: Bool)? = state.withLock { state in
+            if let index = state.lockWaiters[name]?.firstIndex(where: { $0.id == waiterID }) {
+                return (state.lockWaiters[name]!.remove(at: index), true)
+            }
+            if let index = state.queueWaiters[name]?.firstIndex(where: { $0.id == waiterID }) {
+                return (state.queueWaiters[name]!.remove(at: index), false)
+            }
+            return nil
+        }
+        guard let (waiter, isLock) = expired else { return }
+        if isLock {
+            waiter.reply(.success(.bool(false)))
+        } else {
+            waiter.reply(.failure(TroupeError(.timeout, "the queue '\(name)' stayed empty until the timeout",
+                                              context: ["container": name])))
+        }
+    }
+
+    /// Schedules the end of a wait after `timeout` seconds.
+    private func scheduleExpiry(of waiterID: UInt64, container name: String, after timeout: Double) {
+        Task {
+            try? await Task.sleep(for: .milliseconds(Int64(timeout * 1000)))
+            self.expire(waiterID: waiterID, container: name)
+        }
+    }
+
+    private static func add(_ current: MessagePackValue, _ delta: MessagePackValue) throws(TroupeError) -> MessagePackValue {
+        if let base = current.int64Value, let step = delta.int64Value {
+            let (sum, overflow) = base.addingReportingOverflow(step)
+            if overflow { throw TroupeError(.invalidArgument, "adding \(step) to \(base) overflows Int64") }
+            return .int(sum)
+        }
+        let base = current.doubleValue ?? current.int64Value.map(Double.init)
+        let step = delta.doubleValue ?? delta.int64Value.map(Double.init)
+        guard let base, let step else {
+            throw TroupeError(.typeMismatch, "cannot add \(delta) to \(current): both must be numbers")
+        }
+        return .double(base + step)
+    }
+
+    private static func snapshot(_ container: StateContainer) -> MessagePackValue {
+        switch container {
+        case .dictionary(let contents): return .map(contents.map { (key: $0.key, value: $0.value) })
+        case .array(let storage): return storage.snapshot
+        case .list(let items): return .array(items)
+        case .value(let value): return value
+        case .queue(let items): return .array(Array(items))
+        case .lock(let holder): return holder.map { .string($0.node) } ?? .nil
+        }
+    }
+
+    private static func count(_ container: StateContainer) -> Int {
+        switch container {
+        case .dictionary(let contents): return contents.count
+        case .array(let storage): return storage.count
+        case .list(let items): return items.count
+        case .value: return 1
+        case .queue(let items): return items.count
+        case .lock(let holder): return holder == nil ? 0 : 1
+        }
+    }
+}

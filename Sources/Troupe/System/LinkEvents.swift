@@ -1,0 +1,90 @@
+import Synchronization
+import TroupeWire
+
+/// The link commands (READY, HEARTBEAT, DISCONNECT, GOODBYE) as they arrive, handed to whoever
+/// waits for them: a pool waiting for its workers to be ready, a worker told to leave.
+final class LinkEvents: Sendable {
+    /// A worker that said it is ready, and where it is.
+    struct Arrival: Sendable {
+        let ready: Envelope.Ready
+        let peer: PeerAddress
+    }
+
+    private struct State {
+        var readyWaiters: [String: CheckedContinuation<Arrival, any Error>] = [:]
+        var earlyArrivals: [String: Arrival] = [:]
+        var goodbyeWaiters: [PeerAddress: [CheckedContinuation<Void, Never>]] = [:]
+        var disconnectHandler: (@Sendable (String, PeerAddress) -> Void)?
+        var heartbeatHandler: (@Sendable (PeerAddress) -> Void)?
+    }
+
+    private let state = Mutex(State())
+
+    /// Called on the mailbox thread with each link command.
+    func received(_ envelope: Envelope, from peer: PeerAddress) {
+        switch envelope {
+        case .ready(let ready):
+            let arrival = Arrival(ready: ready, peer: peer)
+            let waiter = state.withLock { state -> CheckedContinuation<Arrival, any Error>? in
+                if let waiter = state.readyWaiters.removeValue(forKey: ready.node) { return waiter }
+                state.earlyArrivals[ready.node] = arrival
+                return nil
+            }
+            waiter?.resume(returning: arrival)
+        case .heartbeat:
+            state.withLock { $0.heartbeatHandler }?(peer)
+        case .disconnect(let reason):
+            state.withLock { $0.disconnectHandler }?(reason, peer)
+        case .goodbye:
+            let waiters = state.withLock { $0.goodbyeWaiters.removeValue(forKey: peer) } ?? []
+            for waiter in waiters { waiter.resume() }
+        default:
+            break
+        }
+    }
+
+    /// Waits until the worker `node` says it is ready. Cancel it with ``abandonReadyWait(node:error:)``.
+    func waitForReady(node: String) async throws -> Arrival {
+        try await withCheckedThrowingContinuation { continuation in
+            let early = state.withLock { state -> Arrival? in
+                if let arrival = state.earlyArrivals.removeValue(forKey: node) { return arrival }
+                state.readyWaiters[node] = continuation
+                return nil
+            }
+            if let early { continuation.resume(returning: early) }
+        }
+    }
+
+    /// Ends a wait for `node` with `error` (its process exited, say).
+    func abandonReadyWait(node: String, error: TroupeError) {
+        let waiter = state.withLock { state in
+            state.earlyArrivals.removeValue(forKey: node)
+            return state.readyWaiters.removeValue(forKey: node)
+        }
+        waiter?.resume(throwing: error)
+    }
+
+    /// Waits for the GOODBYE that acknowledges a DISCONNECT sent to `peer`; ``releaseGoodbyeWaits(for:)``
+    /// ends the wait when the peer is gone instead.
+    func waitForGoodbye(from peer: PeerAddress) async {
+        await withCheckedContinuation { continuation in
+            state.withLock { $0.goodbyeWaiters[peer, default: []].append(continuation) }
+        }
+    }
+
+    /// Ends every wait for a GOODBYE from `peer`.
+    func releaseGoodbyeWaits(for peer: PeerAddress) {
+        let waiters = state.withLock { $0.goodbyeWaiters.removeValue(forKey: peer) } ?? []
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Sets what happens when a peer sends DISCONNECT.
+    func onDisconnect(_ handler: @escaping @Sendable (String, PeerAddress) -> Void) {
+        state.withLock { $0.disconnectHandler = handler }
+    }
+
+    /// Sets what happens when a peer sends HEARTBEAT.
+    func onHeartbeat(_ handler: @escaping @Sendable (PeerAddress) -> Void) {
+        state.withLock { $0.heartbeatHandler = handler }
+    }
+}

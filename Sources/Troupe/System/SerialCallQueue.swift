@@ -1,0 +1,93 @@
+import Synchronization
+
+/// Runs a worker's incoming calls one at a time, in arrival order, as a process in a pool
+/// does; a queued call can be withdrawn and the running one cancelled.
+final class SerialCallQueue: Sendable {
+    struct Job: Sendable {
+        let callID: UInt64
+        let peer: PeerAddress
+        let run: @Sendable () async -> Void
+    }
+
+    private struct State {
+        var queue: [Job] = []
+        var head = 0
+        var waiter: UnsafeContinuation<Job, Never>?
+        var running: (callID: UInt64, peer: PeerAddress, task: Task<Void, Never>)?
+
+        mutating func popFirst() -> Job? {
+            guard head < queue.count else { return nil }
+            let job = queue[head]
+            head += 1
+            if head > 64 && head * 2 > queue.count {
+                queue.removeFirst(head)
+                head = 0
+            }
+            return job
+        }
+    }
+
+    private let state = Mutex(State())
+
+    init() {
+        Task { await self.serve() }
+    }
+
+    /// Adds a call to the end of the queue.
+    func enqueue(_ job: Job) {
+        let waiter: UnsafeContinuation<Job, Never>? = state.withLock { state in
+            if let waiter = state.waiter {
+                state.waiter = nil
+                return waiter
+            }
+            state.queue.append(job)
+            return nil
+        }
+        waiter?.resume(returning: job)
+    }
+
+    /// Withdraws a queued call, or cancels it if it is running.
+    /// - Returns: `.withdrawn` when it had not started, `.cancelled` when it was running,
+    ///   `.unknown` when it is neither (finished already).
+    func cancel(callID: UInt64, from peer: PeerAddress) -> CancelOutcome {
+        state.withLock { state in
+            if let running = state.running, running.callID == callID, running.peer == peer {
+                running.task.cancel()
+                return .cancelled
+            }
+            if let index = state.queue[state.head...].firstIndex(where: { $0.callID == callID && $0.peer == peer }) {
+                state.queue.remove(at: index)
+                return .withdrawn
+            }
+            return .unknown
+        }
+    }
+
+    enum CancelOutcome { case withdrawn, cancelled, unknown }
+
+    /// How many calls wait or run.
+    var depth: Int {
+        state.withLock { ($0.queue.count - $0.head) + ($0.running == nil ? 0 : 1) }
+    }
+
+    private func next() async -> Job {
+        await withUnsafeContinuation { continuation in
+            let job: Job? = state.withLock { state in
+                if let job = state.popFirst() { return job }
+                state.waiter = continuation
+                return nil
+            }
+            if let job { continuation.resume(returning: job) }
+        }
+    }
+
+    private func serve() async {
+        while true {
+            let job = await next()
+            let task = Task { await job.run() }
+            state.withLock { $0.running = (job.callID, job.peer, task) }
+            await task.value
+            state.withLock { $0.running = nil }
+        }
+    }
+}

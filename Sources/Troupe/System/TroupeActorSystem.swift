@@ -1,0 +1,320 @@
+import Distributed
+import Logging
+import Synchronization
+import TroupeWire
+import ZeroMQ
+
+/// The distributed actor system of Troupe: remote calls travel as ZeroMQ messages between
+/// processes, and each process's mailbox is a set of ZeroMQ sockets owned by one thread.
+///
+/// You rarely touch it: ``Troupe/bootstrap(workers:)`` creates the one a worker process
+/// serves, and a ``Pool`` or ``ActorProcess`` uses the parent's ``local()`` system.
+public final class TroupeActorSystem: DistributedActorSystem, Sendable {
+    public typealias ActorID = TroupeActorID
+    public typealias InvocationEncoder = TroupeInvocationEncoder
+    public typealias InvocationDecoder = TroupeInvocationDecoder
+    public typealias ResultHandler = TroupeResultHandler
+    public typealias SerializationRequirement = any Codable
+
+    /// This process's node name, unique among the processes that talk to each other.
+    public let node: String
+    /// The endpoint this process accepts connections on, if it binds one.
+    public let endpoint: String?
+
+    let logger: Logger
+    let counters = SystemCounters()
+    let calls = PendingCalls()
+    let links = LinkEvents()
+    private let mailbox: Mailbox
+    private let localActors = Mutex<[UInt64: LocalActor]>([:])
+    private let lastActorNumber = Atomic<UInt64>(0)
+    private let routes = Mutex<[String: PeerAddress]>([:])
+    private let serialQueue = Mutex<SerialCallQueue?>(nil)
+    let stateHandler = Mutex<(any StateRequestHandler)?>(nil)
+
+    private final class LocalActor: Sendable {
+        weak let actor: (any DistributedActor)?
+        init(_ actor: any DistributedActor) { self.actor = actor }
+    }
+
+    private static let localSystem = Mutex<TroupeActorSystem?>(nil)
+
+    /// The actor system of this (parent) process, created on first use: it binds an ipc
+    /// endpoint in the process's private run directory for its workers to connect to.
+    /// - Throws: ``TroupeError`` when the endpoint cannot be created.
+    public static func local() throws -> TroupeActorSystem {
+        try localSystem.withLock { system in
+            if let system { return system }
+            let directory = try RunDirectory.shared()
+            let created = try TroupeActorSystem(
+                node: "p\(currentProcessID())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))",
+                bind: directory.endpoint("mailbox"))
+            system = created
+            return created
+        }
+    }
+
+    /// Creates a system.
+    /// - Parameters:
+    ///   - node: this process's node name.
+    ///   - bind: an endpoint to accept connections on, or nil for a system that only connects.
+    ///   - security: CURVE settings for TCP endpoints, or nil.
+    init(node: String, bind: String?, security: CurveServerSettings? = nil) throws {
+        self.node = node
+        var logger = Logger(label: "troupe")
+        logger[metadataKey: "troupe.node"] = "\(node)"
+        self.logger = logger
+        let mailbox = try Mailbox(routingID: Array(node.utf8), bind: bind, security: security, logger: logger)
+        self.mailbox = mailbox
+        self.endpoint = mailbox.boundEndpoint
+        mailbox.start(delegate: self)
+    }
+
+    // MARK: Distributed actor life cycle
+
+    public func resolve<Act>(id: ActorID, as actorType: Act.Type) throws -> Act?
+    where Act: DistributedActor, Act.ID == ActorID {
+        guard id.node == node else { return nil }
+        guard let actor = localActors.withLock({ $0[id.number]?.actor }) else {
+            throw TroupeError(.unknownActor, "actor \(id) no longer exists in this process", context: ["actor": "\(id)"])
+        }
+        guard let typed = actor as? Act else {
+            throw TroupeError(.unknownActor, "actor \(id) is a \(type(of: actor)), not a \(Act.self)", context: ["actor": "\(id)"])
+        }
+        return typed
+    }
+
+    public func assignID<Act>(_ actorType: Act.Type) -> ActorID
+    where Act: DistributedActor, Act.ID == ActorID {
+        TroupeActorID(node: node, number: lastActorNumber.add(1, ordering: .relaxed).newValue, endpoint: endpoint)
+    }
+
+    public func actorReady<Act>(_ actor: Act) where Act: DistributedActor, Act.ID == ActorID {
+        localActors.withLock { $0[actor.id.number] = LocalActor(actor) }
+    }
+
+    public func resignID(_ id: ActorID) {
+        _ = localActors.withLock { $0.removeValue(forKey: id.number) }
+    }
+
+    public func makeInvocationEncoder() -> InvocationEncoder {
+        TroupeInvocationEncoder()
+    }
+
+    // MARK: Outgoing calls
+
+    public func remoteCall<Act, Err, Res>(
+        on actor: Act,
+        target: RemoteCallTarget,
+        invocation: inout InvocationEncoder,
+        throwing: Err.Type,
+        returning: Res.Type
+    ) async throws -> Res where Act: DistributedActor, Act.ID == ActorID, Err: Error, Res: Codable {
+        let bytes = try await send(invocation, to: actor.id, target: target)
+        var decoder = MessagePackDecoder()
+        decoder.userInfo[.actorSystemKey] = self
+        do {
+            return try decoder.decode(Res.self, from: bytes)
+        } catch {
+            throw TroupeError(.badArguments, "the result of \(target.identifier) does not decode as \(Res.self): \(error)",
+                              context: ["actor": "\(actor.id)"])
+        }
+    }
+
+    public func remoteCallVoid<Act, Err>(
+        on actor: Act,
+        target: RemoteCallTarget,
+        invocation: inout InvocationEncoder,
+        throwing: Err.Type
+    ) async throws where Act: DistributedActor, Act.ID == ActorID, Err: Error {
+        _ = try await send(invocation, to: actor.id, target: target)
+    }
+
+    private func send(_ invocation: InvocationEncoder, to id: ActorID, target: RemoteCallTarget) async throws -> [UInt8] {
+        guard let peer = address(of: id) else {
+            throw TroupeError(.unknownPeer, "no connection to node \(id.node), which hosts actor \(id)", context: ["actor": "\(id)"])
+        }
+        let callID = calls.nextID()
+        let envelope = Envelope.call(Envelope.Call(
+            callID: callID, actor: id.number, target: target.identifier,
+            genericSubstitutions: invocation.genericSubstitutions, arguments: invocation.arguments))
+        return try await withTaskCancellationHandler {
+            try await withUnsafeThrowingContinuation { continuation in
+                calls.register(callID, peer: peer, continuation: continuation)
+                if Task.isCancelled {
+                    calls.complete(callID, with: .failure(TroupeError(.cancelled, "the call was cancelled before it was sent")))
+                    return
+                }
+                send(envelope, to: peer)
+            }
+        } onCancel: {
+            if calls.complete(callID, with: .failure(TroupeError(.cancelled, "the call to \(id) was cancelled", context: ["actor": "\(id)"]))) {
+                send(.cancel(callID: callID), to: peer)
+            }
+        }
+    }
+
+    // MARK: Routing
+
+    /// Where to send messages for the actor `id`.
+    func address(of id: ActorID) -> PeerAddress? {
+        if let route = routes.withLock({ $0[id.node] }) { return route }
+        if let endpoint = id.endpoint { return .connection(endpoint) }
+        return nil
+    }
+
+    /// Records how to reach `node`.
+    func setRoute(_ address: PeerAddress, for node: String) {
+        routes.withLock { $0[node] = address }
+    }
+
+    /// Forgets how to reach `node`.
+    func removeRoute(for node: String) {
+        _ = routes.withLock { $0.removeValue(forKey: node) }
+    }
+
+    /// Queues `envelope` for `peer`; envelopes queued together leave in one message.
+    func send(_ envelope: Envelope, to peer: PeerAddress) {
+        mailbox.send(envelope, to: peer)
+    }
+
+    /// Connects to `endpoint` (a node that binds one), ahead of the first message.
+    func connect(to endpoint: String, serverKey: String? = nil) {
+        mailbox.connect(to: endpoint, serverKey: serverKey)
+    }
+
+    /// Fails every call waiting on `peer`, whose process is gone.
+    func peerLost(_ peer: PeerAddress, error: TroupeError) {
+        calls.failAll(to: peer, with: error)
+        // A dead process's locks and waits at a shared-state owner here are released.
+        if case .routed(let identity) = peer, let store = stateHandler.withLock({ $0 }) as? StateStore {
+            store.release(node: String(decoding: identity, as: UTF8.self))
+        }
+    }
+
+    /// Makes incoming calls run one at a time, in order (the worker process's discipline).
+    func serveCallsSerially() {
+        serialQueue.withLock { queue in
+            if queue == nil { queue = SerialCallQueue() }
+        }
+    }
+
+    /// Runs `body` once every incoming call queued so far has finished.
+    func afterQueuedCalls(_ body: @escaping @Sendable () async -> Void) {
+        if let queue = serialQueue.withLock({ $0 }) {
+            queue.enqueue(SerialCallQueue.Job(callID: 0, peer: .connection(""), run: body))
+        } else {
+            Task { await body() }
+        }
+    }
+
+    /// Stops the mailbox thread after sending what is queued.
+    func shutdown() {
+        mailbox.shutdown()
+    }
+
+    // MARK: Incoming calls
+
+    fileprivate func dispatch(_ call: Envelope.Call, from peer: PeerAddress) {
+        guard let actor = localActors.withLock({ $0[call.actor]?.actor }) else {
+            counters.unknownActors.add(1, ordering: .relaxed)
+            send(.throw(Envelope.Throw(
+                failure: TroupeError(.unknownActor, "no actor number \(call.actor) in node \(node)",
+                                     context: ["node": node]),
+                callID: call.callID)), to: peer)
+            return
+        }
+        let run: @Sendable () async -> Void = { [self] in
+            await self.execute(call, on: actor, from: peer)
+        }
+        if let queue = serialQueue.withLock({ $0 }) {
+            queue.enqueue(SerialCallQueue.Job(callID: call.callID, peer: peer, run: run))
+        } else {
+            Task { await run() }
+        }
+    }
+
+    private func execute(_ call: Envelope.Call, on actor: any DistributedActor, from peer: PeerAddress) async {
+        var decoder = TroupeInvocationDecoder(call: call, system: self)
+        let handler = TroupeResultHandler(system: self, callID: call.callID, peer: peer)
+        do {
+            try await executeDistributedTarget(
+                on: actor, target: RemoteCallTarget(call.target), invocationDecoder: &decoder, handler: handler)
+        } catch {
+            let failure = decoder.argumentFailure ?? TroupeError(
+                .unknownTarget,
+                "\(type(of: actor)) in node \(node) has no distributed function \(call.target): both processes must run the same build",
+                context: ["node": node])
+            counters.failedDispatches.add(1, ordering: .relaxed)
+            send(.throw(Envelope.Throw(failure: failure, callID: call.callID)), to: peer)
+        }
+    }
+
+    fileprivate func cancel(callID: UInt64, from peer: PeerAddress) {
+        guard let queue = serialQueue.withLock({ $0 }) else { return }
+        if queue.cancel(callID: callID, from: peer) == .withdrawn {
+            send(.throw(Envelope.Throw(
+                failure: TroupeError(.cancelled, "the call was cancelled before it started"), callID: callID)), to: peer)
+        }
+    }
+
+    /// How many incoming calls wait or run in this process.
+    var queuedCallCount: Int { serialQueue.withLock { $0?.depth ?? 0 } }
+}
+
+extension TroupeActorSystem: MailboxDelegate {
+    func mailbox(received envelope: Envelope, from peer: PeerAddress) {
+        switch envelope {
+        case .call(let call):
+            dispatch(call, from: peer)
+        case .return(let reply):
+            if !calls.complete(reply.callID, with: .success(reply.value)) {
+                counters.unknownReplies.add(1, ordering: .relaxed)
+                logger.debug("reply for an unknown call", metadata: ["troupe.kind": "RETURN"])
+            }
+        case .throw(let failure):
+            if !calls.complete(failure.callID, with: .failure(failure.troupeError)) {
+                counters.unknownReplies.add(1, ordering: .relaxed)
+                logger.debug("reply for an unknown call", metadata: ["troupe.kind": "THROW"])
+            }
+        case .cancel(let callID):
+            cancel(callID: callID, from: peer)
+        case .state(let request):
+            if let handler = stateHandler.withLock({ $0 }) {
+                handler.handle(request, from: peer, system: self)
+            } else {
+                send(.throw(Envelope.Throw(
+                    failure: TroupeError(.unknownContainer, "node \(node) holds no shared state"),
+                    callID: request.callID)), to: peer)
+            }
+        case .ready, .heartbeat, .disconnect, .goodbye:
+            links.received(envelope, from: peer)
+        case .reject(let rejection):
+            counters.rejectedByPeer.add(1, ordering: .relaxed)
+            logger.warning("peer rejected a message", metadata: ["troupe.code": "\(rejection.code)", "troupe.reason": "\(rejection.message)"])
+        }
+    }
+
+    func mailbox(rejected error: WireError, from peer: PeerAddress) {
+        counters.malformedMessages.add(1, ordering: .relaxed)
+        logger.warning("rejected a malformed message", metadata: ["troupe.error": "\(error.code)"])
+        send(.reject(Envelope.Reject(error)), to: peer)
+    }
+
+    func mailboxTick() {
+        calls.expire(now: ContinuousClock.now)
+    }
+
+    func mailbox(cannotReach peer: PeerAddress) {
+        peerLost(peer, error: TroupeError(.unknownPeer, "the peer \(peer) is not connected"))
+    }
+}
+
+/// Counts of what the system rejected or could not match, for status reports and tests.
+final class SystemCounters: Sendable {
+    let malformedMessages = Atomic<Int>(0)
+    let unknownReplies = Atomic<Int>(0)
+    let unknownActors = Atomic<Int>(0)
+    let failedDispatches = Atomic<Int>(0)
+    let rejectedByPeer = Atomic<Int>(0)
+}

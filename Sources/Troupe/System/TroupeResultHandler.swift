@@ -1,0 +1,73 @@
+import Distributed
+import TroupeWire
+
+/// Sends the outcome of a received call back to the caller. You never use it directly.
+public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
+    public typealias SerializationRequirement = any Codable
+
+    let system: TroupeActorSystem
+    let callID: UInt64
+    let peer: PeerAddress
+
+    public func onReturn<Success: Codable>(value: Success) async throws {
+        let encoded: [UInt8]
+        do {
+            encoded = try MessagePackEncoder().encode(value)
+        } catch {
+            system.send(.throw(Envelope.Throw(
+                failure: TroupeError(.badArguments, "the result of type \(Success.self) could not be encoded: \(error)"),
+                callID: callID)), to: peer)
+            return
+        }
+        system.send(.return(Envelope.Return(callID: callID, value: encoded)), to: peer)
+    }
+
+    public func onReturnVoid() async throws {
+        system.send(.return(Envelope.Return(callID: callID)), to: peer)
+    }
+
+    public func onThrow<Err: Error>(error: Err) async throws {
+        system.send(.throw(Envelope.Throw(failure: error, callID: callID)), to: peer)
+    }
+}
+
+extension Envelope.Throw {
+    /// The THROW envelope that reports `error` for `callID`: a ``TroupeError`` keeps its code,
+    /// anything else is a `remote` failure carrying its type name, its description and, when
+    /// it is `Codable`, its own encoding.
+    init(failure error: any Error, callID: UInt64) {
+        if let error = error as? TroupeError {
+            self.init(callID: callID, code: Code(rawValue: error.code.rawValue), type: error.remoteType ?? "TroupeError",
+                      message: error.message, stack: error.remoteStack, detail: error.remoteDetail)
+            return
+        }
+        var detail: [UInt8]? = nil
+        if let encodable = error as? any Encodable {
+            detail = try? MessagePackEncoder().encode(encodable)
+        }
+        self.init(callID: callID, code: .remote,
+                  type: String(reflecting: Swift.type(of: error)),
+                  message: String(describing: error), stack: [], detail: detail)
+    }
+
+    /// The error a caller sees for this envelope.
+    var troupeError: TroupeError {
+        var error = TroupeError(TroupeError.Code(code.rawValue), message)
+        error.remoteType = type
+        error.remoteStack = stack
+        error.remoteDetail = detail
+        return error
+    }
+}
+
+extension TroupeError {
+    /// Recovers the value of the error the worker threw, when its type is `Decodable` and it
+    /// was `Codable` on the worker's side too.
+    /// - Parameter type: the error type the worker threw.
+    /// - Returns: the decoded error, or nil when this is not that type or carries no value.
+    public func decodeRemote<E: Error & Decodable>(as type: E.Type) -> E? {
+        guard code == .remote, let remoteDetail,
+              remoteType == String(reflecting: E.self) else { return nil }
+        return try? MessagePackDecoder().decode(E.self, from: remoteDetail)
+    }
+}

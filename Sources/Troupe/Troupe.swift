@@ -1,0 +1,57 @@
+@_exported import Distributed
+import CTroupeShims
+import Synchronization
+
+/// The entry points of Troupe that are not tied to a pool or a process handle.
+public enum Troupe {
+    /// The Swift counterpart of Python's `if __name__ == "__main__":` guard.
+    ///
+    /// Call it first thing in `main`. When the program was started as a worker process, it
+    /// serves the requested worker and never returns; in the parent it returns at once, and
+    /// the rest of `main` runs as usual:
+    /// ```swift
+    /// @main struct App {
+    ///     static func main() async throws {
+    ///         try await Troupe.bootstrap(workers: [Greeter.self])
+    ///         let pool = try await Pool<Greeter>(processes: 4)
+    ///         ...
+    ///     }
+    /// }
+    /// ```
+    /// Worker processes are this same program, started again (never `fork`ed). Each worker
+    /// is killed when its parent dies, even by `kill -9`. Standard output is made
+    /// line-buffered in every process, so that lines from several processes never mix.
+    /// - Parameter workers: every worker type this program can serve.
+    /// - Throws: ``TroupeError`` when a worker process cannot connect to its parent.
+    public static func bootstrap(workers: [any Worker.Type]) async throws {
+        // Whole lines from the parent and its workers interleave, even through a pipe.
+        troupe_line_buffer_stdout()
+        guard let launch = WorkerLaunch.fromEnvironment() else { return }
+        try await WorkerHost.serve(launch, types: workers)
+    }
+
+    private static let executableOverride = Mutex<String?>(nil)
+
+    /// The program started for worker processes. By default it is the running program
+    /// itself (or `TROUPE_WORKER_EXECUTABLE` when set).
+    ///
+    /// Set it when the running binary is not the one to start: under `swift test` the running
+    /// binary is the test bundle, so tests point this at an executable target of the package
+    /// that calls ``bootstrap(workers:)`` with the same worker types (see the Testing article).
+    public static var workerExecutable: String? {
+        get {
+            executableOverride.withLock { $0 }
+                ?? environmentValue("TROUPE_WORKER_EXECUTABLE")
+                ?? currentExecutablePath()
+        }
+        set { executableOverride.withLock { $0 = newValue } }
+    }
+
+    /// The arguments given to a worker process: the parent's own when it re-executes itself,
+    /// none when ``workerExecutable`` names another program.
+    static var workerArguments: [String] {
+        let overridden = executableOverride.withLock { $0 } != nil
+            || environmentValue("TROUPE_WORKER_EXECUTABLE") != nil
+        return overridden ? [] : Array(CommandLine.arguments.dropFirst())
+    }
+}

@@ -1,0 +1,133 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Troupe
+
+/// An error a test worker throws on purpose; `Codable`, so the caller can recover it.
+public struct TestFailure: Error, Codable, Equatable, Sendable {
+    public var message: String
+    public init(message: String) { self.message = message }
+}
+
+/// An error a test worker throws on purpose; not `Codable`.
+public struct OpaqueFailure: Error, Sendable {
+    public var reason: String
+}
+
+/// A payload with nested types, to check arguments and results round-trip.
+public struct Parcel: Codable, Equatable, Sendable {
+    public var name: String
+    public var weights: [Double]
+    public var tags: [String: Int]
+    public var note: String?
+    public init(name: String, weights: [Double], tags: [String: Int], note: String?) {
+        self.name = name
+        self.weights = weights
+        self.tags = tags
+        self.note = note
+    }
+}
+
+/// The worker most tests use: each function exercises one behaviour of a worker process.
+public distributed actor EchoWorker: Worker {
+    private var calls = 0
+    private var initializedWith: String?
+
+    public init(actorSystem: ActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    distributed public func echo(_ text: String) -> String {
+        calls += 1
+        return text
+    }
+
+    distributed public func add(_ a: Int, _ b: Int) -> Int { a + b }
+
+    distributed public func square(_ x: Int) -> Int { x * x }
+
+    distributed public func squares(_ xs: [Int]) -> [Int] { xs.map { $0 * $0 } }
+
+    distributed public func nothing() {}
+
+    distributed public func parcel(_ parcel: Parcel) -> Parcel {
+        var copy = parcel
+        copy.name = parcel.name.uppercased()
+        return copy
+    }
+
+    distributed public func generic<T: Codable & Sendable>(_ value: T) -> [T] { [value, value] }
+
+    /// The worker's process id.
+    distributed public func processID() -> Int32 { getpid() }
+
+    /// How many `echo` calls this worker served.
+    distributed public func callCount() -> Int { calls }
+
+    /// Records a tag, as a pool initializer would.
+    distributed public func initialize(_ tag: String) { initializedWith = tag }
+
+    /// The tag recorded by `initialize`.
+    distributed public func initializedTag() -> String? { initializedWith }
+
+    distributed public func fail(_ message: String) throws { throw TestFailure(message: message) }
+
+    distributed public func failOpaque(_ reason: String) throws { throw OpaqueFailure(reason: reason) }
+
+    /// Sleeps cooperatively (cancellation ends it).
+    distributed public func sleep(milliseconds: Int) async throws {
+        try await Task.sleep(for: .milliseconds(milliseconds))
+    }
+
+    /// Sleeps, then returns its argument: a slow task that finishes.
+    distributed public func slowEcho(_ text: String, milliseconds: Int) async throws -> String {
+        try await Task.sleep(for: .milliseconds(milliseconds))
+        return text
+    }
+
+    /// Busy-loops for `milliseconds`, ignoring cancellation (work that does not stop cooperatively).
+    distributed public func spin(milliseconds: Int) -> Int {
+        var now = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &now)
+        let end = Int(now.tv_sec) * 1000 + Int(now.tv_nsec) / 1_000_000 + milliseconds
+        var iterations = 0
+        repeat {
+            iterations &+= 1
+            clock_gettime(CLOCK_MONOTONIC, &now)
+        } while Int(now.tv_sec) * 1000 + Int(now.tv_nsec) / 1_000_000 < end
+        return iterations
+    }
+
+    /// Ends the worker process at once with `code`, mid-call.
+    distributed public func exitProcess(code: Int32) { exit(code) }
+
+    /// Kills the worker process with `signal`, mid-call.
+    distributed public func raiseSignal(_ signal: Int32) { _ = kill(getpid(), signal) }
+
+    /// Crashes the worker process (a Swift runtime trap).
+    distributed public func crash() { fatalError("crash requested by a test") }
+
+    /// Allocates `megabytes` and touches every page.
+    distributed public func allocate(megabytes: Int) -> Int {
+        let count = megabytes << 20
+        let pointer = UnsafeMutablePointer<UInt8>.allocate(capacity: count)
+        for index in stride(from: 0, to: count, by: 4096) { pointer[index] = 1 }
+        return count
+    }
+
+    /// Reads an environment variable in the worker.
+    distributed public func environment(_ name: String) -> String? {
+        getenv(name).map { String(cString: $0) }
+    }
+}
+
+/// A worker type that the test worker executable does not list in its bootstrap.
+public distributed actor UnlistedWorker: Worker {
+    public init(actorSystem: ActorSystem) {
+        self.actorSystem = actorSystem
+    }
+
+    distributed public func hello() -> String { "hello" }
+}
