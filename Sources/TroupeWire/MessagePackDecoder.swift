@@ -92,20 +92,22 @@ public struct MessagePackDecoder: @unchecked Sendable {
     /// - Returns: The decoded value.
     /// - Throws: `DecodingError` (see the type's documentation).
     public func decode<T: Decodable>(_ type: T.Type, from reader: inout MessagePackReader) throws -> T {
-        let start = reader.position
-        var fast = reader
-        fast.maximumDepth = maximumDepth
-        do {
-            if let value = try fast.readPrimitive(T.self, depth: 0) {
+        if let kind = PrimitiveKind(T.self) {
+            var fast = reader
+            fast.maximumDepth = maximumDepth
+            do {
+                let value = try fast.readPrimitive(kind, as: T.self, depth: 0)
                 reader.position = fast.position
                 return value
+            } catch {
+                throw MessagePackDecoderImpl.decodingError(error, type: T.self, bytes: reader.bytes, path: [])
             }
-        } catch {
-            throw MessagePackDecoderImpl.decodingError(error, type: T.self, bytes: reader.bytes, path: [])
         }
+        let start = reader.position
         let decoder = MessagePackDecoderImpl(bytes: reader.bytes, userInfo: userInfoForCoding, maximumDepth: maximumDepth, position: start, depth: 0, codingPath: [])
-        let (value, knownEnd) = try decoder.decodeComposite(T.self, at: start, depth: 0, extraPath: [], key: nil)
-        reader.position = try knownEnd ?? decoder.end(ofValueAt: start, depth: 0, path: [])
+        var end = -1
+        let value = try decoder.decodeComposite(T.self, at: start, depth: 0, extraPath: [], key: nil, end: &end)
+        reader.position = end >= 0 ? end : try decoder.end(ofValueAt: start, depth: 0, path: [])
         return value
     }
 }

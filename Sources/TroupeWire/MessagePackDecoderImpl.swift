@@ -28,17 +28,25 @@ final class MessagePackDecoderImpl: Decoder, SingleValueDecodingContainer {
         let level: Int
     }
 
+    // The mutable state is `@exclusivity(unchecked)`: a decoder is used by the one thread
+    // running its `decode` call and never escapes it, and the dynamic checks Swift would
+    // otherwise make on every access to a class property cost more than the decoding itself.
+
     let bytes: UnsafeRawBufferPointer
     let userInfo: [CodingUserInfoKey: Any]
     let maximumDepth: Int
-    var codingPath: [any CodingKey]
+    @exclusivity(unchecked) var codingPath: [any CodingKey]
     /// The start of the value being decoded now.
-    var position: Int
+    @exclusivity(unchecked) var position: Int
     /// How many arrays and maps enclose the value being decoded now.
-    var depth: Int
-    var cursors: [Cursor] = []
-    var completedStart = -1
-    var completedEnd = -1
+    @exclusivity(unchecked) var depth: Int
+    /// One cursor per nesting level modulo 8, held inline so that decoding allocates nothing
+    /// for them. Containers more than 8 levels apart may share a slot; they then lose the hint,
+    /// not correctness.
+    @exclusivity(unchecked) var cursors: (Cursor, Cursor, Cursor, Cursor, Cursor, Cursor, Cursor, Cursor) =
+        (Cursor(), Cursor(), Cursor(), Cursor(), Cursor(), Cursor(), Cursor(), Cursor())
+    @exclusivity(unchecked) var completedStart = -1
+    @exclusivity(unchecked) var completedEnd = -1
 
     init(bytes: UnsafeRawBufferPointer, userInfo: [CodingUserInfoKey: Any], maximumDepth: Int, position: Int, depth: Int, codingPath: [any CodingKey]) {
         self.bytes = bytes
@@ -49,9 +57,30 @@ final class MessagePackDecoderImpl: Decoder, SingleValueDecodingContainer {
         self.codingPath = codingPath
     }
 
+    /// The cursor for containers at `level`.
+    @inline(__always)
+    func cursor(at level: Int) -> Cursor {
+        withUnsafeMutablePointer(to: &cursors) { tuple in
+            tuple.withMemoryRebound(to: Cursor.self, capacity: 8) { $0[level & 7] }
+        }
+    }
+
+    @inline(__always)
+    func setCursor(_ cursor: Cursor, at level: Int) {
+        withUnsafeMutablePointer(to: &cursors) { tuple in
+            tuple.withMemoryRebound(to: Cursor.self, capacity: 8) { $0[level & 7] = cursor }
+        }
+    }
+
     @inline(__always)
     func reader(at offset: Int) -> MessagePackReader {
         MessagePackReader(bytes, position: offset, maximumDepth: maximumDepth)
+    }
+
+    /// Whether the byte at `offset` is `nil` (`false` past the end).
+    @inline(__always)
+    func isNil(at offset: Int) -> Bool {
+        offset < bytes.count && bytes[offset] == 0xc0
     }
 
     // MARK: Errors
@@ -88,23 +117,28 @@ final class MessagePackDecoderImpl: Decoder, SingleValueDecodingContainer {
 
     /// Decodes any value at `offset`, `depth` containers deep, its path being the current
     /// path plus `extraPath` and `key`.
-    /// - Returns: The value, and the offset just past it when that is known without skipping.
-    func decodeValue<T: Decodable>(_ type: T.Type, at offset: Int, depth valueDepth: Int, extraPath: [any CodingKey], key: (any CodingKey)?) throws -> (T, Int?) {
-        var fast = reader(at: offset)
-        do {
-            if let value = try fast.readPrimitive(T.self, depth: valueDepth) {
-                return (value, fast.position)
+    /// - Parameter end: Set to the offset just past the value when that is known without
+    ///   skipping it, to -1 otherwise.
+    func decodeValue<T: Decodable>(_ type: T.Type, at offset: Int, depth valueDepth: Int, extraPath: [any CodingKey], key: (any CodingKey)?, end: inout Int) throws -> T {
+        if let kind = PrimitiveKind(T.self) {
+            var reader = reader(at: offset)
+            do {
+                let value = try reader.readPrimitive(kind, as: T.self, depth: valueDepth)
+                end = reader.position
+                return value
+            } catch {
+                var path = codingPath + extraPath
+                if let key { path.append(key) }
+                throw decodingError(error, type: T.self, path: path)
             }
-        } catch {
-            var path = codingPath + extraPath
-            if let key { path.append(key) }
-            throw decodingError(error, type: T.self, path: path)
         }
-        return try decodeComposite(type, at: offset, depth: valueDepth, extraPath: extraPath, key: key)
+        return try decodeComposite(type, at: offset, depth: valueDepth, extraPath: extraPath, key: key, end: &end)
     }
 
     /// Decodes a value through its `init(from:)`.
-    func decodeComposite<T: Decodable>(_ type: T.Type, at offset: Int, depth valueDepth: Int, extraPath: [any CodingKey], key: (any CodingKey)?) throws -> (T, Int?) {
+    /// - Parameter end: Set to the offset just past the value when that is known without
+    ///   skipping it, to -1 otherwise.
+    func decodeComposite<T: Decodable>(_ type: T.Type, at offset: Int, depth valueDepth: Int, extraPath: [any CodingKey], key: (any CodingKey)?, end: inout Int) throws -> T {
         let savedPosition = position
         let savedDepth = depth
         let pushed = extraPath.count + (key == nil ? 0 : 1)
@@ -115,10 +149,11 @@ final class MessagePackDecoderImpl: Decoder, SingleValueDecodingContainer {
         defer {
             position = savedPosition
             depth = savedDepth
-            codingPath.removeLast(pushed)
+            if pushed > 0 { codingPath.removeLast(pushed) }
         }
         let value = try T(from: self)
-        return (value, completedStart == offset ? completedEnd : nil)
+        end = completedStart == offset ? completedEnd : -1
+        return value
     }
 
     /// The offset just past the value at `offset`, skipping (and so checking) it when its end
@@ -197,8 +232,7 @@ final class MessagePackDecoderImpl: Decoder, SingleValueDecodingContainer {
 
     private func find(utf8 name: UnsafeRawBufferPointer, in map: Map, advance: Bool) throws(WireError) -> Int? {
         let level = map.level
-        while cursors.count <= level { cursors.append(Cursor()) }
-        var cursor = cursors[level]
+        var cursor = cursor(at: level)
         if cursor.header != map.header {
             cursor = Cursor(header: map.header, index: 0, offset: map.firstEntry)
         }
@@ -220,17 +254,17 @@ final class MessagePackDecoderImpl: Decoder, SingleValueDecodingContainer {
                     cursor.index += 1
                     cursor.offset = ~reader.position
                 }
-                cursors[level] = cursor
+                setCursor(cursor, at: level)
                 return reader.position
             }
-            cursors[level] = cursor
+            setCursor(cursor, at: level)
         }
         // Otherwise scan the whole map.
         var reader = reader(at: map.firstEntry)
         for index in 0..<map.count {
             if try matchKey(&reader, name, level: level, validate: true) {
                 if advance {
-                    cursors[level] = Cursor(header: map.header, index: index + 1, offset: ~reader.position)
+                    setCursor(Cursor(header: map.header, index: index + 1, offset: ~reader.position), at: level)
                 }
                 return reader.position
             }
@@ -273,15 +307,15 @@ final class MessagePackDecoderImpl: Decoder, SingleValueDecodingContainer {
         return false
     }
 
-    /// Notes that the entry value at `start` in `map` ends at `end` (known without skipping).
+    /// Notes that the entry value at `start` in `map` ends at `end` (-1: not known).
     @inline(__always)
-    func noteEnd(of start: Int, in map: Map, end: Int?) {
-        guard let end else { return }
-        let level = map.level
-        guard level < cursors.count else { return }
-        if cursors[level].header == map.header, cursors[level].offset == ~start {
-            cursors[level].offset = end
-            if cursors[level].index == map.count { complete(map.header, end) }
+    func noteEnd(of start: Int, in map: Map, end: Int) {
+        guard end >= 0 else { return }
+        var cursor = cursor(at: map.level)
+        if cursor.header == map.header, cursor.offset == ~start {
+            cursor.offset = end
+            setCursor(cursor, at: map.level)
+            if cursor.index == map.count { complete(map.header, end) }
         }
     }
 
@@ -337,8 +371,9 @@ final class MessagePackDecoderImpl: Decoder, SingleValueDecodingContainer {
 
     func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let start = position
-        let (value, end) = try decodeValue(T.self, at: start, depth: depth, extraPath: [], key: nil)
-        if let end { complete(start, end) }
+        var end = -1
+        let value = try decodeValue(T.self, at: start, depth: depth, extraPath: [], key: nil, end: &end)
+        if end >= 0 { complete(start, end) }
         return value
     }
 }

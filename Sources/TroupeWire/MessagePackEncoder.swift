@@ -62,7 +62,7 @@ public struct MessagePackEncoder: @unchecked Sendable {
         defer { swap(&encoder.writer, &writer) }
         do {
             try encoder.encodeComposite(value)
-            if let misuse = encoder.misuse { throw misuse }
+            if encoder.misused { throw encoder.misuseError }
         } catch {
             encoder.writer.bytes.removeSubrange(start...)
             throw error
@@ -104,25 +104,38 @@ extension MessagePackWriter {
             writeUInt(UInt64(unsafeBitCast(value, to: UInt.self)))
         } else if T.self == Float.self {
             writeFloat(unsafeBitCast(value, to: Float.self))
-        } else if T.self == [UInt8].self {
-            writeBinary(unsafeBitCast(value, to: [UInt8].self))
-        } else if T.self == [Int].self {
-            let array = unsafeBitCast(value, to: [Int].self)
-            writeArrayHeader(array.count)
-            for element in array { writeInt(Int64(element)) }
-        } else if T.self == [String].self {
-            let array = unsafeBitCast(value, to: [String].self)
-            writeArrayHeader(array.count)
-            for element in array { writeString(element) }
-        } else if T.self == [Double].self {
-            let array = unsafeBitCast(value, to: [Double].self)
-            writeArrayHeader(array.count)
-            for element in array { writeDouble(element) }
         } else if T.self == MessagePackValue.self {
             write(unsafeBitCast(value, to: MessagePackValue.self))
         } else {
-            return false
+            // Generic types: compare with identities looked up once, not on every call.
+            let type = ObjectIdentifier(T.self)
+            if type == KnownTypes.bytes {
+                writeBinary(unsafeBitCast(value, to: [UInt8].self))
+            } else if type == KnownTypes.ints {
+                let array = unsafeBitCast(value, to: [Int].self)
+                writeArrayHeader(array.count)
+                for element in array { writeInt(Int64(element)) }
+            } else if type == KnownTypes.strings {
+                let array = unsafeBitCast(value, to: [String].self)
+                writeArrayHeader(array.count)
+                for element in array { writeString(element) }
+            } else if type == KnownTypes.doubles {
+                let array = unsafeBitCast(value, to: [Double].self)
+                writeArrayHeader(array.count)
+                for element in array { writeDouble(element) }
+            } else {
+                return false
+            }
         }
         return true
     }
+}
+
+/// The identities of the generic types the coders read and write directly. Comparing with
+/// `[UInt8].self` directly would look its metadata up in the runtime's cache on every call.
+enum KnownTypes {
+    static let bytes = ObjectIdentifier([UInt8].self)
+    static let ints = ObjectIdentifier([Int].self)
+    static let strings = ObjectIdentifier([String].self)
+    static let doubles = ObjectIdentifier([Double].self)
 }

@@ -16,15 +16,29 @@ final class MessagePackEncoderImpl: Encoder, SingleValueEncodingContainer {
         case single
     }
 
-    var writer = MessagePackWriter()
-    var codingPath: [any CodingKey] = []
+    // The mutable state is `@exclusivity(unchecked)`: an encoder is used by the one thread
+    // running its `encode` call and never escapes it, and the dynamic checks Swift would
+    // otherwise make on every access to a class property cost more than the encoding itself.
+
+    @exclusivity(unchecked) var writer = MessagePackWriter()
+    @exclusivity(unchecked) var codingPath: [any CodingKey] = []
     let userInfo: [CodingUserInfoKey: Any]
     /// The offset of the current value's placeholder or header.
-    var slot = 0
-    var slotState = SlotState.empty
+    @exclusivity(unchecked) var slot = 0
+    @exclusivity(unchecked) var slotState = SlotState.empty
     /// The first misuse of containers that could not be thrown where it happened (container
     /// requests do not throw); the top-level `encode` throws it.
-    var misuse: EncodingError?
+    @exclusivity(unchecked) var misused = false
+    var misuse: (what: String, path: [any CodingKey])?
+
+    /// The error for the first misuse.
+    var misuseError: EncodingError {
+        let (what, path) = misuse ?? ("container", [])
+        return EncodingError.invalidValue(
+            what,
+            EncodingError.Context(codingPath: path, debugDescription: "\(what): a value must use exactly one container (or one single value)")
+        )
+    }
 
     init(userInfo: [CodingUserInfoKey: Any]) {
         self.userInfo = userInfo
@@ -52,7 +66,7 @@ final class MessagePackEncoderImpl: Encoder, SingleValueEncodingContainer {
         let pushed = extraPath.count + (key == nil ? 0 : 1)
         if !extraPath.isEmpty { codingPath.append(contentsOf: extraPath) }
         if let key { codingPath.append(key) }
-        defer { codingPath.removeLast(pushed) }
+        defer { if pushed > 0 { codingPath.removeLast(pushed) } }
         try encodeComposite(value)
     }
 
@@ -64,11 +78,9 @@ final class MessagePackEncoderImpl: Encoder, SingleValueEncodingContainer {
     }
 
     func recordMisuse(_ what: String, path: [any CodingKey]) {
-        if misuse == nil {
-            misuse = EncodingError.invalidValue(
-                what,
-                EncodingError.Context(codingPath: path, debugDescription: "\(what): a value must use exactly one container (or one single value)")
-            )
+        if !misused {
+            misused = true
+            misuse = (what, path)
         }
     }
 

@@ -75,7 +75,7 @@ struct MessagePackKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainer
     @inline(__always)
     private func scalarIfPresent<T: MessagePackPrimitive>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let offset = try lookup(key) else { return nil }
-        if decoder.bytes[offset] == 0xc0 {
+        if decoder.isNil(at: offset) {
             decoder.noteEnd(of: offset, in: map, end: offset + 1)
             return nil
         }
@@ -88,7 +88,7 @@ struct MessagePackKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainer
         guard let offset = try lookup(key, advance: false) else {
             throw DecodingError.keyNotFound(key, DecodingError.Context(codingPath: codingPath, debugDescription: "no value for key \"\(key.stringValue)\" in the map at byte \(map.header)"))
         }
-        return decoder.bytes[offset] == 0xc0
+        return decoder.isNil(at: offset)
     }
 
     func decode(_ type: Bool.Type, forKey key: Key) throws -> Bool { try scalar(type, forKey: key) }
@@ -131,18 +131,20 @@ struct MessagePackKeyedDecodingContainer<Key: CodingKey>: KeyedDecodingContainer
 
     func decode<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T {
         let offset = try require(key)
-        let (value, end) = try decoder.decodeValue(T.self, at: offset, depth: map.level, extraPath: extraPath, key: key)
+        var end = -1
+        let value = try decoder.decodeValue(T.self, at: offset, depth: map.level, extraPath: extraPath, key: key, end: &end)
         decoder.noteEnd(of: offset, in: map, end: end)
         return value
     }
 
     func decodeIfPresent<T: Decodable>(_ type: T.Type, forKey key: Key) throws -> T? {
         guard let offset = try lookup(key) else { return nil }
-        if decoder.bytes[offset] == 0xc0 {
+        if decoder.isNil(at: offset) {
             decoder.noteEnd(of: offset, in: map, end: offset + 1)
             return nil
         }
-        let (value, end) = try decoder.decodeValue(T.self, at: offset, depth: map.level, extraPath: extraPath, key: key)
+        var end = -1
+        let value = try decoder.decodeValue(T.self, at: offset, depth: map.level, extraPath: extraPath, key: key, end: &end)
         decoder.noteEnd(of: offset, in: map, end: end)
         return value
     }

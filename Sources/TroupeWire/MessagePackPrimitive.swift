@@ -97,54 +97,71 @@ extension UInt128: MessagePackPrimitive {
     }
 }
 
+/// The types the coders read and write directly, without going through `Codable`.
+enum PrimitiveKind: UInt8 {
+    case string, int, double, bool, int64, uint64, int32, uint32, uint8, int8, int16, uint16, uint, float
+    case value, bytes, ints, strings, doubles
+
+    /// The kind of `type`, or `nil` when it goes through `Codable`.
+    @inline(__always)
+    init?<T>(_ type: T.Type) {
+        if T.self == String.self { self = .string }
+        else if T.self == Int.self { self = .int }
+        else if T.self == Double.self { self = .double }
+        else if T.self == Bool.self { self = .bool }
+        else if T.self == Int64.self { self = .int64 }
+        else if T.self == UInt64.self { self = .uint64 }
+        else if T.self == Int32.self { self = .int32 }
+        else if T.self == UInt32.self { self = .uint32 }
+        else if T.self == UInt8.self { self = .uint8 }
+        else if T.self == Int8.self { self = .int8 }
+        else if T.self == Int16.self { self = .int16 }
+        else if T.self == UInt16.self { self = .uint16 }
+        else if T.self == UInt.self { self = .uint }
+        else if T.self == Float.self { self = .float }
+        else if T.self == MessagePackValue.self { self = .value }
+        else {
+            // Generic types: compare with identities looked up once, not on every call.
+            let type = ObjectIdentifier(T.self)
+            if type == KnownTypes.bytes { self = .bytes }
+            else if type == KnownTypes.ints { self = .ints }
+            else if type == KnownTypes.strings { self = .strings }
+            else if type == KnownTypes.doubles { self = .doubles }
+            else { return nil }
+        }
+    }
+}
+
 extension MessagePackReader {
     /// Reads a value whose type has a fixed MessagePack form straight from the buffer: the
     /// scalars, `[UInt8]` (from `bin` or from an array of integers), arrays of a few scalars,
     /// and ``MessagePackValue``.
-    /// - Parameter depth: How many arrays and maps enclose the value.
-    /// - Returns: The value, or `nil` (having read nothing) when `T` is not one of those types.
+    /// - Parameters:
+    ///   - kind: `PrimitiveKind(T.self)`.
+    ///   - depth: How many arrays and maps enclose the value.
     @inline(__always)
-    mutating func readPrimitive<T>(_ type: T.Type, depth: Int) throws(WireError) -> T? {
-        if T.self == String.self {
-            return unsafeBitCast(try readString(), to: T.self)
-        } else if T.self == Int.self {
-            return unsafeBitCast(try readInteger(Int.self), to: T.self)
-        } else if T.self == Double.self {
-            return unsafeBitCast(try Double.read(from: &self), to: T.self)
-        } else if T.self == Bool.self {
-            return unsafeBitCast(try readBool(), to: T.self)
-        } else if T.self == Int64.self {
-            return unsafeBitCast(try readInt(), to: T.self)
-        } else if T.self == UInt64.self {
-            return unsafeBitCast(try readUInt(), to: T.self)
-        } else if T.self == Int32.self {
-            return unsafeBitCast(try readInteger(Int32.self), to: T.self)
-        } else if T.self == UInt32.self {
-            return unsafeBitCast(try readInteger(UInt32.self), to: T.self)
-        } else if T.self == UInt8.self {
-            return unsafeBitCast(try readInteger(UInt8.self), to: T.self)
-        } else if T.self == Int8.self {
-            return unsafeBitCast(try readInteger(Int8.self), to: T.self)
-        } else if T.self == Int16.self {
-            return unsafeBitCast(try readInteger(Int16.self), to: T.self)
-        } else if T.self == UInt16.self {
-            return unsafeBitCast(try readInteger(UInt16.self), to: T.self)
-        } else if T.self == UInt.self {
-            return unsafeBitCast(try readInteger(UInt.self), to: T.self)
-        } else if T.self == Float.self {
-            return unsafeBitCast(try Float.read(from: &self), to: T.self)
-        } else if T.self == [UInt8].self {
-            return unsafeBitCast(try readByteArray(depth: depth), to: T.self)
-        } else if T.self == [Int].self {
-            return unsafeBitCast(try readArray(of: Int.self, depth: depth), to: T.self)
-        } else if T.self == [String].self {
-            return unsafeBitCast(try readArray(of: String.self, depth: depth), to: T.self)
-        } else if T.self == [Double].self {
-            return unsafeBitCast(try readArray(of: Double.self, depth: depth), to: T.self)
-        } else if T.self == MessagePackValue.self {
-            return unsafeBitCast(try readValue(depth: depth), to: T.self)
+    mutating func readPrimitive<T>(_ kind: PrimitiveKind, as type: T.Type, depth: Int) throws(WireError) -> T {
+        switch kind {
+        case .string: return unsafeBitCast(try readString(), to: T.self)
+        case .int: return unsafeBitCast(try readInteger(Int.self), to: T.self)
+        case .double: return unsafeBitCast(try Double.read(from: &self), to: T.self)
+        case .bool: return unsafeBitCast(try readBool(), to: T.self)
+        case .int64: return unsafeBitCast(try readInt(), to: T.self)
+        case .uint64: return unsafeBitCast(try readUInt(), to: T.self)
+        case .int32: return unsafeBitCast(try readInteger(Int32.self), to: T.self)
+        case .uint32: return unsafeBitCast(try readInteger(UInt32.self), to: T.self)
+        case .uint8: return unsafeBitCast(try readInteger(UInt8.self), to: T.self)
+        case .int8: return unsafeBitCast(try readInteger(Int8.self), to: T.self)
+        case .int16: return unsafeBitCast(try readInteger(Int16.self), to: T.self)
+        case .uint16: return unsafeBitCast(try readInteger(UInt16.self), to: T.self)
+        case .uint: return unsafeBitCast(try readInteger(UInt.self), to: T.self)
+        case .float: return unsafeBitCast(try Float.read(from: &self), to: T.self)
+        case .value: return unsafeBitCast(try readValue(depth: depth), to: T.self)
+        case .bytes: return unsafeBitCast(try readByteArray(depth: depth), to: T.self)
+        case .ints: return unsafeBitCast(try readArray(of: Int.self, depth: depth), to: T.self)
+        case .strings: return unsafeBitCast(try readArray(of: String.self, depth: depth), to: T.self)
+        case .doubles: return unsafeBitCast(try readArray(of: Double.self, depth: depth), to: T.self)
         }
-        return nil
     }
 
     /// Reads `[UInt8]` from a `bin`, or from an array of integers in 0…255.

@@ -248,11 +248,13 @@ public struct MessagePackReader {
             return ""
         }
         let raw = UnsafeRawBufferPointer(rebasing: bytes[start..<start + length])
-        guard let string = String(validating: raw, as: UTF8.self) else {
+        // Validate first (String(validating:) takes a slow, unspecialized path), then build
+        // the string with the specialized UTF-8 initializer, which repairs nothing here.
+        guard UTF8Validation.isValid(raw) else {
             throw WireError(.invalidUTF8, "str of \(length) bytes is not valid UTF-8", offset: p)
         }
         position = start + length
-        return string
+        return raw.withMemoryRebound(to: UInt8.self) { String(decoding: $0, as: UTF8.self) }
     }
 
     /// Reads a `str`, checks that it is valid UTF-8, and returns its bytes without copying.

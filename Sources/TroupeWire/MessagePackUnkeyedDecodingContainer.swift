@@ -49,11 +49,11 @@ struct MessagePackUnkeyedDecodingContainer: UnkeyedDecodingContainer {
         return offset
     }
 
-    /// Moves to the next element, the current one (at `start`) ending at `end` when known.
+    /// Moves to the next element, the current one (at `start`) ending at `end` (-1: unknown).
     @inline(__always)
-    private mutating func advance(from start: Int, to end: Int?) {
+    private mutating func advance(from start: Int, to end: Int) {
         currentIndex += 1
-        if let end {
+        if end >= 0 {
             offset = end
             if currentIndex == elementCount { decoder.complete(header, end) }
         } else {
@@ -71,7 +71,7 @@ struct MessagePackUnkeyedDecodingContainer: UnkeyedDecodingContainer {
 
     mutating func decodeNil() throws -> Bool {
         let start = try current(Never?.self)
-        guard decoder.bytes[start] == 0xc0 else { return false }
+        guard decoder.isNil(at: start) else { return false }
         advance(from: start, to: start + 1)
         return true
     }
@@ -97,7 +97,8 @@ struct MessagePackUnkeyedDecodingContainer: UnkeyedDecodingContainer {
 
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T {
         let start = try current(T.self)
-        let (value, end) = try decoder.decodeValue(T.self, at: start, depth: level, extraPath: extraPath, key: MessagePackCodingKey(index: currentIndex))
+        var end = -1
+        let value = try decoder.decodeValue(T.self, at: start, depth: level, extraPath: extraPath, key: MessagePackCodingKey(index: currentIndex), end: &end)
         advance(from: start, to: end)
         return value
     }
@@ -112,7 +113,7 @@ struct MessagePackUnkeyedDecodingContainer: UnkeyedDecodingContainer {
         let start = try current(KeyedDecodingContainer<NestedKey>.self)
         let path = currentPath
         let map = try decoder.openMap(at: start, level: level + 1, path: path)
-        advance(from: start, to: nil)
+        advance(from: start, to: -1)
         return KeyedDecodingContainer(MessagePackKeyedDecodingContainer<NestedKey>(decoder: decoder, map: map, pathDepth: pathDepth, extraPath: Array(path.dropFirst(pathDepth))))
     }
 
@@ -120,14 +121,14 @@ struct MessagePackUnkeyedDecodingContainer: UnkeyedDecodingContainer {
         let start = try current((any UnkeyedDecodingContainer).self)
         let path = currentPath
         let (first, count) = try decoder.openArray(at: start, level: level + 1, path: path)
-        advance(from: start, to: nil)
+        advance(from: start, to: -1)
         return MessagePackUnkeyedDecodingContainer(decoder: decoder, header: start, first: first, count: count, level: level + 1, pathDepth: pathDepth, extraPath: Array(path.dropFirst(pathDepth)))
     }
 
     mutating func superDecoder() throws -> any Decoder {
         let start = try current((any Decoder).self)
         let path = currentPath
-        advance(from: start, to: nil)
+        advance(from: start, to: -1)
         return MessagePackDecoderImpl(bytes: decoder.bytes, userInfo: decoder.userInfo, maximumDepth: decoder.maximumDepth, position: start, depth: level, codingPath: path)
     }
 }

@@ -173,11 +173,13 @@ func bind(_ server: Socket, over transport: Transport, in directory: TemporaryDi
     }
 }
 
-/// Makes a socket with linger 0 and a receive timeout, so that a failing test never hangs.
+/// Makes a socket with linger 0 and send/receive timeouts, so that a failing test never
+/// hangs.
 func makeSocket(_ context: Context, _ type: SocketType, receiveTimeout: Socket.Timeout = .seconds(10)) throws -> Socket {
     let socket = try Socket(context, type: type)
     try socket.set(.linger, .zero)
     try socket.set(.receiveTimeout, receiveTimeout)
+    try socket.set(.sendTimeout, .seconds(10))
     return socket
 }
 

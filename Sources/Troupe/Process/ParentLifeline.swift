@@ -22,6 +22,18 @@ enum ParentLifeline {
         #if os(Linux)
         _ = troupe_set_parent_death_signal(SIGKILL)
         #endif
-        return getppid() == parent
+        return isAlive(parent: parent)
+    }
+
+    /// Whether the parent that started this process is still its parent: checked by the
+    /// worker's mailbox thread every tick, in case the parent-death signal cannot act (a
+    /// worker stuck in a crash handler has been seen to survive it).
+    static func isAlive(parent: Int32) -> Bool {
+        getppid() == parent
+    }
+
+    /// Ends this process at once, without running exit handlers (the parent is gone).
+    static func exitOrphan() -> Never {
+        _exit(WorkerHost.orphanExitCode)
     }
 }

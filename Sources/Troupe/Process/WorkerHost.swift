@@ -38,6 +38,7 @@ enum WorkerHost {
         // A shared-state owner accepts connections from the workers; a worker only connects.
         let isOwner = String(reflecting: type) == StateOwner.workerTypeName
         let system = try TroupeActorSystem(node: launch.node, bind: isOwner ? RunDirectory.shared().endpoint("owner") : nil)
+        if let parent = launch.parentPID { system.watchParent(parent) }
         if isOwner { system.stateHandler.withLock { $0 = StateStore() } }
         let parent = PeerAddress.connection(launch.endpoint)
         system.setRoute(parent, for: launch.parentNode)

@@ -42,6 +42,12 @@ struct WorkerLaunch: Sendable {
         variables.append("\(WorkerLaunch.typeVariable)=\(typeName)")
         variables.append("\(WorkerLaunch.parentNodeVariable)=\(parentNode)")
         if let parentPID { variables.append("\(WorkerLaunch.parentPIDVariable)=\(parentPID)") }
+        // Swift's crash backtracer has been seen to hang a crashed multi-threaded worker
+        // instead of letting it die; a pool must see a crash at once. Set SWIFT_BACKTRACE
+        // yourself to get backtraces from workers.
+        if !variables.contains(where: { $0.hasPrefix("SWIFT_BACKTRACE=") }) {
+            variables.append("SWIFT_BACKTRACE=enable=no")
+        }
         return variables
     }
 }

@@ -74,10 +74,11 @@ public final class Manager: Sendable {
 
     /// A shared dictionary, created empty or from `initial` (or attached, when `name` exists).
     /// - Parameters:
-    ///   - name: the container's name; by default a new unique one.
     ///   - initial: the first entries.
+    ///   - name: the container's name; by default a new unique one. Naming an existing
+    ///     container of the same kind attaches to it.
     /// - Returns: a proxy to it.
-    public func dictionary<Key, Value>(_ name: String? = nil, _ initial: [Key: Value] = [:]) async throws -> SharedDictionary<Key, Value> {
+    public func dictionary<Key, Value>(_ initial: [Key: Value] = [:], name: String? = nil) async throws -> SharedDictionary<Key, Value> {
         let client = try await create(name, prefix: "dict", kind: "dict", arguments: [], initial: initial.isEmpty ? nil : {
             var writer = MapArgumentWriter(count: initial.count)
             for (key, value) in initial { writer.append(try MessagePackEncoder().encode(key), try MessagePackEncoder().encode(value)) }
@@ -87,7 +88,7 @@ public final class Manager: Sendable {
     }
 
     /// A shared fixed-size array holding `initial` (Python's `Array('i', [11, 22, 33, 44])`).
-    public func array<Element: SharedArrayElement>(_ name: String? = nil, _ initial: [Element]) async throws -> SharedArray<Element> {
+    public func array<Element: SharedArrayElement>(_ initial: [Element], name: String? = nil) async throws -> SharedArray<Element> {
         let encoder = MessagePackEncoder()
         let client = try await create(name, prefix: "array", kind: "array",
                                       arguments: [try encoder.encode(Element.typeCode), try encoder.encode(initial)])
@@ -95,27 +96,27 @@ public final class Manager: Sendable {
     }
 
     /// A shared fixed-size array of `count` copies of `value`.
-    public func array<Element: SharedArrayElement>(_ name: String? = nil, repeating value: Element, count: Int) async throws -> SharedArray<Element> {
-        try await array(name, Array(repeating: value, count: count))
+    public func array<Element: SharedArrayElement>(repeating value: Element, count: Int, name: String? = nil) async throws -> SharedArray<Element> {
+        try await array(Array(repeating: value, count: count), name: name)
     }
 
     /// A shared list holding `initial`.
-    public func list<Element: Codable & Sendable>(_ name: String? = nil, _ initial: [Element] = []) async throws -> SharedList<Element> {
+    public func list<Element: Codable & Sendable>(_ initial: [Element] = [], name: String? = nil) async throws -> SharedList<Element> {
         SharedList(client: try await create(name, prefix: "list", kind: "list", arguments: [try MessagePackEncoder().encode(initial)]))
     }
 
     /// A shared single value.
-    public func value<Wrapped: Codable & Sendable>(_ name: String? = nil, _ initial: Wrapped) async throws -> SharedValue<Wrapped> {
+    public func value<Wrapped: Codable & Sendable>(_ initial: Wrapped, name: String? = nil) async throws -> SharedValue<Wrapped> {
         SharedValue(client: try await create(name, prefix: "value", kind: "value", arguments: [try MessagePackEncoder().encode(initial)]))
     }
 
     /// A shared FIFO queue of `Element`s.
-    public func queue<Element: Codable & Sendable>(_ name: String? = nil, of type: Element.Type = Element.self) async throws -> SharedQueue<Element> {
+    public func queue<Element: Codable & Sendable>(of type: Element.Type = Element.self, name: String? = nil) async throws -> SharedQueue<Element> {
         SharedQueue(client: try await create(name, prefix: "queue", kind: "queue", arguments: []))
     }
 
     /// A shared lock.
-    public func lock(_ name: String? = nil) async throws -> SharedLock {
+    public func lock(name: String? = nil) async throws -> SharedLock {
         SharedLock(client: try await create(name, prefix: "lock", kind: "lock", arguments: []))
     }
 

@@ -31,6 +31,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     private let routes = Mutex<[String: PeerAddress]>([:])
     private let serialQueue = Mutex<SerialCallQueue?>(nil)
     let stateHandler = Mutex<(any StateRequestHandler)?>(nil)
+    private let watchedParent = Atomic<Int32>(0)
 
     private final class LocalActor: Sendable {
         weak let actor: (any DistributedActor)?
@@ -134,6 +135,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         guard let peer = address(of: id) else {
             throw TroupeError(.unknownPeer, "no connection to node \(id.node), which hosts actor \(id)", context: ["actor": "\(id)"])
         }
+        TargetRecorder.current?.record(target.identifier)
         let callID = calls.nextID()
         let envelope = Envelope.call(Envelope.Call(
             callID: callID, actor: id.number, target: target.identifier,
@@ -206,6 +208,11 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         } else {
             Task { await body() }
         }
+    }
+
+    /// Ends this process when `parent` is no longer its parent (checked every mailbox tick).
+    func watchParent(_ parent: Int32) {
+        watchedParent.store(parent, ordering: .relaxed)
     }
 
     /// Stops the mailbox thread after sending what is queued.
@@ -302,6 +309,10 @@ extension TroupeActorSystem: MailboxDelegate {
     }
 
     func mailboxTick() {
+        if let parent = watchedParent.load(ordering: .relaxed) as Int32?, parent != 0,
+           !ParentLifeline.isAlive(parent: parent) {
+            ParentLifeline.exitOrphan()
+        }
         calls.expire(now: ContinuousClock.now)
     }
 

@@ -27,7 +27,15 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
     }
 
     public func onThrow<Err: Error>(error: Err) async throws {
-        system.send(.throw(Envelope.Throw(failure: error, callID: callID)), to: peer)
+        var failure: any Error = error
+        if let dispatchError = error as? ExecuteDistributedTargetError {
+            // The runtime could not find or call the target: not an error of the user's code.
+            failure = TroupeError(
+                dispatchError.errorCode == .targetAccessorNotFound ? .unknownTarget : .badArguments,
+                "the worker could not call the requested function (\(dispatchError.message)): both processes must run the same build",
+                context: ["node": system.node])
+        }
+        system.send(.throw(Envelope.Throw(failure: failure, callID: callID)), to: peer)
     }
 }
 

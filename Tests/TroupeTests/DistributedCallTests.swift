@@ -1,0 +1,156 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Testing
+@testable import Troupe
+import TroupeTestSupport
+import TroupeWire
+
+/// Distributed calls into a worker process and back: values, errors, bad calls.
+@Suite(.serialized)
+struct DistributedCallTests {
+    init() { TestEnvironment.useTestWorker() }
+
+    @Test func valuesTravelBothWays() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        #expect(try await process.actor.echo("hello") == "hello")
+        #expect(try await process.actor.add(40, 2) == 42)
+        let parcel = Parcel(name: "box", weights: [1.5, 2.25], tags: ["a": 1, "b": 2], note: nil)
+        let back = try await process.actor.parcel(parcel)
+        #expect(back == Parcel(name: "BOX", weights: [1.5, 2.25], tags: ["a": 1, "b": 2], note: nil))
+        #expect(try await process.actor.generic("x") == ["x", "x"])
+        #expect(try await process.actor.generic(7) == [7, 7])
+        try await process.actor.nothing()
+    }
+
+    @Test func theCallRunsInAnotherProcess() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let childPID = try await process.actor.processID()
+        #expect(childPID == process.pid)
+        #expect(childPID != getpid())
+        #expect(ProcessTable.children(of: getpid()).contains(childPID))
+    }
+
+    @Test func aCodableErrorComesBackWithItsValue() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        do {
+            try await process.actor.fail("bad input")
+            Issue.record("the call should have thrown")
+        } catch let error as TroupeError {
+            #expect(error.code == .remote)
+            #expect(error.remoteType == String(reflecting: TestFailure.self))
+            #expect(error.message.contains("bad input"))
+            #expect(error.decodeRemote(as: TestFailure.self) == TestFailure(message: "bad input"))
+        }
+    }
+
+    @Test func anyErrorComesBackWithItsTypeAndMessage() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let error = await #expect(throws: TroupeError.self) { try await process.actor.failOpaque("no codable") }
+        #expect(error?.code == .remote)
+        #expect(error?.remoteType == String(reflecting: OpaqueFailure.self))
+        #expect(error?.message.contains("no codable") == true)
+        // The worker keeps serving after an error.
+        #expect(try await process.actor.echo("still here") == "still here")
+    }
+
+    @Test func anUnknownTargetFailsClearlyAndTheWorkerKeepsServing() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let system = try TroupeActorSystem.local()
+        let error = await #expect(throws: TroupeError.self) {
+            _ = try await system.rawCall(to: process.actor.id, target: "$s6NoSuch6TargetyyF", arguments: [])
+        }
+        #expect(error?.code == .unknownTarget)
+        #expect(try await process.actor.echo("after") == "after")
+    }
+
+    @Test func anUnknownActorFailsClearly() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let system = try TroupeActorSystem.local()
+        let missing = TroupeActorID(node: process.actor.id.node, number: 999_999)
+        let error = await #expect(throws: TroupeError.self) {
+            _ = try await system.rawCall(to: missing, target: "$s6NoSuch6TargetyyF", arguments: [])
+        }
+        #expect(error?.code == .unknownActor)
+    }
+
+    @Test func argumentsThatDoNotDecodeFailAsBadArguments() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        // Find the real target of `add(_:_:)`, then send strings where it takes integers.
+        let target = try await process.actor.recordedTarget { try await $0.add(1, 2) }
+        let system = try TroupeActorSystem.local()
+        let error = await #expect(throws: TroupeError.self) {
+            _ = try await system.rawCall(to: process.actor.id, target: target,
+                                         arguments: [try MessagePackEncoder().encode("one"), try MessagePackEncoder().encode("two")])
+        }
+        #expect(error?.code == .badArguments)
+        let missing = await #expect(throws: TroupeError.self) {
+            _ = try await system.rawCall(to: process.actor.id, target: target, arguments: [])
+        }
+        #expect(missing?.code == .badArguments)
+        #expect(try await process.actor.add(2, 3) == 5)
+    }
+
+    @Test func manyConcurrentCallsAllComeBack() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let sums = try await withThrowingTaskGroup(of: (Int, Int).self) { group in
+            for index in 0..<2000 {
+                group.addTask { (index, try await process.actor.add(index, 1)) }
+            }
+            var sums: [Int: Int] = [:]
+            for try await (index, sum) in group { sums[index] = sum }
+            return sums
+        }
+        #expect(sums.count == 2000)
+        #expect(sums.allSatisfy { $0.value == $0.key + 1 })
+    }
+
+    @Test func aCallToAWorkerThatDiesFailsWithWorkerCrashed() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        let error = await #expect(throws: TroupeError.self) { try await process.actor.exitProcess(code: 3) }
+        #expect(error?.code == .workerCrashed)
+        #expect(error?.message.contains("exited with code 3") == true)
+        let callAfter = await #expect(throws: TroupeError.self) { _ = try await process.actor.echo("gone") }
+        #expect(callAfter != nil)
+    }
+
+    @Test func cancellingTheCallerCancelsTheWorkInTheWorker() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let call = Task { try await process.actor.sleep(milliseconds: 60_000) }
+        try await Task.sleep(for: .milliseconds(200))
+        call.cancel()
+        let error = await #expect(throws: TroupeError.self) { try await call.value }
+        #expect(error?.code == .cancelled)
+        // The worker runs calls one at a time: it answers again only once the sleep was cancelled.
+        let answer = try await process.actor.slowEcho("free", milliseconds: 1)
+        #expect(answer == "free")
+    }
+}
+
+extension TroupeActorSystem {
+    /// Sends a CALL with hand-made contents, as a broken or hostile peer would.
+    func rawCall(to id: TroupeActorID, target: String, arguments: [[UInt8]]) async throws -> [UInt8] {
+        guard let peer = address(of: id) else { throw TroupeError(.unknownPeer, "no route") }
+        let callID = calls.nextID()
+        return try await withUnsafeThrowingContinuation { continuation in
+            calls.register(callID, peer: peer, continuation: continuation)
+            send(.call(Envelope.Call(callID: callID, actor: id.number, target: target, arguments: arguments)), to: peer)
+        }
+    }
+}
+
+extension EchoWorker {
+    /// The target identifier of the distributed function `body` calls.
+    nonisolated func recordedTarget(_ body: (EchoWorker) async throws -> Void) async throws -> String {
+        try await TargetRecorder.record { try await body(self) }
+    }
+}
