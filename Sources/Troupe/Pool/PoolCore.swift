@@ -22,11 +22,16 @@ final class PoolCore<W: Worker>: Sendable {
         var worker: WorkerLauncher.Launched<W>?
         var running: [UInt64: Task<Void, Never>] = [:]
         var runningJobs: [UInt64: PoolJob<W>] = [:]
+        var started: [UInt64: ContinuousClock.Instant] = [:]
         var tasksStarted = 0
         var tasksDone = 0
         var restarts = 0
         var lastExit: ExitStatus?
         var pid: Int32? { worker?.child.pid }
+        /// Whether the pool may hand this worker more work.
+        var acceptsWork: Bool { phase == .idle || phase == .busy }
+        /// When the longest-running of its jobs was handed over.
+        var oldestStart: ContinuousClock.Instant? { started.values.min() }
     }
 
     struct State {
@@ -167,32 +172,43 @@ final class PoolCore<W: Worker>: Sendable {
     }
 
     /// Hands queued jobs to workers with room for them.
+    ///
+    /// Each worker gets one job at a time, unless the queue is deep (at least four jobs per
+    /// worker): then jobs are pipelined, up to ``PoolOptions/pipelineDepth`` per worker, so
+    /// that their messages travel together. A worker is never given a second job behind one
+    /// that has been running longer than ``PoolOptions/pipelineAgeLimit``: a slow task does
+    /// not hold back work that another worker could take.
     func pump() {
+        let now = ContinuousClock.now
         state.withLock { state in
             guard state.phase == .running || state.phase == .closed, !state.queue.isEmpty else { return }
-            let available = state.slots.indices.filter { state.slots[$0].phase == .idle || state.slots[$0].phase == .busy }
-            guard !available.isEmpty else { return }
-            let depth = state.queue.count + state.inFlight
-            let window = max(1, min(options.pipelineDepth, depth / available.count))
+            let candidates = state.slots.indices.filter { state.slots[$0].acceptsWork }
+            guard !candidates.isEmpty else { return }
+            let deep = state.queue.count >= candidates.count * 4
+            let window = deep ? max(1, min(options.pipelineDepth, state.queue.count / candidates.count)) : 1
             while !state.queue.isEmpty {
                 var best: Int?
-                for index in available where state.slots[index].running.count < window {
-                    if let current = best, state.slots[current].running.count <= state.slots[index].running.count { continue }
+                for index in candidates {
+                    let slot = state.slots[index]
+                    guard slot.acceptsWork, slot.running.count < window else { continue }
+                    if !slot.running.isEmpty, let oldest = slot.oldestStart, now - oldest > options.pipelineAgeLimit { continue }
+                    if let current = best, state.slots[current].running.count <= slot.running.count { continue }
                     best = index
                 }
-                guard let index = best, let job = state.queue.popFirst(), let worker = state.slots[index].worker else { break }
-                start(job, on: index, worker: worker.actor, state: &state)
+                guard let index = best, let worker = state.slots[index].worker, let job = state.queue.popFirst() else { break }
+                start(job, on: index, worker: worker.actor, at: now, state: &state)
             }
         }
     }
 
-    private func start(_ job: PoolJob<W>, on position: Int, worker: W, state: inout State) {
+    private func start(_ job: PoolJob<W>, on position: Int, worker: W, at now: ContinuousClock.Instant, state: inout State) {
         let task = Task {
             let error = await job.execute(worker)
             self.jobEnded(job, position: position, error: error)
         }
         state.slots[position].running[job.id] = task
         state.slots[position].runningJobs[job.id] = job
+        state.slots[position].started[job.id] = now
         state.slots[position].tasksStarted += 1
         state.slots[position].phase = .busy
         if let limit = maxTasksPerChild, state.slots[position].tasksStarted >= limit {
@@ -205,6 +221,7 @@ final class PoolCore<W: Worker>: Sendable {
         let next = state.withLock { state -> JobOutcome in
             state.slots[position].running[job.id] = nil
             state.slots[position].runningJobs[job.id] = nil
+            state.slots[position].started[job.id] = nil
             state.slots[position].tasksDone += 1
             if state.slots[position].phase == .busy && state.slots[position].running.isEmpty {
                 state.slots[position].phase = .idle
