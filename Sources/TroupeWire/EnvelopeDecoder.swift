@@ -47,7 +47,7 @@ public struct EnvelopeDecoder: Sendable {
     /// Decodes every envelope of a body.
     /// - Parameter body: The body frame.
     /// - Returns: The envelopes, in order; at least one.
-    /// - Throws: A ``WireError`` (see ``decode(body:)-(UnsafeRawBufferPointer)``).
+    /// - Throws: A ``WireError``, as for a buffer.
     public func decode(body: [UInt8]) throws(WireError) -> [Envelope] {
         let result: Result<[Envelope], WireError> = body.withUnsafeBytes { buffer in
             do throws(WireError) {

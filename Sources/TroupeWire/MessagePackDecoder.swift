@@ -68,7 +68,7 @@ public struct MessagePackDecoder: @unchecked Sendable {
     ///   - type: The type to decode.
     ///   - bytes: The encoded value; nothing may follow it.
     /// - Returns: The decoded value.
-    /// - Throws: `DecodingError` (see ``decode(_:from:)-(_,UnsafeRawBufferPointer)``).
+    /// - Throws: `DecodingError`, as for a buffer.
     public func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8]) throws -> T {
         try bytes.withUnsafeBytes { try decode(type, from: $0) }
     }
@@ -78,7 +78,7 @@ public struct MessagePackDecoder: @unchecked Sendable {
     ///   - type: The type to decode.
     ///   - bytes: The encoded value; nothing may follow it.
     /// - Returns: The decoded value.
-    /// - Throws: `DecodingError` (see ``decode(_:from:)-(_,UnsafeRawBufferPointer)``).
+    /// - Throws: `DecodingError`, as for a buffer.
     public func decode<T: Decodable>(_ type: T.Type, from bytes: ArraySlice<UInt8>) throws -> T {
         try bytes.withUnsafeBytes { try decode(type, from: $0) }
     }

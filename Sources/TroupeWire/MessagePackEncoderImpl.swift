@@ -173,19 +173,3 @@ final class MessagePackEncoderImpl: Encoder, SingleValueEncodingContainer {
         try encodeNested(value, extraPath: [], key: nil)
     }
 }
-
-extension MessagePackWriter {
-    /// Writes a 128-bit integer that fits 64 bits; throws for one that does not.
-    mutating func writeWide<T: BinaryInteger>(_ value: T, path: [any CodingKey]) throws {
-        if let small = Int64(exactly: value) {
-            writeInt(small)
-        } else if let small = UInt64(exactly: value) {
-            writeUInt(small)
-        } else {
-            throw EncodingError.invalidValue(
-                value,
-                EncodingError.Context(codingPath: path, debugDescription: "\(value) does not fit MessagePack's 64-bit integers")
-            )
-        }
-    }
-}

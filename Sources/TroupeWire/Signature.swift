@@ -23,7 +23,7 @@ public enum Signature {
 
     /// Checks a received signature frame.
     /// - Parameter frame: The first frame of a message (after any routing frames).
-    /// - Throws: `badSignature` or `unsupportedVersion` (see ``check(_:)-(UnsafeRawBufferPointer)``).
+    /// - Throws: `badSignature` or `unsupportedVersion`, as for a buffer.
     public static func check(_ frame: [UInt8]) throws(WireError) {
         let result: Result<Void, WireError> = frame.withUnsafeBytes { buffer in
             do throws(WireError) {

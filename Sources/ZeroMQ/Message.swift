@@ -84,7 +84,7 @@ public final class Message {
     /// (`zmq_msg_init_data`): the array's buffer is retained until libzmq has sent the
     /// frame and calls back to release it, possibly on one of its I/O threads.
     ///
-    /// This saves a copy for large frames (tens of KiB and up). For small frames it is
+    /// This saves a copy for large frames (a few KiB and up). For small frames it is
     /// slower than ``init(copying:)`` — libzmq stores up to 33 bytes inline and otherwise
     /// needs one allocation either way, while this path adds a retained box and a second
     /// allocation — so ``Socket/send(taking:more:dontWait:)`` copies below
@@ -128,9 +128,12 @@ public final class Message {
     }
 
     /// The frame size from which ``Socket/send(taking:more:dontWait:)`` hands the array to
-    /// libzmq instead of copying it (measured on Linux, libzmq 4.3.4: zero-copy costs more
-    /// below a few KiB and saves the copy above).
-    public static let zeroCopyThreshold = 8 * 1024
+    /// libzmq instead of copying it. Measured here (Linux, libzmq 4.3.4, PUSH→PULL over
+    /// ipc, release build): copying is faster at 16 B (~1.8 M vs 1.4 M msg/s) and 200 B
+    /// (~1.27 M vs 1.17 M msg/s); zero-copy is ahead from about 4 KiB and ~15–25 % faster
+    /// at 64 KiB (~24 k vs 20 k msg/s). Building the message alone costs ~60–70 ns copied
+    /// vs ~87 ns taken below 1 KiB, and ~1.3 µs vs ~85 ns at 64 KiB.
+    public static let zeroCopyThreshold = 4 * 1024
 
     /// The number of bytes in the frame.
     public var count: Int { zmq_msg_size(pointer) }

@@ -6,7 +6,7 @@ internal import Musl
 internal import Darwin
 #endif
 internal import CZeroMQ
-import Synchronization
+internal import Synchronization
 
 /// Receives the ``SocketEvent``s of a monitored socket: connections made and lost,
 /// handshakes that succeed or fail (wrong CURVE key, ZAP refusal), over-size messages that

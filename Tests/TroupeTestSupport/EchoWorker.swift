@@ -123,6 +123,90 @@ public distributed actor EchoWorker: Worker {
     }
 }
 
+extension EchoWorker {
+    /// Increments `key` `times` times, `concurrency` at a time.
+    distributed public func increment(_ dictionary: SharedDictionary<String, Int>, key: String, times: Int, concurrency: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var started = 0
+            while started < min(concurrency, times) {
+                group.addTask { try await dictionary.increment(key, by: 1) }
+                started += 1
+            }
+            for try await _ in group where started < times {
+                group.addTask { try await dictionary.increment(key, by: 1) }
+                started += 1
+            }
+        }
+    }
+
+    /// Adds 1 at `index` `times` times, `concurrency` at a time.
+    distributed public func add(to array: SharedArray<Int64>, index: Int, times: Int, concurrency: Int) async throws {
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            var started = 0
+            while started < min(concurrency, times) {
+                group.addTask { try await array.add(at: index, 1) }
+                started += 1
+            }
+            for try await _ in group where started < times {
+                group.addTask { try await array.add(at: index, 1) }
+                started += 1
+            }
+        }
+    }
+
+    /// Runs every dictionary operation from the worker and reports what it saw.
+    distributed public func exercise(_ dictionary: SharedDictionary<String, Int>) async throws -> [String] {
+        var seen: [String] = []
+        try await dictionary.set("a", 1)
+        try await dictionary.update(["b": 2, "c": 3])
+        seen.append("get a=\(try await dictionary.get("a") ?? -1)")
+        seen.append("missing=\(try await dictionary.get("zz") == nil)")
+        seen.append("contains b=\(try await dictionary.contains("b"))")
+        seen.append("count=\(try await dictionary.count())")
+        seen.append("keys=\(try await dictionary.keys().sorted())")
+        seen.append("many=\(try await dictionary.values(for: ["a", "zz", "c"]))")
+        seen.append("increment=\(try await dictionary.increment("a", by: 10))")
+        let exchanged = try await dictionary.compareExchange("c", expected: 3, desired: 30)
+        seen.append("cas=\(exchanged.exchanged),\(exchanged.original ?? -1)")
+        seen.append("removed=\(try await dictionary.remove("b") ?? -1)")
+        seen.append("snapshot=\(try await dictionary.snapshot().sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" })")
+        return seen
+    }
+
+    /// Sets `array[index] = value` from the worker.
+    distributed public func set(_ array: SharedArray<Int32>, index: Int, value: Int32) async throws {
+        try await array.set(index, to: value)
+    }
+
+    /// Takes one element from the queue, waiting at most `milliseconds`.
+    distributed public func take(from queue: SharedQueue<Int>, milliseconds: Int) async throws -> Int {
+        try await queue.get(timeout: .milliseconds(milliseconds))
+    }
+
+    /// Puts `value` on the queue.
+    distributed public func put(_ value: Int, on queue: SharedQueue<Int>) async throws {
+        try await queue.put(value)
+    }
+
+    /// Takes the lock and then ends the process while holding it.
+    distributed public func acquireAndDie(_ lock: SharedLock) async throws {
+        try await lock.acquire()
+        exit(9)
+    }
+
+    /// Takes the lock, waiting at most `milliseconds`; reports whether it got it, and releases it.
+    distributed public func tryLock(_ lock: SharedLock, milliseconds: Int) async throws -> Bool {
+        guard try await lock.acquire(timeout: .milliseconds(milliseconds)) else { return false }
+        try await lock.release()
+        return true
+    }
+
+    /// Reads a shared dictionary entry, as a worker holding an old proxy would.
+    distributed public func read(_ dictionary: SharedDictionary<String, Int>, key: String) async throws -> Int? {
+        try await dictionary.get(key)
+    }
+}
+
 /// A worker type that the test worker executable does not list in its bootstrap.
 public distributed actor UnlistedWorker: Worker {
     public init(actorSystem: ActorSystem) {

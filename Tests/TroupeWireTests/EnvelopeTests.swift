@@ -90,6 +90,55 @@ struct EnvelopeTests {
         ])
     }
 
+    @Test("arguments whose containers grow are written correctly in the middle of a body")
+    func growthInsideBody() throws {
+        let encoder = MessagePackEncoder()
+        var writer = EnvelopeWriter()
+        writer.append(.heartbeat)
+        let wide = MessagePackCoderTests.ManyKeys(count: 20)
+        let huge = MessagePackCoderTests.ManyKeys(count: 70_000)
+        try writer.appendCall(callID: 1, actor: 1, target: "t", encoding: wide, "between", huge, (0..<20).map { Int16($0) }, with: encoder)
+        writer.append(.goodbye)
+        let envelopes = try EnvelopeDecoder().decode(body: writer.bytes)
+        #expect(envelopes.count == 3)
+        guard case .call(let call) = envelopes[1] else {
+            Issue.record("not a call")
+            return
+        }
+        let decoder = MessagePackDecoder()
+        #expect(try decoder.decode([String: Int].self, from: call.arguments[0]) == Dictionary(uniqueKeysWithValues: (0..<20).map { ("k\($0)", $0) }))
+        #expect(try decoder.decode(String.self, from: call.arguments[1]) == "between")
+        #expect(try decoder.decode([String: Int].self, from: call.arguments[2]).count == 70_000)
+        #expect(try decoder.decode([Int16].self, from: call.arguments[3]) == (0..<20).map { Int16($0) })
+        #expect(envelopes[2] == .goodbye)
+    }
+
+    @Test("one encoder and one decoder shared by concurrent tasks")
+    func concurrentUse() async throws {
+        let encoder = MessagePackEncoder()
+        let decoder = MessagePackDecoder()
+        let envelopeDecoder = EnvelopeDecoder()
+        try await withThrowingTaskGroup(of: Int.self) { group in
+            for task in 0..<8 {
+                group.addTask {
+                    var checked = 0
+                    for index in 0..<500 {
+                        let person = Person(name: "p\(task)-\(index)", age: index, email: nil, tags: ["t"], address: Address(street: "s", zip: task))
+                        var body = EnvelopeWriter()
+                        try body.appendCall(callID: UInt64(index + 1), actor: UInt64(task), target: "t", encoding: person, with: encoder)
+                        let envelopes = try envelopeDecoder.decode(body: body.bytes)
+                        guard case .call(let call) = envelopes.first else { continue }
+                        if try decoder.decode(Person.self, from: call.arguments[0]) == person { checked += 1 }
+                    }
+                    return checked
+                }
+            }
+            var total = 0
+            for try await checked in group { total += checked }
+            #expect(total == 8 * 500)
+        }
+    }
+
     struct Refuses: Encodable {
         struct Refusal: Error {}
         func encode(to encoder: any Encoder) throws {
@@ -152,5 +201,44 @@ struct EnvelopeTests {
         #expect(error?.description.contains("CANCEL call_id") == true)
         #expect(error?.description.contains("at byte 4") == true)
         #expect(error?.description.contains("found bool") == true)
+    }
+}
+
+@Suite("Examples in Protocols/1-envelope.md")
+struct SpecificationExampleTests {
+    func decode(_ hex: String) throws(WireError) -> [Envelope] {
+        try EnvelopeDecoder().decode(body: TestSupport.bytes(hex: hex))
+    }
+
+    @Test("the examples decode as the specification says")
+    func examples() throws {
+        #expect(try decode("96 01 07 01 d9 20 24 73 34 6d 61 69 6e 37 47 72 65 65 74 65 72 43 35 67 72 65 65 74 79 53 32 53 59 61 4b 46 54 45 90 91 a5 68 65 6c 6c 6f")
+            == [.call(Envelope.Call(callID: 7, actor: 1, target: "$s4main7GreeterC5greetyS2SYaKFTE", arguments: [[0xa5, 0x68, 0x65, 0x6c, 0x6c, 0x6f]]))])
+        #expect(try decode("93 02 07 c0") == [.return(Envelope.Return(callID: 7))])
+        #expect(try decode("91 11 92 12 07 91 14") == [.heartbeat, .cancel(callID: 7), .goodbye])
+        #expect(try decode("95 10 a6 68 6f 73 74 2d 31 cd 10 92 ac 6d 61 69 6e 2e 47 72 65 65 74 65 72 01")
+            == [.ready(Envelope.Ready(node: "host-1", pid: 4242, actorType: "main.Greeter", actor: 1))])
+        #expect(try decode("95 20 0b a4 64 69 63 74 a3 73 65 74 92 01 65")
+            == [.state(Envelope.StateOperation(callID: 11, container: "dict", operation: "set", arguments: [[0x01], [0x65]]))])
+    }
+
+    @Test("the precedence examples")
+    func precedence() {
+        let truncated = #expect(throws: WireError.self) { try decode("96 63") }
+        #expect(truncated?.code == .truncated)
+        let unknown = #expect(throws: WireError.self) { try decode("93 63 01 02") }
+        #expect(unknown?.code == .unknownKind)
+        #expect(unknown?.offset == 1)
+    }
+
+    @Test("the payload examples encode as the specification says")
+    func payloads() throws {
+        let encoder = MessagePackEncoder()
+        #expect(TestSupport.hex(try encoder.encode(-33)) == "d0df")
+        #expect(TestSupport.hex(try encoder.encode(0.1)) == "cb3fb999999999999a")
+        #expect(TestSupport.hex(try encoder.encode(Float(1.5))) == "ca3fc00000")
+        #expect(TestSupport.hex(try encoder.encode(Point(x: 1, y: -2))) == "82a17801a179fe")
+        #expect(TestSupport.hex(try encoder.encode([1, nil, 3] as [Int?])) == "9301c003")
+        #expect(TestSupport.hex(try encoder.encode(Shape.origin)) == "81a66f726967696e80")
     }
 }

@@ -76,11 +76,7 @@ final class TestThread: Sendable {
                 return nil
             }, start)
         precondition(status == 0, "pthread_create failed: \(status)")
-        #if canImport(Darwin)
         thread.withLock { $0 = id }
-        #else
-        thread.withLock { $0 = id }
-        #endif
     }
 
     /// Whether the body has returned.
@@ -92,11 +88,7 @@ final class TestThread: Sendable {
             throw TestFailure("thread did not finish within \(seconds) s")
         }
         if let id = thread.withLock({ $0 }) {
-            #if canImport(Darwin)
-            if let id { pthread_join(id, nil) }
-            #else
             pthread_join(id, nil)
-            #endif
         }
         if let error = failure.withLock({ $0 }) { throw error }
     }

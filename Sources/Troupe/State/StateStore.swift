@@ -147,6 +147,10 @@ final class StateStore: Sendable, StateRequestHandler {
             guard existing.kind == kind else {
                 throw TroupeError(.typeMismatch, "container '\(name)' exists and is a \(existing.kind), not a \(kind)")
             }
+            if case .array(let present) = existing, case .array(let asked) = container,
+               present.typeCode != asked.typeCode || present.count != asked.count {
+                throw TroupeError(.typeMismatch, "array '\(name)' exists with \(present.count) '\(present.typeCode)' elements, not \(asked.count) '\(asked.typeCode)'")
+            }
             return .string(kind)
         }
         state.containers[name] = container

@@ -1,0 +1,56 @@
+extension MessagePackReader {
+    /// Reads a value whose type has a fixed MessagePack form straight from the buffer: the
+    /// scalars, `[UInt8]` (from `bin` or from an array of integers), arrays of a few scalars,
+    /// and ``MessagePackValue``.
+    /// - Parameters:
+    ///   - kind: `PrimitiveKind(T.self)`.
+    ///   - depth: How many arrays and maps enclose the value.
+    @inline(__always)
+    mutating func readPrimitive<T>(_ kind: PrimitiveKind, as type: T.Type, depth: Int) throws(WireError) -> T {
+        switch kind {
+        case .string: return unsafeBitCast(try readString(), to: T.self)
+        case .int: return unsafeBitCast(try readInteger(Int.self), to: T.self)
+        case .double: return unsafeBitCast(try Double.read(from: &self), to: T.self)
+        case .bool: return unsafeBitCast(try readBool(), to: T.self)
+        case .int64: return unsafeBitCast(try readInt(), to: T.self)
+        case .uint64: return unsafeBitCast(try readUInt(), to: T.self)
+        case .int32: return unsafeBitCast(try readInteger(Int32.self), to: T.self)
+        case .uint32: return unsafeBitCast(try readInteger(UInt32.self), to: T.self)
+        case .uint8: return unsafeBitCast(try readInteger(UInt8.self), to: T.self)
+        case .int8: return unsafeBitCast(try readInteger(Int8.self), to: T.self)
+        case .int16: return unsafeBitCast(try readInteger(Int16.self), to: T.self)
+        case .uint16: return unsafeBitCast(try readInteger(UInt16.self), to: T.self)
+        case .uint: return unsafeBitCast(try readInteger(UInt.self), to: T.self)
+        case .float: return unsafeBitCast(try Float.read(from: &self), to: T.self)
+        case .value: return unsafeBitCast(try readValue(depth: depth), to: T.self)
+        case .bytes: return unsafeBitCast(try readByteArray(depth: depth), to: T.self)
+        case .ints: return unsafeBitCast(try readArray(of: Int.self, depth: depth), to: T.self)
+        case .strings: return unsafeBitCast(try readArray(of: String.self, depth: depth), to: T.self)
+        case .doubles: return unsafeBitCast(try readArray(of: Double.self, depth: depth), to: T.self)
+        }
+    }
+
+    /// Reads `[UInt8]` from a `bin`, or from an array of integers in 0…255.
+    mutating func readByteArray(depth: Int) throws(WireError) -> [UInt8] {
+        guard position < bytes.count, MessagePackType(firstByte: bytes[position]) == .array else {
+            return try readBinary()
+        }
+        return try readArray(of: UInt8.self, depth: depth)
+    }
+
+    /// Reads an array whose elements are all `Element`.
+    mutating func readArray<Element: MessagePackPrimitive>(of type: Element.Type, depth: Int) throws(WireError) -> [Element] {
+        guard depth < maximumDepth else { throw tooDeep(at: position) }
+        let start = position
+        let count = try readArrayHeader()
+        var elements: [Element] = []
+        elements.reserveCapacity(count)
+        do throws(WireError) {
+            for _ in 0..<count { elements.append(try Element.read(from: &self)) }
+        } catch {
+            position = start
+            throw error
+        }
+        return elements
+    }
+}

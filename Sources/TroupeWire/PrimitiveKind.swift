@@ -1,0 +1,43 @@
+/// The types the coders read and write directly, without going through `Codable`.
+enum PrimitiveKind: UInt8 {
+    case string, int, double, bool, int64, uint64, int32, uint32, uint8, int8, int16, uint16, uint, float
+    case value, bytes, ints, strings, doubles
+
+    /// The kind of `type`, or `nil` when it goes through `Codable`.
+    @inline(__always)
+    init?<T>(_ type: T.Type) {
+        if T.self == String.self { self = .string }
+        else if T.self == Int.self { self = .int }
+        else if T.self == Double.self { self = .double }
+        else if T.self == Bool.self { self = .bool }
+        else if T.self == Int64.self { self = .int64 }
+        else if T.self == UInt64.self { self = .uint64 }
+        else if T.self == Int32.self { self = .int32 }
+        else if T.self == UInt32.self { self = .uint32 }
+        else if T.self == UInt8.self { self = .uint8 }
+        else if T.self == Int8.self { self = .int8 }
+        else if T.self == Int16.self { self = .int16 }
+        else if T.self == UInt16.self { self = .uint16 }
+        else if T.self == UInt.self { self = .uint }
+        else if T.self == Float.self { self = .float }
+        else if T.self == MessagePackValue.self { self = .value }
+        else {
+            // Generic types: compare with identities looked up once, not on every call.
+            let type = ObjectIdentifier(T.self)
+            if type == KnownTypes.bytes { self = .bytes }
+            else if type == KnownTypes.ints { self = .ints }
+            else if type == KnownTypes.strings { self = .strings }
+            else if type == KnownTypes.doubles { self = .doubles }
+            else { return nil }
+        }
+    }
+}
+
+/// The identities of the generic types the coders read and write directly. Comparing with
+/// `[UInt8].self` directly would look its metadata up in the runtime's cache on every call.
+enum KnownTypes {
+    static let bytes = ObjectIdentifier([UInt8].self)
+    static let ints = ObjectIdentifier([Int].self)
+    static let strings = ObjectIdentifier([String].self)
+    static let doubles = ObjectIdentifier([Double].self)
+}
