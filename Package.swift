@@ -25,6 +25,7 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "TroupeWire", targets: ["TroupeWire"]),
         .executable(name: "troupe", targets: ["TroupeCLI"]),
+        .executable(name: "troupe-bench", targets: ["TroupeBenchmarks"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -65,6 +66,14 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/troupe",
+            swiftSettings: swiftSettings
+        ),
+
+        // The benchmark program `make bench` runs beside the Python and libzmq peers.
+        .executableTarget(
+            name: "TroupeBenchmarks",
+            dependencies: ["Troupe"],
+            path: "Benchmarks/TroupeBenchmarks",
             swiftSettings: swiftSettings
         ),
 
