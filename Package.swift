@@ -103,6 +103,7 @@ let package = Package(
             dependencies: [
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 "TroupeCLI",
+                "TroupeTestSupport",
             ] + exampleNames.map { .target(name: $0) },
             swiftSettings: swiftSettings
         ),

@@ -21,12 +21,22 @@ public enum Troupe {
     /// Worker processes are this same program, started again (never `fork`ed). Each worker
     /// is killed when its parent dies, even by `kill -9`. Standard output is made
     /// line-buffered in every process, so that lines from several processes never mix.
-    /// - Parameter workers: every worker type this program can serve.
+    ///
+    /// In the parent, Ctrl-C (SIGINT) and SIGTERM then stop every worker process in order
+    /// (SIGTERM, a grace period, SIGKILL), remove the run directory and end the program by
+    /// the same signal. Pass `handleSignals: false` when something else owns the signals,
+    /// such as a swift-service-lifecycle `ServiceGroup` running a ``PoolService``.
+    /// - Parameters:
+    ///   - workers: every worker type this program can serve.
+    ///   - handleSignals: whether the parent shuts its workers down on SIGINT and SIGTERM.
     /// - Throws: ``TroupeError`` when a worker process cannot connect to its parent.
-    public static func bootstrap(workers: [any Worker.Type]) async throws {
+    public static func bootstrap(workers: [any Worker.Type], handleSignals: Bool = true) async throws {
         // Whole lines from the parent and its workers interleave, even through a pipe.
         troupe_line_buffer_stdout()
-        guard let launch = WorkerLaunch.fromEnvironment() else { return }
+        guard let launch = WorkerLaunch.fromEnvironment() else {
+            if handleSignals { SignalHandling.install() }
+            return
+        }
         try await WorkerHost.serve(launch, types: workers)
     }
 

@@ -70,14 +70,16 @@ public final class Pool<W: Worker>: Sendable {
     /// - Parameters:
     ///   - retryable: whether the work may run again elsewhere if its worker dies mid-task
     ///     (only for work that is safe to repeat).
+    ///   - timeout: how long the work may run once started (see ``applyAsync(retryable:timeout:_:)``).
     ///   - body: the work; it receives a worker and calls its distributed functions.
     /// - Returns: what `body` returned.
     /// - Throws: ``TroupeError`` (`.closed`, `.workerCrashed`, `.remote`...) or `body`'s own error.
     public func apply<R: Sendable>(
         retryable: Bool = false,
+        timeout: Duration? = nil,
         _ body: @escaping @Sendable (W) async throws -> R
     ) async throws -> R {
-        let result = try applyAsync(retryable: retryable, body)
+        let result = try applyAsync(retryable: retryable, timeout: timeout, body)
         return try await withTaskCancellationHandler {
             try await result.get()
         } onCancel: {
@@ -88,16 +90,20 @@ public final class Pool<W: Worker>: Sendable {
     /// Queues `body` and returns at once with its future result: Python's `apply_async`.
     /// - Parameters:
     ///   - retryable: whether the work may run again elsewhere if its worker dies mid-task.
+    ///   - timeout: how long the work may run once started; past it, the work is stopped in
+    ///     its worker (which is replaced if it does not stop) and the result fails with
+    ///     `.timeout`.
     ///   - body: the work; it receives a worker and calls its distributed functions.
     /// - Returns: the result, to collect with ``AsyncResult/get()``.
     /// - Throws: ``TroupeError`` `.closed` after ``close()`` or ``terminate()``.
     @discardableResult
     public func applyAsync<R: Sendable>(
         retryable: Bool = false,
+        timeout: Duration? = nil,
         _ body: @escaping @Sendable (W) async throws -> R
     ) throws -> AsyncResult<R> {
         let result = AsyncResult<R>()
-        let id = try core.submit(retryable: retryable) { _ in
+        let id = try core.submit(retryable: retryable, timeout: timeout) { _ in
             (execute: { worker in
                 do {
                     try Task.checkCancellation()
@@ -132,5 +138,11 @@ public final class Pool<W: Worker>: Sendable {
     /// - Throws: ``TroupeError`` `.invalidState` when called before ``close()`` or ``terminate()``.
     public func join() async throws {
         try await core.join()
+    }
+
+    /// What the pool is doing now: each worker's pid, state, tasks done, restarts and last
+    /// exit, and the queue depth.
+    public func status() -> PoolStatus {
+        core.status()
     }
 }

@@ -5,7 +5,7 @@ import TroupeWire
 /// the pool's life (running, closed, terminating, terminated). All its state sits behind
 /// one lock; work runs on tasks it starts.
 final class PoolCore<W: Worker>: Sendable {
-    enum Phase: Sendable, Equatable { case running, closed, terminating, terminated }
+    enum Phase: String, Sendable, Equatable { case running, closed, terminating, terminated }
 
     /// What to do with a worker that has just become ready.
     private enum StartOutcome { case ready, disconnect, kill }
@@ -13,16 +13,18 @@ final class PoolCore<W: Worker>: Sendable {
     /// What became of a job that ended.
     private enum JobOutcome { case done, retry, fail(any Error) }
 
-    enum WorkerPhase: String, Sendable { case starting, idle, busy, retiring, stopping, exited }
-
     /// One worker position; its process is replaced when it exits while work remains.
     struct Slot {
         let position: Int
-        var phase: WorkerPhase = .starting
+        var phase: WorkerState = .starting
         var worker: WorkerLauncher.Launched<W>?
         var running: [UInt64: Task<Void, Never>] = [:]
         var runningJobs: [UInt64: PoolJob<W>] = [:]
         var started: [UInt64: ContinuousClock.Instant] = [:]
+        /// Jobs stopped while they ran: the worker must show it has let go of them.
+        var interrupted: Set<UInt64> = []
+        /// Jobs whose deadline passed.
+        var timedOut: Set<UInt64> = []
         var tasksStarted = 0
         var tasksDone = 0
         var restarts = 0
@@ -41,6 +43,10 @@ final class PoolCore<W: Worker>: Sendable {
         var lastJobID: UInt64 = 0
         var joinWaiters: [CheckedContinuation<Void, Never>] = []
         var startFailure: TroupeError?
+        /// Why the pool stopped on its own (too many restarts), if it did.
+        var failure: TroupeError?
+        /// When workers died unexpectedly, within the restart-intensity window.
+        var crashTimes: [ContinuousClock.Instant] = []
 
         var inFlight: Int { slots.reduce(0) { $0 + $1.running.count } }
         var allExited: Bool { slots.allSatisfy { $0.phase == .exited } }
@@ -119,9 +125,10 @@ final class PoolCore<W: Worker>: Sendable {
         }
     }
 
-    /// Replaces the process at `position` in the background.
-    private func replaceWorker(at position: Int) {
+    /// Replaces the process at `position` in the background, after `delay`.
+    private func replaceWorker(at position: Int, after delay: Duration) {
         Task {
+            if delay > .zero { try? await Task.sleep(for: delay) }
             do {
                 try await self.startWorker(at: position)
                 self.pump()
@@ -152,9 +159,12 @@ final class PoolCore<W: Worker>: Sendable {
     // MARK: Submitting and dispatching
 
     /// Queues a job.
-    /// - Throws: ``TroupeError`` `.closed` after `close()` or `terminate()`.
-    func submit(retryable: Bool, makeJob: (UInt64) -> (execute: @Sendable (W) async -> (any Error)?, fail: @Sendable (any Error) -> Void)) throws -> UInt64 {
+    /// - Throws: ``TroupeError`` `.closed` after `close()` or `terminate()`, or the reason
+    ///   the pool stopped on its own.
+    func submit(retryable: Bool, timeout: Duration? = nil,
+                makeJob: (UInt64) -> (execute: @Sendable (W) async -> (any Error)?, fail: @Sendable (any Error) -> Void)) throws -> UInt64 {
         let id = try state.withLock { state -> UInt64 in
+            if let failure = state.failure { throw failure }
             guard state.phase == .running else {
                 throw TroupeError(.closed, "the pool is \(state.phase == .closed ? "closed" : "terminated"): submit work before close(), or create a new pool")
             }
@@ -164,7 +174,8 @@ final class PoolCore<W: Worker>: Sendable {
             state.lastJobID += 1
             let parts = makeJob(state.lastJobID)
             state.queue.append(PoolJob(id: state.lastJobID, execute: parts.execute, fail: parts.fail,
-                                       retryable: retryable, retriesLeft: retryable ? options.maxRetries : 0))
+                                       retryable: retryable, retriesLeft: retryable ? options.maxRetries : 0,
+                                       timeout: timeout))
             return state.lastJobID
         }
         pump()
@@ -214,15 +225,31 @@ final class PoolCore<W: Worker>: Sendable {
         if let limit = maxTasksPerChild, state.slots[position].tasksStarted >= limit {
             state.slots[position].phase = .retiring
         }
+        if let timeout = job.timeout {
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.expire(jobID: job.id, position: position)
+            }
+        }
     }
 
     private func jobEnded(_ job: PoolJob<W>, position: Int, error: (any Error)?) {
         var disconnect: [PeerAddress] = []
+        var syncPeer: PeerAddress?
         let next = state.withLock { state -> JobOutcome in
             state.slots[position].running[job.id] = nil
             state.slots[position].runningJobs[job.id] = nil
             state.slots[position].started[job.id] = nil
             state.slots[position].tasksDone += 1
+            let wasInterrupted = state.slots[position].interrupted.remove(job.id) != nil
+            let timedOut = state.slots[position].timedOut.remove(job.id) != nil
+            if wasInterrupted, state.slots[position].phase == .busy || state.slots[position].phase == .idle,
+               let worker = state.slots[position].worker {
+                // The worker may still be running the stopped call: it gets no more work
+                // until it shows it has let go, or it is replaced.
+                state.slots[position].phase = .draining
+                syncPeer = worker.peer
+            }
             if state.slots[position].phase == .busy && state.slots[position].running.isEmpty {
                 state.slots[position].phase = .idle
             }
@@ -231,7 +258,12 @@ final class PoolCore<W: Worker>: Sendable {
                 state.slots[position].phase = .stopping
                 disconnect.append(worker.peer)
             }
+            if timedOut {
+                return .fail(TroupeError(.timeout, "the task did not finish within \(job.timeout.map { "\($0)" } ?? "its deadline"); it was stopped",
+                                         context: ["worker": "\(position)"]))
+            }
             guard let error else { return .done }
+            if let failure = state.failure { return .fail(failure) }
             if state.phase == .terminating || state.phase == .terminated {
                 return .fail(TroupeError(.terminated, "the pool was terminated before the task finished"))
             }
@@ -246,8 +278,44 @@ final class PoolCore<W: Worker>: Sendable {
         }
         if case .fail(let error) = next { job.fail(error) }
         for peer in disconnect { system.send(.disconnect(reason: DisconnectReason.done), to: peer) }
+        if let syncPeer { confirmRelease(position: position, peer: syncPeer) }
         pump()
         finishIfDone()
+    }
+
+    /// Waits for a worker to finish a call it was told to stop; kills it when it does not
+    /// within the grace period (work that ignores cancellation), so that it is replaced.
+    private func confirmRelease(position: Int, peer: PeerAddress) {
+        let grace = options.cancelGracePeriod
+        Task {
+            let released = await self.system.sync(with: peer, timeout: grace)
+            let child = self.state.withLock { state -> ChildProcess? in
+                guard state.slots[position].phase == .draining, state.slots[position].worker?.peer == peer else { return nil }
+                if released {
+                    state.slots[position].phase = state.slots[position].running.isEmpty ? .idle : .busy
+                    return nil
+                }
+                state.slots[position].phase = .stopping
+                return state.slots[position].worker?.child
+            }
+            if let child {
+                self.system.logger.warning("worker did not stop its cancelled call; killing it",
+                                           metadata: ["troupe.pid": "\(child.pid)"])
+                child.send(signal: SIGKILL_VALUE)
+            }
+            self.pump()
+        }
+    }
+
+    /// A job's deadline passed: stop it (its result fails with `.timeout`).
+    private func expire(jobID: UInt64, position: Int) {
+        let task = state.withLock { state -> Task<Void, Never>? in
+            guard let task = state.slots[position].running[jobID] else { return nil }
+            state.slots[position].timedOut.insert(jobID)
+            state.slots[position].interrupted.insert(jobID)
+            return task
+        }
+        task?.cancel()
     }
 
     // MARK: Worker exits
@@ -256,7 +324,7 @@ final class PoolCore<W: Worker>: Sendable {
         // Mark the slot first, so that work failing below is never handed back to it.
         let exited = state.withLock { state -> (expected: Bool, hadWork: Bool, worker: WorkerLauncher.Launched<W>)? in
             guard state.slots[position].pid == pid, let worker = state.slots[position].worker else { return nil }
-            let expected = state.slots[position].phase == .stopping
+            let expected = state.slots[position].phase == .stopping || SignalHandling.isShuttingDown
             let hadWork = !state.slots[position].running.isEmpty
             state.slots[position].phase = .exited
             state.slots[position].lastExit = status
@@ -272,15 +340,41 @@ final class PoolCore<W: Worker>: Sendable {
         if !expected {
             system.logger.warning("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
         }
-        let replace = state.withLock { state -> Bool in
+        let now = ContinuousClock.now
+        let decision = state.withLock { state -> (replace: Bool, delay: Duration, giveUp: TroupeError?) in
             // A closed pool still needs a worker for queued work and for work that may be retried.
             let live = state.phase == .running || (state.phase == .closed && (!state.queue.isEmpty || hadWork))
-            guard live, state.slots[position].phase == .exited else { return false }
-            if !expected { state.slots[position].restarts += 1 }
+            guard live, !SignalHandling.isShuttingDown, state.slots[position].phase == .exited else { return (false, .zero, nil) }
+            var delay = Duration.zero
+            if !expected {
+                state.slots[position].restarts += 1
+                let intensity = options.restartIntensity
+                state.crashTimes = state.crashTimes.filter { now - $0 < intensity.period } + [now]
+                if state.crashTimes.count > intensity.maxRestarts {
+                    let failure = TroupeError(
+                        .restartIntensityExceeded,
+                        "workers died \(state.crashTimes.count) times within \(intensity.period) (the last, process \(pid), \(status)); "
+                            + "the pool stopped. Fix the crash, or allow more with PoolOptions.restartIntensity",
+                        context: ["pid": "\(pid)"])
+                    state.failure = failure
+                    return (false, .zero, failure)
+                }
+                // Back off when workers keep dying: 0, then 50 ms doubling up to the maximum.
+                let recent = state.crashTimes.count - 1
+                if recent > 0 {
+                    let scaled = options.restartBackoff * (1 << min(recent - 1, 16))
+                    delay = min(scaled, options.maximumRestartBackoff)
+                }
+            }
             state.slots[position].phase = .starting
-            return true
+            return (true, delay, nil)
         }
-        if replace { replaceWorker(at: position) }
+        if let failure = decision.giveUp {
+            system.logger.error("restart intensity exceeded; the pool stops", metadata: ["troupe.error": "\(failure)"])
+            stop(failing: failure)
+        } else if decision.replace {
+            replaceWorker(at: position, after: decision.delay)
+        }
         finishIfDone()
     }
 
@@ -294,6 +388,12 @@ final class PoolCore<W: Worker>: Sendable {
     }
 
     func terminate() {
+        stop(failing: TroupeError(.terminated, "the pool was terminated before the task ran"))
+    }
+
+    /// Stops every worker now (SIGTERM, then SIGKILL after the grace period); queued work
+    /// fails with `error`, running work with `.terminated` (or the pool's failure).
+    private func stop(failing error: TroupeError) {
         let (children, tasks, queued) = state.withLock { state -> ([ChildProcess], [Task<Void, Never>], [PoolJob<W>]) in
             guard state.phase == .running || state.phase == .closed else { return ([], [], []) }
             state.phase = .terminating
@@ -306,8 +406,7 @@ final class PoolCore<W: Worker>: Sendable {
             }
             return (children, tasks, state.queue.removeAll())
         }
-        let terminated = TroupeError(.terminated, "the pool was terminated before the task ran")
-        for job in queued { job.fail(terminated) }
+        for job in queued { job.fail(error) }
         for task in tasks { task.cancel() }
         for child in children { child.send(signal: SIGTERM_VALUE) }
         let grace = options.terminateGracePeriod
@@ -344,7 +443,7 @@ final class PoolCore<W: Worker>: Sendable {
             if state.phase == .closed, state.queue.isEmpty, state.inFlight == 0 {
                 for index in state.slots.indices {
                     switch state.slots[index].phase {
-                    case .idle, .busy, .retiring:
+                    case .idle, .busy, .retiring, .draining:
                         state.slots[index].phase = .stopping
                         if let worker = state.slots[index].worker { disconnect.append(worker.peer) }
                     case .starting:
@@ -367,12 +466,15 @@ final class PoolCore<W: Worker>: Sendable {
 
     // MARK: Cancelling one job
 
-    /// Withdraws a queued job or cancels a running one.
+    /// Withdraws a queued job, or stops a running one (its worker must then let go of it).
     func cancel(jobID: UInt64) {
         let (queued, running) = state.withLock { state -> (PoolJob<W>?, Task<Void, Never>?) in
             if let job = state.queue.remove(where: { $0.id == jobID }) { return (job, nil) }
-            for slot in state.slots {
-                if let task = slot.running[jobID] { return (nil, task) }
+            for index in state.slots.indices {
+                if let task = state.slots[index].running[jobID] {
+                    state.slots[index].interrupted.insert(jobID)
+                    return (nil, task)
+                }
             }
             return (nil, nil)
         }
@@ -383,5 +485,23 @@ final class PoolCore<W: Worker>: Sendable {
     /// Stops every worker now, without waiting (a pool dropped without join).
     func abandon() {
         terminate()
+    }
+
+    // MARK: Status
+
+    /// What the pool is doing now.
+    func status() -> PoolStatus {
+        state.withLock { state in
+            PoolStatus(
+                phase: state.failure != nil ? "failed" : state.phase.rawValue,
+                workers: state.slots.map { slot in
+                    PoolStatus.Worker(position: slot.position, pid: slot.pid, state: slot.phase,
+                                      tasksDone: slot.tasksDone, restarts: slot.restarts, lastExit: slot.lastExit,
+                                      running: slot.running.count)
+                },
+                queued: state.queue.count,
+                running: state.inFlight,
+                failure: state.failure)
+        }
     }
 }

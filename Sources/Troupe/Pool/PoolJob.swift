@@ -12,4 +12,6 @@ struct PoolJob<W: Worker>: Sendable {
     let retryable: Bool
     /// How many more times the work may run after a worker crash.
     var retriesLeft: Int
+    /// How long the work may run once started; nil for no limit.
+    let timeout: Duration?
 }

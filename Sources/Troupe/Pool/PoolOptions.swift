@@ -14,7 +14,35 @@ public struct PoolOptions: Sendable {
     /// When a worker dies mid-task and the task was marked retryable, how many more times it
     /// may run (on another worker).
     public var maxRetries: Int = 2
+    /// How long a worker may take to let go of a call that was cancelled or timed out; a
+    /// worker still busy with it after that (work that ignores cancellation) is killed and
+    /// replaced.
+    public var cancelGracePeriod: Duration = .seconds(2)
+    /// At most this many unexpected worker deaths in this period; one more and the pool
+    /// stops, failing its pending work with `.restartIntensityExceeded` (Erlang/OTP's
+    /// restart intensity).
+    public var restartIntensity = RestartIntensity(maxRestarts: 20, period: .seconds(10))
+    /// The pause before replacing a worker when workers keep dying; it doubles with each
+    /// death within the intensity period, up to ``maximumRestartBackoff``.
+    public var restartBackoff: Duration = .milliseconds(50)
+    /// The longest pause before replacing a worker.
+    public var maximumRestartBackoff: Duration = .seconds(2)
 
     /// Options with every default.
     public init() {}
+}
+
+/// How many unexpected worker deaths a supervisor accepts in a period before it gives up,
+/// as an Erlang/OTP supervisor's `intensity` and `period`.
+public struct RestartIntensity: Sendable, Hashable {
+    /// The most restarts allowed within ``period``.
+    public var maxRestarts: Int
+    /// The sliding window the restarts are counted in.
+    public var period: Duration
+
+    /// Creates a restart intensity.
+    public init(maxRestarts: Int, period: Duration) {
+        self.maxRestarts = maxRestarts
+        self.period = period
+    }
 }

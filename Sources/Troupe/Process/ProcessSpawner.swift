@@ -28,6 +28,7 @@ final class ProcessSpawner: Sendable {
 
     private let wakeDescriptor: Int32
     private let requests = Mutex<[Request]>([])
+    private let live = Mutex<[Int32: ChildProcess]>([:])
 
     private init() {
         wakeDescriptor = troupe_eventfd()
@@ -42,7 +43,10 @@ final class ProcessSpawner: Sendable {
     /// - Returns: the started child.
     /// - Throws: ``TroupeError`` with code `.workerStartFailed` when the system refuses.
     func spawn(path: String, arguments: [String], environment: [String]) async throws -> ChildProcess {
-        try await withCheckedThrowingContinuation { continuation in
+        if SignalHandling.isShuttingDown {
+            throw TroupeError(.workerStartFailed, "the program is shutting down after a signal; no process is started")
+        }
+        return try await withCheckedThrowingContinuation { continuation in
             let request = Request(path: path, arguments: arguments, environment: environment) { result in
                 continuation.resume(with: result)
             }
@@ -50,6 +54,24 @@ final class ProcessSpawner: Sendable {
             var one: UInt64 = 1
             _ = write(wakeDescriptor, &one, 8)
         }
+    }
+
+    /// Every child still running.
+    var liveChildren: [ChildProcess] {
+        live.withLock { Array($0.values) }
+    }
+
+    /// Stops every child in order: SIGTERM, up to `gracePeriod` to exit, then SIGKILL; waits
+    /// (blocking the calling thread, at most one more second) until they are gone.
+    func terminateAll(gracePeriod: Duration) {
+        let children = liveChildren
+        for child in children { child.send(signal: SIGTERM) }
+        let clock = ContinuousClock()
+        let deadline = clock.now.advanced(by: gracePeriod)
+        while clock.now < deadline, children.contains(where: \.isAlive) { usleep(5_000) }
+        for child in children where child.isAlive { child.send(signal: SIGKILL) }
+        let last = clock.now.advanced(by: .seconds(1))
+        while clock.now < last, children.contains(where: \.isAlive) { usleep(5_000) }
     }
 
     private struct Watched {
@@ -84,7 +106,11 @@ final class ProcessSpawner: Sendable {
                 }
                 for request in pending {
                     let result = Self.start(request)
-                    if case .success(let entry) = result { watched.append(entry) }
+                    if case .success(let entry) = result {
+                        watched.append(entry)
+                        live.withLock { $0[entry.child.pid] = entry.child }
+                        entry.child.onExit { [self] _ in self.live.withLock { _ = $0.removeValue(forKey: entry.child.pid) } }
+                    }
                     request.completion(result.map(\.child))
                 }
             }

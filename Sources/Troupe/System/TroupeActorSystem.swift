@@ -187,6 +187,9 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     /// Fails every call waiting on `peer`, whose process is gone.
     func peerLost(_ peer: PeerAddress, error: TroupeError) {
+        // After SIGINT or SIGTERM the program ends by that signal in a moment; failing calls
+        // now would only hand the program errors it has no time to handle.
+        if SignalHandling.isShuttingDown { return }
         calls.failAll(to: peer, with: error)
         // A dead process's locks and waits at a shared-state owner here are released.
         if case .routed(let identity) = peer, let store = stateHandler.withLock({ $0 }) as? StateStore {
@@ -198,6 +201,29 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     func serveCallsSerially() {
         serialQueue.withLock { queue in
             if queue == nil { queue = SerialCallQueue() }
+        }
+    }
+
+    /// Actor number 0 addresses the system itself, never a user's actor.
+    static let systemActorNumber: UInt64 = 0
+    /// The system target that answers when the peer's earlier calls have all finished.
+    static let syncTarget = "troupe.sync"
+
+    /// Waits until `peer` has finished every call sent to it before this one (a worker runs
+    /// calls in order), or until `timeout` passes.
+    /// - Returns: whether the peer answered in time.
+    func sync(with peer: PeerAddress, timeout: Duration) async -> Bool {
+        let callID = calls.nextID()
+        let expiry = TroupeError(.timeout, "the worker did not finish its current call within \(timeout)")
+        do {
+            _ = try await withUnsafeThrowingContinuation { continuation in
+                calls.register(callID, peer: peer, continuation: continuation,
+                               deadline: (ContinuousClock.now.advanced(by: timeout), expiry))
+                send(.call(Envelope.Call(callID: callID, actor: Self.systemActorNumber, target: Self.syncTarget)), to: peer)
+            }
+            return true
+        } catch {
+            return false
         }
     }
 
@@ -223,6 +249,11 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     // MARK: Incoming calls
 
     fileprivate func dispatch(_ call: Envelope.Call, from peer: PeerAddress) {
+        if call.actor == Self.systemActorNumber, call.target == Self.syncTarget {
+            // Answered once every call queued before it has finished (see `sync(with:timeout:)`).
+            afterQueuedCalls { [self] in self.send(.return(Envelope.Return(callID: call.callID)), to: peer) }
+            return
+        }
         guard let actor = localActors.withLock({ $0[call.actor]?.actor }) else {
             counters.unknownActors.add(1, ordering: .relaxed)
             send(.throw(Envelope.Throw(
