@@ -95,7 +95,7 @@ let package = Package(
         .testTarget(name: "TroupeWireTests", dependencies: ["TroupeWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TroupeTests",
-            dependencies: ["Troupe", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims"],
+            dependencies: ["Troupe", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims", "ZeroMQ", "TroupeWire"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

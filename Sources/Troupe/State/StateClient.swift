@@ -111,10 +111,17 @@ extension TroupeActorSystem {
             .ownerUnavailable,
             "the shared-state owner of '\(reference.name)' did not answer \(operation) within \(timeout): is its process alive and reachable?",
             context: ["container": reference.name, "owner": reference.endpoint ?? reference.node])
-        return try await withUnsafeThrowingContinuation { continuation in
-            calls.register(callID, peer: peer, continuation: continuation,
-                           deadline: (ContinuousClock.now.advanced(by: timeout), expiry))
-            send(envelope, to: peer)
+        do {
+            return try await withUnsafeThrowingContinuation { continuation in
+                calls.register(callID, peer: peer, continuation: continuation,
+                               deadline: (ContinuousClock.now.advanced(by: timeout), expiry))
+                send(envelope, to: peer)
+            }
+        } catch let error as TroupeError where error.code == .unknownPeer || error.code == .workerCrashed {
+            throw TroupeError(
+                .ownerUnavailable,
+                "the shared-state owner of '\(reference.name)' is gone (\(error.message)); \(operation) did not run",
+                context: ["container": reference.name, "owner": reference.endpoint ?? reference.node])
         }
     }
 }

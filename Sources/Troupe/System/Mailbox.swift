@@ -45,6 +45,7 @@ final class Mailbox: Sendable {
     private let wakeDescriptor: Int32
     private let context: Context
     private let routingID: [UInt8]
+    fileprivate let maximumMessageSize: Int
     private let logger: Logger
     private let stopped = DispatchSemaphore(value: 0)
     private let router: Mutex<Socket?>
@@ -63,7 +64,8 @@ final class Mailbox: Sendable {
     ///   - bind: the endpoint to accept connections on, or nil.
     ///   - security: CURVE server settings for a TCP endpoint, or nil.
     ///   - logger: where to log rejected input and transport errors.
-    init(routingID: [UInt8], bind: String?, security: CurveServerSettings?, logger: Logger) throws {
+    init(routingID: [UInt8], bind: String?, security: CurveServerSettings?, maximumMessageSize: Int, logger: Logger) throws {
+        self.maximumMessageSize = maximumMessageSize
         self.routingID = routingID
         self.logger = logger
         do {
@@ -72,6 +74,8 @@ final class Mailbox: Sendable {
                 let socket = try Socket(context, type: .router)
                 try socket.set(.linger, .milliseconds(200))
                 try socket.set(.routerMandatory, true)
+                // Room for the envelope's own fields around the largest payload.
+                try socket.set(.maxMessageSize, Int64(maximumMessageSize + 4096))
                 try socket.set(.sendHighWaterMark, 0)
                 try socket.set(.receiveHighWaterMark, 0)
                 if let security { try security.apply(to: socket) }
@@ -297,6 +301,7 @@ private final class MailboxLoop: @unchecked Sendable {
             let socket = try Socket(mailbox.zmqContext, type: .dealer)
             try socket.set(.linger, .milliseconds(200))
             try socket.set(.routingID, mailbox.identity)
+            try socket.set(.maxMessageSize, Int64(mailbox.maximumMessageSize + 4096))
             try socket.set(.sendHighWaterMark, 0)
             try socket.set(.receiveHighWaterMark, 0)
             if let serverKey { try CurveClientSettings.current().apply(to: socket, serverKey: serverKey) }

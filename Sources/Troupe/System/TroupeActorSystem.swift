@@ -23,6 +23,14 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     let logger: Logger
     let counters = SystemCounters()
+    /// The largest message this system sends or accepts; a larger one is refused with a
+    /// clear error before it is sent, and a peer that sends one is disconnected by libzmq.
+    let maximumMessageSize: Int
+
+    /// 256 MiB, or `TROUPE_MAX_MESSAGE_SIZE` (bytes) when set.
+    static var defaultMaximumMessageSize: Int {
+        environmentValue("TROUPE_MAX_MESSAGE_SIZE").flatMap { Int($0) } ?? 256 << 20
+    }
     let calls = PendingCalls()
     let links = LinkEvents()
     private let mailbox: Mailbox
@@ -60,12 +68,15 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     ///   - node: this process's node name.
     ///   - bind: an endpoint to accept connections on, or nil for a system that only connects.
     ///   - security: CURVE settings for TCP endpoints, or nil.
-    init(node: String, bind: String?, security: CurveServerSettings? = nil) throws {
+    init(node: String, bind: String?, security: CurveServerSettings? = nil,
+         maximumMessageSize: Int = TroupeActorSystem.defaultMaximumMessageSize) throws {
         self.node = node
         var logger = Logger(label: "troupe")
         logger[metadataKey: "troupe.node"] = "\(node)"
         self.logger = logger
-        let mailbox = try Mailbox(routingID: Array(node.utf8), bind: bind, security: security, logger: logger)
+        self.maximumMessageSize = maximumMessageSize
+        let mailbox = try Mailbox(routingID: Array(node.utf8), bind: bind, security: security,
+                                  maximumMessageSize: maximumMessageSize, logger: logger)
         self.mailbox = mailbox
         self.endpoint = mailbox.boundEndpoint
         mailbox.start(delegate: self)
@@ -136,6 +147,11 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
             throw TroupeError(.unknownPeer, "no connection to node \(id.node), which hosts actor \(id)", context: ["actor": "\(id)"])
         }
         TargetRecorder.current?.record(target.identifier)
+        let size = invocation.arguments.reduce(0) { $0 + $1.count }
+        if size > maximumMessageSize {
+            throw TroupeError(.badArguments, "the arguments of \(target.identifier) take \(size) bytes, more than the \(maximumMessageSize)-byte message limit: send less per call (TROUPE_MAX_MESSAGE_SIZE raises the limit)",
+                              context: ["actor": "\(id)"])
+        }
         let callID = calls.nextID()
         let envelope = Envelope.call(Envelope.Call(
             callID: callID, actor: id.number, target: target.identifier,
@@ -335,11 +351,14 @@ extension TroupeActorSystem: MailboxDelegate {
 
     func mailbox(rejected error: WireError, from peer: PeerAddress) {
         counters.malformedMessages.add(1, ordering: .relaxed)
+        // A flood of garbage gets a few answers and a few log lines per tick, not one each.
+        guard counters.rejectsThisTick.add(1, ordering: .relaxed).newValue <= 8 else { return }
         logger.warning("rejected a malformed message", metadata: ["troupe.error": "\(error.code)"])
         send(.reject(Envelope.Reject(error)), to: peer)
     }
 
     func mailboxTick() {
+        counters.rejectsThisTick.store(0, ordering: .relaxed)
         if let parent = watchedParent.load(ordering: .relaxed) as Int32?, parent != 0,
            !ParentLifeline.isAlive(parent: parent) {
             ParentLifeline.exitOrphan()
@@ -348,7 +367,7 @@ extension TroupeActorSystem: MailboxDelegate {
     }
 
     func mailbox(cannotReach peer: PeerAddress) {
-        peerLost(peer, error: TroupeError(.unknownPeer, "the peer \(peer) is not connected"))
+        peerLost(peer, error: TroupeError(.unknownPeer, "\(peer) is not connected (its process has exited or disconnected)"))
     }
 }
 
@@ -359,4 +378,5 @@ final class SystemCounters: Sendable {
     let unknownActors = Atomic<Int>(0)
     let failedDispatches = Atomic<Int>(0)
     let rejectedByPeer = Atomic<Int>(0)
+    let rejectsThisTick = Atomic<Int>(0)
 }

@@ -19,6 +19,12 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
                 callID: callID)), to: peer)
             return
         }
+        if encoded.count > system.maximumMessageSize {
+            system.send(.throw(Envelope.Throw(
+                failure: TroupeError(.badArguments, "the result of type \(Success.self) takes \(encoded.count) bytes, more than the \(system.maximumMessageSize)-byte message limit: return less per call"),
+                callID: callID)), to: peer)
+            return
+        }
         system.send(.return(Envelope.Return(callID: callID, value: encoded)), to: peer)
     }
 
