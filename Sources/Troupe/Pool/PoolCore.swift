@@ -233,7 +233,14 @@ final class PoolCore<W: Worker>: Sendable {
         }
     }
 
-    private func jobEnded(_ job: PoolJob<W>, position: Int, error: (any Error)?) {
+    private func jobEnded(_ job: PoolJob<W>, position: Int, error original: (any Error)?) {
+        // A job whose worker died just before its call went out finds no route to it: for the
+        // caller that is the same failure as a crash mid-task.
+        var error = original
+        if let failure = original as? TroupeError, failure.code == .unknownPeer {
+            error = TroupeError(.workerCrashed, "the worker process exited before the task reached it (\(failure.message))",
+                                context: failure.context.merging(["worker": "\(position)"]) { $1 })
+        }
         var disconnect: [PeerAddress] = []
         var syncPeer: PeerAddress?
         let next = state.withLock { state -> JobOutcome in
