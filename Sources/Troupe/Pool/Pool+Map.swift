@@ -16,7 +16,8 @@ extension Pool {
             throw TroupeError(.invalidArgument, "chunksize must be at least 1, not \(chunksize)")
         }
         let collector = MapCollector<R>(count: items.count, delivery: delivery)
-        let window = max(1, core.options.pipelineDepth * 4)
+        // A chunk belongs to one worker, as in Python: its calls are pipelined.
+        let window = 64
         var start = 0
         while start < items.count {
             let range = start..<min(start + chunksize, items.count)

@@ -1,9 +1,13 @@
 /// How a ``Pool`` runs its workers. Every field has a sensible default.
 public struct PoolOptions: Sendable {
-    /// Most tasks handed to one worker at once when the queue is deep. Tasks sent together
-    /// travel in one message, which is what makes many small tasks fast; with a short queue
-    /// each worker gets one task at a time, so a slow task never holds back another.
-    public var pipelineDepth: Int = 16
+    /// Most tasks handed to one worker at once when the queue is deep (at least four tasks
+    /// per worker). By default 1: as in Python's pool, a worker takes a task only when it is
+    /// free, work waits in the pool's queue, and a worker that dies takes only its one task
+    /// with it. Raising it pipelines many small tasks (those sent together travel in one
+    /// message, which is far faster), at a price: when a worker dies, the tasks queued in it
+    /// fail too (or run again, if retryable). `map`, `imap` and `mapChunks` always send a
+    /// chunk to one worker, whatever this says.
+    public var pipelineDepth: Int = 1
     /// A worker gets no more pipelined work while one of its tasks has been running longer
     /// than this, so that a slow task holds back at most the few tasks already sent with it.
     public var pipelineAgeLimit: Duration = .milliseconds(5)
