@@ -63,6 +63,7 @@ let package = Package(
             name: "TroupeCLI",
             dependencies: [
                 "Troupe",
+                "TroupeWire",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/troupe",

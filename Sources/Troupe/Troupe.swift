@@ -33,6 +33,9 @@ public enum Troupe {
     public static func bootstrap(workers: [any Worker.Type], handleSignals: Bool = true) async throws {
         // Whole lines from the parent and its workers interleave, even through a pipe.
         troupe_line_buffer_stdout()
+        if let remote = RemoteWorkerLaunch.fromEnvironment() {
+            try await WorkerHost.serveSupervisor(remote, types: workers)
+        }
         guard let launch = WorkerLaunch.fromEnvironment() else {
             if handleSignals { SignalHandling.install() }
             return

@@ -54,6 +54,35 @@ public final class Pool<W: Worker>: Sendable {
         try await core.startAll()
     }
 
+    /// Connects to a standalone supervisor (`troupe supervisor`) and sends the work to its
+    /// workers of type `W`, on whatever hosts they run: the same API as a local pool.
+    ///
+    /// Each distributed call the work makes is routed by the supervisor to an idle worker
+    /// serving `W`; calls wait in the supervisor's queue while all are busy. A worker lost
+    /// mid-task (its host vanished) fails the task with `.workerLost`, or runs it again
+    /// elsewhere if it is `retryable`.
+    /// - Parameters:
+    ///   - endpoint: the supervisor's endpoint, such as `tcp://10.0.0.5:5555`.
+    ///   - security: CURVE keys (see ``KeyFiles``), or `.insecure` on a trusted network.
+    ///   - concurrency: how many tasks this client keeps in flight at once.
+    ///   - options: timeouts and retries; see ``PoolOptions``.
+    /// - Throws: ``TroupeError`` `.timeout` when the supervisor does not answer within
+    ///   `options.startTimeout` (unreachable, or refusing this client's key).
+    public init(
+        connectingTo endpoint: String,
+        security: ClientSecurity,
+        concurrency: Int = 256,
+        options: PoolOptions = PoolOptions()
+    ) async throws {
+        guard concurrency >= 1 else {
+            throw TroupeError(.invalidArgument, "concurrency must be at least 1, not \(concurrency)")
+        }
+        let client = try SupervisorClient(endpoint: endpoint, security: security)
+        _ = try await client.status(timeout: min(options.startTimeout, .seconds(10)))
+        core = PoolCore(system: client.system, processes: concurrency, maxTasksPerChild: nil, initializer: nil, options: options)
+        try core.startLanes(service: .service(W.workerTypeName, at: endpoint), peer: .service(endpoint: endpoint, name: W.workerTypeName))
+    }
+
     deinit {
         core.abandon()
     }

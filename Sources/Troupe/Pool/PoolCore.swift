@@ -13,11 +13,20 @@ final class PoolCore<W: Worker>: Sendable {
     /// What became of a job that ended.
     private enum JobOutcome { case done, retry, fail(any Error) }
 
+    /// What serves a slot: a local worker process, or (for a pool connected to a standalone
+    /// supervisor) a lane of requests to a service, with no process of its own.
+    struct SlotWorker: Sendable {
+        let actor: W
+        let peer: PeerAddress
+        let node: String
+        let child: ChildProcess?
+    }
+
     /// One worker position; its process is replaced when it exits while work remains.
     struct Slot {
         let position: Int
         var phase: WorkerState = .starting
-        var worker: WorkerLauncher.Launched<W>?
+        var worker: SlotWorker?
         var running: [UInt64: Task<Void, Never>] = [:]
         var runningJobs: [UInt64: PoolJob<W>] = [:]
         var started: [UInt64: ContinuousClock.Instant] = [:]
@@ -29,7 +38,7 @@ final class PoolCore<W: Worker>: Sendable {
         var tasksDone = 0
         var restarts = 0
         var lastExit: ExitStatus?
-        var pid: Int32? { worker?.child.pid }
+        var pid: Int32? { worker?.child?.pid }
         /// Whether the pool may hand this worker more work.
         var acceptsWork: Bool { phase == .idle || phase == .busy }
         /// When the longest-running of its jobs was handed over.
@@ -96,6 +105,17 @@ final class PoolCore<W: Worker>: Sendable {
         pump()
     }
 
+    /// Makes every slot a lane of requests to `service` behind a standalone supervisor.
+    func startLanes(service: TroupeActorID, peer: PeerAddress) throws {
+        let actor = try W.resolve(id: service, using: system)
+        state.withLock { state in
+            for index in state.slots.indices {
+                state.slots[index].worker = SlotWorker(actor: actor, peer: peer, node: "lane-\(index)", child: nil)
+                state.slots[index].phase = .idle
+            }
+        }
+    }
+
     /// Starts the process for `position` and runs the initializer on it.
     private func startWorker(at position: Int) async throws {
         let launched = try await launcher.launch(W.self)
@@ -112,7 +132,7 @@ final class PoolCore<W: Worker>: Sendable {
             }
         }
         let outcome = state.withLock { state -> StartOutcome in
-            state.slots[position].worker = launched
+            state.slots[position].worker = SlotWorker(actor: launched.actor, peer: launched.peer, node: launched.node, child: launched.child)
             guard state.phase == .running || state.phase == .closed else { return .kill }
             if state.slots[position].phase == .stopping { return .disconnect }
             state.slots[position].phase = .idle
@@ -251,7 +271,7 @@ final class PoolCore<W: Worker>: Sendable {
             let wasInterrupted = state.slots[position].interrupted.remove(job.id) != nil
             let timedOut = state.slots[position].timedOut.remove(job.id) != nil
             if wasInterrupted, state.slots[position].phase == .busy || state.slots[position].phase == .idle,
-               let worker = state.slots[position].worker {
+               let worker = state.slots[position].worker, worker.child != nil {
                 // The worker may still be running the stopped call: it gets no more work
                 // until it shows it has let go, or it is replaced.
                 state.slots[position].phase = .draining
@@ -259,6 +279,10 @@ final class PoolCore<W: Worker>: Sendable {
             }
             if state.slots[position].phase == .busy && state.slots[position].running.isEmpty {
                 state.slots[position].phase = .idle
+            }
+            if state.slots[position].phase == .stopping, state.slots[position].running.isEmpty,
+               let worker = state.slots[position].worker, worker.child == nil {
+                state.slots[position].phase = .exited
             }
             if state.slots[position].phase == .retiring && state.slots[position].running.isEmpty,
                let worker = state.slots[position].worker {
@@ -329,7 +353,7 @@ final class PoolCore<W: Worker>: Sendable {
 
     private func workerExited(position: Int, pid: Int32, status: ExitStatus) {
         // Mark the slot first, so that work failing below is never handed back to it.
-        let exited = state.withLock { state -> (expected: Bool, hadWork: Bool, worker: WorkerLauncher.Launched<W>)? in
+        let exited = state.withLock { state -> (expected: Bool, hadWork: Bool, worker: SlotWorker)? in
             guard state.slots[position].pid == pid, let worker = state.slots[position].worker else { return nil }
             let expected = state.slots[position].phase == .stopping || SignalHandling.isShuttingDown
             let hadWork = !state.slots[position].running.isEmpty
@@ -407,9 +431,13 @@ final class PoolCore<W: Worker>: Sendable {
             var children: [ChildProcess] = []
             var tasks: [Task<Void, Never>] = []
             for index in state.slots.indices {
-                if let worker = state.slots[index].worker { children.append(worker.child) }
+                if let child = state.slots[index].worker?.child { children.append(child) }
                 tasks.append(contentsOf: state.slots[index].running.values)
-                if state.slots[index].phase != .exited { state.slots[index].phase = .stopping }
+                if state.slots[index].phase != .exited {
+                    // A lane to a supervisor has no process: it ends with its last task.
+                    let isLane = state.slots[index].worker != nil && state.slots[index].worker?.child == nil
+                    state.slots[index].phase = isLane && state.slots[index].running.isEmpty ? .exited : .stopping
+                }
             }
             return (children, tasks, state.queue.removeAll())
         }
@@ -451,8 +479,12 @@ final class PoolCore<W: Worker>: Sendable {
                 for index in state.slots.indices {
                     switch state.slots[index].phase {
                     case .idle, .busy, .retiring, .draining:
-                        state.slots[index].phase = .stopping
-                        if let worker = state.slots[index].worker { disconnect.append(worker.peer) }
+                        if let worker = state.slots[index].worker, worker.child != nil {
+                            state.slots[index].phase = .stopping
+                            disconnect.append(worker.peer)
+                        } else {
+                            state.slots[index].phase = .exited
+                        }
                     case .starting:
                         // Not ready yet: it will be stopped when it is (see startWorker).
                         state.slots[index].phase = .stopping

@@ -15,6 +15,8 @@ enum WorkerHost {
     static let unknownTypeExitCode: Int32 = 78
     /// Exit code when the parent was gone before the worker could start.
     static let orphanExitCode: Int32 = 70
+    /// Exit code when the supervisor stayed silent for too long (the node agent restarts it).
+    static let supervisorLostExitCode: Int32 = 75
 
     static func serve(_ launch: WorkerLaunch, types: [any Worker.Type]) async throws -> Never {
         if let parent = launch.parentPID, !ParentLifeline.bind(toParent: parent) {
@@ -42,7 +44,7 @@ enum WorkerHost {
         if isOwner { system.stateHandler.withLock { $0 = StateStore() } }
         let parent = PeerAddress.connection(launch.endpoint)
         system.setRoute(parent, for: launch.parentNode)
-        system.connect(to: launch.endpoint, serverKey: environmentValue(WorkerLaunch.serverKeyVariable))
+        system.connect(to: launch.endpoint)
         system.serveCallsSerially()
         system.links.onDisconnect { reason, peer in
             guard peer == parent else { return }
@@ -61,6 +63,45 @@ enum WorkerHost {
         while true {
             try? await Task.sleep(for: .seconds(3600))
             withExtendedLifetime(actor.instance) {}
+        }
+    }
+
+    /// Serves every listed type to a standalone supervisor, reached over the network, until
+    /// the supervisor says to leave or stays silent for too long.
+    static func serveSupervisor(_ launch: RemoteWorkerLaunch, types: [any Worker.Type]) async throws -> Never {
+        if let parent = launch.agentPID, !ParentLifeline.bind(toParent: parent) {
+            exit(orphanExitCode)
+        }
+        signal(SIGINT, SIG_IGN)
+        troupe_line_buffer_stdout()
+        for variable in RemoteWorkerLaunch.allVariables { unsetenv(variable) }
+        guard !types.isEmpty else {
+            printError("troupe: Troupe.bootstrap(workers:) lists no worker type: this program has nothing to serve")
+            exit(unknownTypeExitCode)
+        }
+
+        let node = "\(SupervisorLink.hostName)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        let system = try TroupeActorSystem(node: node, bind: nil)
+        if let parent = launch.agentPID { system.watchParent(parent) }
+        system.serveCallsSerially()
+        var services: [String: UInt64] = [:]
+        var actors: [AnyObject] = []
+        for type in types {
+            let actor = makeActor(type, in: system)
+            services[String(reflecting: type)] = actor.number
+            actors.append(actor.instance)
+        }
+        let curve: CurveClientSettings?
+        do {
+            curve = try launch.curveSettings()
+        } catch {
+            printError("troupe: \(error)")
+            exit(unknownTypeExitCode)
+        }
+        _ = system.connectSupervisor(launch.endpoint, role: .worker(node: node, services: services), curve: curve)
+        while true {
+            try? await Task.sleep(for: .seconds(3600))
+            withExtendedLifetime(actors) {}
         }
     }
 

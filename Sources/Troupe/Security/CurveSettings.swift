@@ -21,18 +21,24 @@ public struct CurveServerSettings: Sendable {
     }
 }
 
-/// CURVE settings of a node that connects to a secured endpoint: its own key pair.
-struct CurveClientSettings: Sendable {
-    var publicKey: String
-    var secretKey: String
+/// CURVE settings of a node that connects to a secured endpoint: the server's public key
+/// and this node's own key pair (whose public half must be in the server's allow-list).
+public struct CurveClientSettings: Sendable, Hashable {
+    /// The server's public key (Z85).
+    public var serverKey: String
+    /// This node's public key (Z85).
+    public var publicKey: String
+    /// This node's secret key (Z85).
+    public var secretKey: String
 
-    /// This process's client keys.
-    static func current() throws -> CurveClientSettings {
-        let pair = try Curve.generateKeyPair()
-        return CurveClientSettings(publicKey: pair.publicKey, secretKey: pair.secretKey)
+    /// Creates client settings.
+    public init(serverKey: String, publicKey: String, secretKey: String) {
+        self.serverKey = serverKey
+        self.publicKey = publicKey
+        self.secretKey = secretKey
     }
 
-    func apply(to socket: Socket, serverKey: String) throws {
+    func apply(to socket: Socket) throws {
         try socket.set(.curveServerKey, CurveKey(z85: serverKey))
         try socket.set(.curvePublicKey, CurveKey(z85: publicKey))
         try socket.set(.curveSecretKey, CurveKey(z85: secretKey))

@@ -36,6 +36,7 @@ final class StateStore: Sendable, StateRequestHandler {
         switch peer {
         case .routed(let identity): node = String(decoding: identity, as: UTF8.self)
         case .connection(let endpoint): node = endpoint
+        case .service(let endpoint, _), .brokered(let endpoint, _): node = endpoint
         }
         let arguments: [MessagePackValue]
         do {

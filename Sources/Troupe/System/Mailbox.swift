@@ -16,6 +16,8 @@ import ZeroMQ
 protocol MailboxDelegate: AnyObject, Sendable {
     /// One envelope from `peer`.
     func mailbox(received envelope: Envelope, from peer: PeerAddress)
+    /// One Protocol 2 command from `peer`, with its payload.
+    func mailbox(received command: SupervisorCommand, payload: [UInt8], from peer: PeerAddress)
     /// A message from `peer` that is not valid Troupe protocol.
     func mailbox(rejected error: WireError, from peer: PeerAddress)
     /// `peer` is not connected: what was queued for it was dropped.
@@ -36,9 +38,20 @@ final class Mailbox: Sendable {
 
     private struct Outbox {
         var bodies: [PeerAddress: EnvelopeWriter] = [:]
-        var connects: [(endpoint: String, serverKey: String?)] = []
+        var frames: [(endpoint: String, frames: [[UInt8]])] = []
+        var connects: [(endpoint: String, curve: CurveClientSettings?)] = []
+        var reconnects: [String] = []
         var wakePending = false
         var stopping = false
+    }
+
+    /// What the loop takes from the outbox at each wake-up.
+    fileprivate struct Outgoing {
+        var bodies: [PeerAddress: EnvelopeWriter]
+        var frames: [(endpoint: String, frames: [[UInt8]])]
+        var connects: [(endpoint: String, curve: CurveClientSettings?)]
+        var reconnects: [String]
+        var stopping: Bool
     }
 
     private let outbox = Mutex(Outbox())
@@ -109,10 +122,44 @@ final class Mailbox: Sendable {
         }
     }
 
-    /// Queues `envelope` for `peer`.
+    /// Queues `envelope` for `peer`. For a peer reached through a standalone supervisor,
+    /// the envelope travels inside a Protocol 2 REQUEST or REPLY of its own.
     func send(_ envelope: Envelope, to peer: PeerAddress) {
+        switch peer {
+        case .routed, .connection:
+            let wake = outbox.withLock { outbox -> Bool in
+                outbox.bodies[peer, default: EnvelopeWriter()].append(envelope)
+                if outbox.wakePending { return false }
+                outbox.wakePending = true
+                return true
+            }
+            if wake { signal() }
+        case .service(let endpoint, let name):
+            var body = EnvelopeWriter()
+            body.append(envelope)
+            switch envelope {
+            case .call(let call):
+                sendFrames([SupervisorCommand.signature, SupervisorCommand.request(id: call.callID, service: name, flags: 0).header, body.bytes], to: endpoint)
+            case .cancel(let callID):
+                sendFrames([SupervisorCommand.signature, SupervisorCommand.cancel(id: callID).header, []], to: endpoint)
+            default:
+                logger.debug("dropped an envelope that cannot travel to a service", metadata: ["troupe.kind": "\(envelope.kind)"])
+            }
+        case .brokered(let endpoint, let request):
+            var body = EnvelopeWriter()
+            body.append(envelope)
+            sendFrames([SupervisorCommand.signature, SupervisorCommand.reply(id: request, final: true).header, body.bytes], to: endpoint)
+        }
+    }
+
+    /// Queues a Protocol 2 message (its three frames) for the connection to `endpoint`.
+    func send(_ command: SupervisorCommand, payload: [UInt8] = [], to endpoint: String) {
+        sendFrames([SupervisorCommand.signature, command.header, payload], to: endpoint)
+    }
+
+    private func sendFrames(_ frames: [[UInt8]], to endpoint: String) {
         let wake = outbox.withLock { outbox -> Bool in
-            outbox.bodies[peer, default: EnvelopeWriter()].append(envelope)
+            outbox.frames.append((endpoint, frames))
             if outbox.wakePending { return false }
             outbox.wakePending = true
             return true
@@ -120,9 +167,17 @@ final class Mailbox: Sendable {
         if wake { signal() }
     }
 
-    /// Connects to `endpoint` ahead of the first message (a CURVE server key makes it secure).
-    func connect(to endpoint: String, serverKey: String?) {
-        outbox.withLock { $0.connects.append((endpoint, serverKey)) }
+    /// Connects to `endpoint` ahead of the first message; with `curve`, the connection is
+    /// encrypted and authenticated.
+    func connect(to endpoint: String, curve: CurveClientSettings?) {
+        outbox.withLock { $0.connects.append((endpoint, curve)) }
+        signal()
+    }
+
+    /// Drops the connection to `endpoint` and makes a new one (with a new identity), after
+    /// the peer went silent.
+    func reconnect(to endpoint: String) {
+        outbox.withLock { $0.reconnects.append(endpoint) }
         signal()
     }
 
@@ -154,16 +209,19 @@ final class Mailbox: Sendable {
 
     fileprivate var wakeFD: Int32 { wakeDescriptor }
 
-    fileprivate func takeOutgoing() -> (bodies: [PeerAddress: EnvelopeWriter], connects: [(endpoint: String, serverKey: String?)], stopping: Bool) {
+    fileprivate func takeOutgoing() -> Outgoing {
         var count: UInt64 = 0
         _ = read(wakeDescriptor, &count, 8)
         return outbox.withLock { outbox in
             defer {
                 outbox.bodies.removeAll(keepingCapacity: true)
+                outbox.frames.removeAll()
                 outbox.connects.removeAll()
+                outbox.reconnects.removeAll()
                 outbox.wakePending = false
             }
-            return (outbox.bodies, outbox.connects, outbox.stopping)
+            return Outgoing(bodies: outbox.bodies, frames: outbox.frames, connects: outbox.connects,
+                            reconnects: outbox.reconnects, stopping: outbox.stopping)
         }
     }
 
@@ -188,7 +246,10 @@ private final class MailboxLoop: @unchecked Sendable {
     var router: Socket?
     var dealers: [String: Socket] = [:]
     var dealerOrder: [String] = []
+    var dealerSecurity: [String: CurveClientSettings] = [:]
+    var connections = 0
     var stalled: [PeerAddress: [UInt8]] = [:]
+    var stalledFrames: [(endpoint: String, frames: [[UInt8]])] = []
 
     init(mailbox: Mailbox, router: consuming Socket?, delegate: any MailboxDelegate) {
         self.mailbox = mailbox
@@ -207,7 +268,7 @@ private final class MailboxLoop: @unchecked Sendable {
             poller.add(fileDescriptor: mailbox.wakeFD, events: .readable)
             if let router { poller.add(router, events: .readable) }
             for endpoint in dealerOrder { poller.add(dealers[endpoint]!, events: .readable) }
-            let timeout = stalled.isEmpty ? Mailbox.tickInterval : 1
+            let timeout = stalled.isEmpty && stalledFrames.isEmpty ? Mailbox.tickInterval : 1
             do {
                 _ = try poller.poll(milliseconds: timeout)
             } catch let error as ZMQError where error.isTerminated {
@@ -229,7 +290,19 @@ private final class MailboxLoop: @unchecked Sendable {
             }
 
             let outgoing = mailbox.takeOutgoing()
-            for (endpoint, serverKey) in outgoing.connects { _ = dealer(for: endpoint, serverKey: serverKey) }
+            for (endpoint, curve) in outgoing.connects {
+                if let curve { dealerSecurity[endpoint] = curve }
+                _ = dealer(for: endpoint)
+            }
+            for endpoint in outgoing.reconnects {
+                dealers.removeValue(forKey: endpoint)?.close()
+                dealerOrder.removeAll { $0 == endpoint }
+                stalledFrames.removeAll { $0.endpoint == endpoint }
+                _ = dealer(for: endpoint)
+            }
+            let waitingFrames = stalledFrames + outgoing.frames
+            stalledFrames.removeAll()
+            for (endpoint, frames) in waitingFrames { transmit(frames: frames, to: endpoint) }
             for (peer, body) in stalled where outgoing.bodies[peer] == nil {
                 transmit(body, to: peer)
             }
@@ -250,6 +323,7 @@ private final class MailboxLoop: @unchecked Sendable {
         // Flush what the last iteration queued, then close with a short linger.
         let last = mailbox.takeOutgoing()
         for (peer, writer) in last.bodies { transmit(writer.bytes, to: peer) }
+        for (endpoint, frames) in stalledFrames + last.frames { transmit(frames: frames, to: endpoint) }
         router?.close()
         for dealer in dealers.values { dealer.close() }
         dealers.removeAll()
@@ -280,6 +354,10 @@ private final class MailboxLoop: @unchecked Sendable {
     }
 
     private func deliver(_ frames: ArraySlice<Message>, from peer: PeerAddress) {
+        if let first = frames.first, first.withUnsafeBytes({ SupervisorCommand.isSignature($0) }) {
+            deliverCommand(frames, from: peer)
+            return
+        }
         guard frames.count == 2, let signatureFrame = frames.first, let body = frames.last else {
             delegate.mailbox(rejected: WireError(.malformed, "expected 2 frames (signature, body), got \(frames.count)"), from: peer)
             return
@@ -295,16 +373,35 @@ private final class MailboxLoop: @unchecked Sendable {
         }
     }
 
-    private func dealer(for endpoint: String, serverKey: String?) -> Socket? {
+    /// A Protocol 2 message: signature, header, payload.
+    private func deliverCommand(_ frames: ArraySlice<Message>, from peer: PeerAddress) {
+        guard frames.count == 3, let signature = frames.first, let payload = frames.last else {
+            delegate.mailbox(rejected: WireError(.malformed, "a Protocol 2 message has 3 frames (signature, header, payload), not \(frames.count)"), from: peer)
+            return
+        }
+        do {
+            try signature.withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+            let command = try frames[frames.startIndex + 1].withUnsafeBytes { try SupervisorCommand(header: $0) }
+            delegate.mailbox(received: command, payload: payload.bytes, from: peer)
+        } catch let error as WireError {
+            delegate.mailbox(rejected: error, from: peer)
+        } catch {
+            delegate.mailbox(rejected: WireError(.malformed, "\(error)"), from: peer)
+        }
+    }
+
+    private func dealer(for endpoint: String) -> Socket? {
         if let existing = dealers[endpoint] { return existing }
         do {
             let socket = try Socket(mailbox.zmqContext, type: .dealer)
             try socket.set(.linger, .milliseconds(200))
-            try socket.set(.routingID, mailbox.identity)
+            // A new identity for each connection: a supervisor may still hold the last one.
+            connections += 1
+            try socket.set(.routingID, connections == 1 ? mailbox.identity : mailbox.identity + Array("~\(connections)".utf8))
             try socket.set(.maxMessageSize, Int64(mailbox.maximumMessageSize + 4096))
             try socket.set(.sendHighWaterMark, 0)
             try socket.set(.receiveHighWaterMark, 0)
-            if let serverKey { try CurveClientSettings.current().apply(to: socket, serverKey: serverKey) }
+            if let curve = dealerSecurity[endpoint] { try curve.apply(to: socket) }
             try socket.connect(endpoint)
             dealers[endpoint] = socket
             dealerOrder.append(endpoint)
@@ -312,6 +409,23 @@ private final class MailboxLoop: @unchecked Sendable {
         } catch {
             mailbox.log.error("cannot connect", metadata: ["troupe.endpoint": "\(endpoint)", "troupe.error": "\(error)"])
             return nil
+        }
+    }
+
+    /// Sends one Protocol 2 message on the connection to `endpoint`; keeps it for later if the
+    /// socket cannot take it now.
+    private func transmit(frames: [[UInt8]], to endpoint: String) {
+        guard let dealer = dealer(for: endpoint) else { return }
+        do {
+            guard try dealer.send(frames[0], more: true, dontWait: true) else {
+                stalledFrames.append((endpoint, frames))
+                return
+            }
+            for (index, frame) in frames.enumerated().dropFirst() {
+                _ = try dealer.send(frame, more: index < frames.count - 1)
+            }
+        } catch {
+            mailbox.log.error("send failed", metadata: ["troupe.endpoint": "\(endpoint)", "troupe.error": "\(error)"])
         }
     }
 
@@ -328,8 +442,10 @@ private final class MailboxLoop: @unchecked Sendable {
                 }
                 _ = try router.send(Mailbox.signature, more: true)
                 _ = try router.send(body)
+            case .service, .brokered:
+                break
             case .connection(let endpoint):
-                guard let dealer = dealer(for: endpoint, serverKey: nil) else {
+                guard let dealer = dealer(for: endpoint) else {
                     delegate.mailbox(cannotReach: peer)
                     return
                 }

@@ -59,6 +59,17 @@ final class PendingCalls: Sendable {
         return true
     }
 
+    /// Fails every call waiting on a peer that matches `predicate`.
+    @discardableResult
+    func failAll(where predicate: (PeerAddress) -> Bool, with error: TroupeError) -> Int {
+        let failed = entries.withLock { entries in
+            let ids = entries.compactMap { predicate($0.value.peer) ? $0.key : nil }
+            return ids.compactMap { entries.removeValue(forKey: $0) }
+        }
+        for entry in failed { entry.continuation.resume(throwing: error) }
+        return failed.count
+    }
+
     /// Whether a call is still waiting.
     func contains(_ id: UInt64) -> Bool {
         entries.withLock { $0[id] != nil }

@@ -65,6 +65,21 @@ final class SerialCallQueue: Sendable {
 
     enum CancelOutcome { case withdrawn, cancelled, unknown }
 
+    /// Withdraws or cancels the call that came from `peer` (a request relayed by a supervisor).
+    /// - Returns: the call id when a queued call was withdrawn (its caller must be told).
+    func cancel(peer: PeerAddress) -> UInt64? {
+        state.withLock { state in
+            if let running = state.running, running.peer == peer {
+                running.task.cancel()
+                return nil
+            }
+            if let index = state.queue[state.head...].firstIndex(where: { $0.peer == peer }) {
+                return state.queue.remove(at: index).callID
+            }
+            return nil
+        }
+    }
+
     /// How many calls wait or run.
     var depth: Int {
         state.withLock { ($0.queue.count - $0.head) + ($0.running == nil ? 0 : 1) }

@@ -32,4 +32,17 @@ public struct TroupeActorID: Hashable, Sendable, Codable, CustomStringConvertibl
     }
 
     public var description: String { "\(node)/\(number)" }
+
+    /// The ID that stands for any worker serving `service` behind the standalone supervisor
+    /// at `endpoint`: each call on it is routed to an idle worker of that type.
+    static func service(_ service: String, at endpoint: String) -> TroupeActorID {
+        TroupeActorID(node: servicePrefix + service, number: 0, endpoint: endpoint)
+    }
+
+    private static let servicePrefix = "service:"
+
+    /// The service this ID stands for, when it is a service ID.
+    var serviceName: String? {
+        node.hasPrefix(Self.servicePrefix) ? String(node.dropFirst(Self.servicePrefix.count)) : nil
+    }
 }

@@ -33,7 +33,8 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     }
     let calls = PendingCalls()
     let links = LinkEvents()
-    private let mailbox: Mailbox
+    let mailbox: Mailbox
+    private let supervisorLinks = Mutex<[String: SupervisorLink]>([:])
     private let localActors = Mutex<[UInt64: LocalActor]>([:])
     private let lastActorNumber = Atomic<UInt64>(0)
     private let routes = Mutex<[String: PeerAddress]>([:])
@@ -176,6 +177,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     /// Where to send messages for the actor `id`.
     func address(of id: ActorID) -> PeerAddress? {
+        if let name = id.serviceName, let endpoint = id.endpoint { return .service(endpoint: endpoint, name: name) }
         if let route = routes.withLock({ $0[id.node] }) { return route }
         if let endpoint = id.endpoint { return .connection(endpoint) }
         return nil
@@ -197,8 +199,34 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     }
 
     /// Connects to `endpoint` (a node that binds one), ahead of the first message.
-    func connect(to endpoint: String, serverKey: String? = nil) {
-        mailbox.connect(to: endpoint, serverKey: serverKey)
+    func connect(to endpoint: String, curve: CurveClientSettings? = nil) {
+        mailbox.connect(to: endpoint, curve: curve)
+    }
+
+    /// Connects to the standalone supervisor at `endpoint` (once; later calls return the
+    /// same link).
+    func connectSupervisor(_ endpoint: String, role: SupervisorLink.Role, curve: CurveClientSettings?) -> SupervisorLink {
+        let (link, created) = supervisorLinks.withLock { links -> (SupervisorLink, Bool) in
+            if let existing = links[endpoint] { return (existing, false) }
+            let link = SupervisorLink(endpoint: endpoint, role: role)
+            links[endpoint] = link
+            return (link, true)
+        }
+        if created { link.start(on: self, curve: curve) }
+        return link
+    }
+
+    /// Runs a call that arrived through a supervisor (its actor already resolved).
+    func dispatchBrokered(_ call: Envelope.Call, from peer: PeerAddress) {
+        dispatch(call, from: peer)
+    }
+
+    /// Withdraws or cancels the call that arrived as the request `peer`.
+    func cancelBrokered(_ peer: PeerAddress) {
+        guard let queue = serialQueue.withLock({ $0 }) else { return }
+        if let withdrawn = queue.cancel(peer: peer) {
+            send(.throw(Envelope.Throw(failure: TroupeError(.cancelled, "the call was cancelled before it started"), callID: withdrawn)), to: peer)
+        }
     }
 
     /// Fails every call waiting on `peer`, whose process is gone.
@@ -264,7 +292,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     // MARK: Incoming calls
 
-    fileprivate func dispatch(_ call: Envelope.Call, from peer: PeerAddress) {
+    func dispatch(_ call: Envelope.Call, from peer: PeerAddress) {
         if call.actor == Self.systemActorNumber, call.target == Self.syncTarget {
             // Answered once every call queued before it has finished (see `sync(with:timeout:)`).
             afterQueuedCalls { [self] in self.send(.return(Envelope.Return(callID: call.callID)), to: peer) }
@@ -357,13 +385,23 @@ extension TroupeActorSystem: MailboxDelegate {
         send(.reject(Envelope.Reject(error)), to: peer)
     }
 
+    func mailbox(received command: SupervisorCommand, payload: [UInt8], from peer: PeerAddress) {
+        guard case .connection(let endpoint) = peer, let link = supervisorLinks.withLock({ $0[endpoint] }) else {
+            mailbox(rejected: WireError(.unknownKind, "this process is not a supervisor; it takes no Protocol 2 commands"), from: peer)
+            return
+        }
+        link.received(command, payload: payload, system: self)
+    }
+
     func mailboxTick() {
         counters.rejectsThisTick.store(0, ordering: .relaxed)
         if let parent = watchedParent.load(ordering: .relaxed) as Int32?, parent != 0,
            !ParentLifeline.isAlive(parent: parent) {
             ParentLifeline.exitOrphan()
         }
-        calls.expire(now: ContinuousClock.now)
+        let now = ContinuousClock.now
+        calls.expire(now: now)
+        for link in supervisorLinks.withLock({ Array($0.values) }) { link.tick(now: now, system: self) }
     }
 
     func mailbox(cannotReach peer: PeerAddress) {

@@ -1,0 +1,416 @@
+import DequeModule
+import Logging
+import TroupeWire
+import ZeroMQ
+
+/// The state of a supervisor's thread: its sockets, its workers, clients and queues. Made
+/// for, and touched only by, that thread.
+final class BrokerLoop: @unchecked Sendable {
+    private struct WorkerEntry {
+        let node: String
+        let pid: Int64
+        let host: String
+        var address: String
+        let services: [String]
+        var current: UInt64?
+        var tasksDone = 0
+        var lastHeard: ContinuousClock.Instant
+    }
+
+    private struct Request {
+        let client: [UInt8]
+        let clientID: UInt64
+        let service: String
+        let flags: UInt64
+        let payload: [UInt8]
+        var attempts = 0
+    }
+
+    private struct Running {
+        var request: Request
+        let worker: [UInt8]
+    }
+
+    private struct ClientKey: Hashable {
+        let client: [UInt8]
+        let id: UInt64
+    }
+
+    private enum Phase: String { case running, closing, stopped }
+
+    unowned let server: SupervisorServer
+    private let context: Context
+    private let router: Socket
+    private let zap: Socket?
+    private let store = StateStore()
+    private let allowedKeys: Set<String>
+    private var logger: Logger { server.logger }
+
+    private var workers: [[UInt8]: WorkerEntry] = [:]
+    private var clients: [[UInt8]: ContinuousClock.Instant] = [:]
+    private var queues: [String: Deque<Request>] = [:]
+    private var running: [UInt64: Running] = [:]
+    private var runningByClient: [ClientKey: UInt64] = [:]
+    private var lastRequestID: UInt64 = 0
+    private var phase = Phase.running
+    private var stopRequesters: [(client: [UInt8], id: UInt64)] = []
+    private var completed = 0
+    private var workersLost = 0
+    private var rejected: [String: Int] = [:]
+    private var unauthorized = 0
+    private var lastHeartbeat = ContinuousClock.now
+    private var stopDeadline: ContinuousClock.Instant?
+
+    init(server: SupervisorServer, context: Context, router: consuming Socket, zap: consuming Socket?) {
+        self.server = server
+        self.context = context
+        self.router = router
+        self.zap = zap
+        if case .curve(_, let keys) = server.configuration.security {
+            allowedKeys = keys
+        } else {
+            allowedKeys = []
+        }
+    }
+
+    private var interval: Duration { server.configuration.heartbeatInterval }
+
+    func run() {
+        logger.info("supervisor listening", metadata: ["troupe.secure": "\(zap != nil)"])
+        let poller = Poller()
+        while phase != .stopped {
+            poller.removeAll()
+            _ = poller.add(fileDescriptor: server.wakeFD, events: .readable)
+            _ = poller.add(router, events: .readable)
+            if let zap { _ = poller.add(zap, events: .readable) }
+            _ = try? poller.poll(milliseconds: 100)
+            if poller.returnedEvents(at: 0).contains(.readable) {
+                let work = server.takeWork()
+                for request in work.requests { request(self) }
+                for message in work.messages { send(message) }
+            }
+            if poller.returnedEvents(at: 1).contains(.readable) { drainRouter() }
+            if let zap, poller.returnedEvents(at: 2).contains(.readable) { answerZAP(zap) }
+            tick(now: ContinuousClock.now)
+        }
+        router.close()
+        zap?.close()
+        server.markFinished()
+        logger.info("supervisor stopped")
+    }
+
+    // MARK: Receiving
+
+    private func drainRouter() {
+        for _ in 0..<1024 {
+            guard let frames = (try? router.receiveMultipart(dontWait: true)) ?? nil else { return }
+            guard frames.count >= 2 else { continue }
+            let identity = frames[0].bytes
+            let address = frames[0].property("Peer-Address") ?? "unknown"
+            handle(Array(frames.dropFirst()), from: identity, address: address)
+        }
+    }
+
+    private func handle(_ frames: [Message], from identity: [UInt8], address: String) {
+        let first = frames[0]
+        if first.withUnsafeBytes({ SupervisorCommand.isSignature($0) }) {
+            guard frames.count == 3 else {
+                reject(WireError(.malformed, "a Protocol 2 message has 3 frames, not \(frames.count)"), to: identity)
+                return
+            }
+            do {
+                try first.withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+                let command = try frames[1].withUnsafeBytes { try SupervisorCommand(header: $0) }
+                handle(command, payload: frames[2].bytes, from: identity, address: address)
+            } catch let error as WireError {
+                reject(error, to: identity)
+            } catch {}
+            return
+        }
+        // Protocol 1 on the supervisor's socket: shared-state operations only.
+        do {
+            guard frames.count == 2 else { throw WireError(.malformed, "expected 2 frames (signature, body), got \(frames.count)") }
+            try first.withUnsafeBytes { try Signature.check($0) }
+            let envelopes = try frames[1].withUnsafeBytes { try EnvelopeDecoder().decode(body: $0) }
+            for envelope in envelopes { handle(envelope, from: identity) }
+        } catch let error as WireError {
+            reject(error, to: identity)
+        } catch {}
+    }
+
+    private func handle(_ envelope: Envelope, from identity: [UInt8]) {
+        clients[identity] = ContinuousClock.now
+        switch envelope {
+        case .state(let operation):
+            let arguments: [MessagePackValue]
+            do {
+                arguments = try operation.arguments.map { bytes throws(WireError) in try MessagePackValue(decoding: bytes) }
+            } catch {
+                reply(envelope: .throw(Envelope.Throw(failure: TroupeError(.badArguments, "\(error)"), callID: operation.callID)), to: identity)
+                return
+            }
+            let server = self.server
+            store.perform(operation.operation, on: operation.container, arguments: arguments,
+                          node: String(decoding: identity, as: UTF8.self)) { result in
+                var body = EnvelopeWriter()
+                switch result {
+                case .success(let value): body.append(.return(Envelope.Return(callID: operation.callID, value: value.encoded)))
+                case .failure(let error): body.append(.throw(Envelope.Throw(failure: error, callID: operation.callID)))
+                }
+                server.enqueue([identity, Signature.bytes, body.bytes])
+            }
+        case .call(let call):
+            reply(envelope: .throw(Envelope.Throw(
+                failure: TroupeError(.unknownActor, "the supervisor hosts no actors: send work as a Protocol 2 REQUEST"), callID: call.callID)), to: identity)
+        case .heartbeat, .return, .throw, .ready, .cancel, .disconnect, .goodbye, .reject:
+            break
+        }
+    }
+
+    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: [UInt8], address: String) {
+        let now = ContinuousClock.now
+        if let entry = workers[identity] {
+            workers[identity]?.lastHeard = now
+            if entry.address == "unknown" && address != "unknown" { workers[identity]?.address = address }
+        }
+        switch command {
+        case .ready(let node, let pid, let services, let host):
+            workers[identity] = WorkerEntry(node: node, pid: pid, host: host, address: address, services: services, lastHeard: now)
+            logger.info("worker joined", metadata: ["troupe.node": "\(node)", "troupe.host": "\(host)", "troupe.services": "\(services)"])
+            if phase == .closing && queues.values.allSatisfy(\.isEmpty) {
+                send(identity, .disconnect(reason: "the supervisor is stopping"))
+            }
+            dispatch()
+        case .heartbeat:
+            if workers[identity] == nil {
+                clients[identity] = now
+                send(identity, .heartbeat)
+            }
+        case .request(let id, let service, let flags):
+            clients[identity] = now
+            guard phase == .running else {
+                send(identity, .error(id: id, code: TroupeError.Code.closed.rawValue, message: "the supervisor is stopping and takes no new work"))
+                return
+            }
+            queues[service, default: []].append(Request(client: identity, clientID: id, service: service, flags: flags, payload: payload))
+            dispatch()
+        case .reply(let id, let final):
+            guard var entry = workers[identity] else {
+                send(identity, .disconnect(reason: "unknown worker: send READY first"))
+                return
+            }
+            guard let request = running[id] else {
+                // A late reply (its request was cancelled, or given up when the worker was lost).
+                rejected["unknownRequest", default: 0] += 1
+                return
+            }
+            send(request.request.client, .reply(id: request.request.clientID, final: final), payload: payload)
+            if final {
+                running[id] = nil
+                runningByClient[ClientKey(client: request.request.client, id: request.request.clientID)] = nil
+                entry.current = nil
+                entry.tasksDone += 1
+                workers[identity] = entry
+                completed += 1
+                dispatch()
+                finishStopIfDone()
+            }
+        case .cancel(let clientID):
+            let key = ClientKey(client: identity, id: clientID)
+            if let brokerID = runningByClient[key], let worker = running[brokerID]?.worker {
+                send(worker, .cancel(id: brokerID))
+            } else {
+                for service in queues.keys {
+                    if let index = queues[service]?.firstIndex(where: { $0.client == identity && $0.clientID == clientID }) {
+                        queues[service]?.remove(at: index)
+                        send(identity, .error(id: clientID, code: TroupeError.Code.cancelled.rawValue, message: "the request was cancelled before it started"))
+                    }
+                }
+            }
+        case .disconnect(let reason):
+            if workers[identity] != nil {
+                logger.info("worker left", metadata: ["troupe.node": "\(workers[identity]!.node)", "troupe.reason": "\(reason)"])
+                workerGone(identity, reason: "left the supervisor (\(reason))")
+            } else {
+                clients[identity] = nil
+            }
+            finishStopIfDone()
+        case .statusQuery(let id):
+            clients[identity] = now
+            let payload = (try? MessagePackEncoder().encode(makeStatus())) ?? []
+            send(identity, .status(id: id), payload: payload)
+        case .stop(let id, let now):
+            logger.info("stop requested", metadata: ["troupe.now": "\(now)"])
+            beginStop(now: now, requester: (identity, id))
+        case .error, .status, .done:
+            reject(WireError(.unknownKind, "the supervisor does not take this command"), to: identity)
+        }
+    }
+
+    private func reject(_ error: WireError, to identity: [UInt8]) {
+        rejected[error.code.rawValue, default: 0] += 1
+        if rejected.values.reduce(0, +) % 100 == 1 {
+            logger.warning("rejected a malformed message", metadata: ["troupe.error": "\(error.code)"])
+        }
+        reply(envelope: .reject(Envelope.Reject(error)), to: identity)
+    }
+
+    // MARK: Routing
+
+    /// Hands queued requests to idle workers of their service.
+    private func dispatch() {
+        guard !queues.isEmpty else { return }
+        for (identity, entry) in workers where entry.current == nil {
+            for service in entry.services {
+                guard var queue = queues[service], let request = queue.popFirst() else { continue }
+                queues[service] = queue.isEmpty ? nil : queue
+                lastRequestID += 1
+                let id = lastRequestID
+                running[id] = Running(request: request, worker: identity)
+                runningByClient[ClientKey(client: request.client, id: request.clientID)] = id
+                workers[identity]?.current = id
+                send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload)
+                break
+            }
+        }
+    }
+
+    private func workerGone(_ identity: [UInt8], reason: String) {
+        guard let entry = workers.removeValue(forKey: identity) else { return }
+        guard let id = entry.current, let lost = running.removeValue(forKey: id) else { return }
+        runningByClient[ClientKey(client: lost.request.client, id: lost.request.clientID)] = nil
+        var request = lost.request
+        if request.flags & SupervisorCommand.retryableFlag != 0 && request.attempts < server.configuration.maxRetries && phase == .running {
+            request.attempts += 1
+            queues[request.service, default: []].prepend(request)
+            dispatch()
+        } else {
+            send(request.client, .error(id: request.clientID, code: TroupeError.Code.workerLost.rawValue,
+                                        message: "worker \(entry.node) on \(entry.host) \(reason) while it ran the request"))
+        }
+    }
+
+    // MARK: Liveness
+
+    private func tick(now: ContinuousClock.Instant) {
+        let limit = interval * server.configuration.liveness
+        for (identity, entry) in workers where now - entry.lastHeard > limit {
+            workersLost += 1
+            logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
+            workerGone(identity, reason: "missed \(server.configuration.liveness) heartbeats")
+        }
+        for (identity, heard) in clients where now - heard > limit * 10 { clients[identity] = nil }
+        if now - lastHeartbeat >= interval {
+            lastHeartbeat = now
+            for identity in workers.keys { send(identity, .heartbeat) }
+            for identity in clients.keys { send(identity, .heartbeat) }
+        }
+        if let deadline = stopDeadline, now >= deadline { finish() }
+    }
+
+    // MARK: Stopping
+
+    func beginStop(now: Bool, requester: (client: [UInt8], id: UInt64)?) {
+        if let requester { stopRequesters.append(requester) }
+        if phase == .running { phase = .closing }
+        if now {
+            for (_, queue) in queues {
+                for request in queue {
+                    send(request.client, .error(id: request.clientID, code: TroupeError.Code.terminated.rawValue, message: "the supervisor was stopped before the request ran"))
+                }
+            }
+            queues.removeAll()
+            for (_, lost) in running {
+                send(lost.request.client, .error(id: lost.request.clientID, code: TroupeError.Code.terminated.rawValue, message: "the supervisor was stopped while the request ran"))
+            }
+            running.removeAll()
+            runningByClient.removeAll()
+            for identity in workers.keys { workers[identity]?.current = nil }
+        }
+        finishStopIfDone()
+    }
+
+    /// Once closing and idle: tells every worker to leave, then stops shortly after.
+    private func finishStopIfDone() {
+        guard phase == .closing, running.isEmpty, queues.values.allSatisfy(\.isEmpty), stopDeadline == nil else { return }
+        for identity in workers.keys { send(identity, .disconnect(reason: "the supervisor is stopping")) }
+        for requester in stopRequesters { send(requester.client, .done(id: requester.id)) }
+        // Leave time for the DISCONNECTs and DONE to leave before the socket closes.
+        stopDeadline = ContinuousClock.now + .milliseconds(300)
+    }
+
+    private func finish() {
+        phase = .stopped
+    }
+
+    // MARK: Security
+
+    /// Answers a ZAP request (RFC 27): admits a CURVE key in the allow-list, refuses others.
+    private func answerZAP(_ zap: Socket) {
+        guard let frames = (try? zap.receiveMultipart(dontWait: true)) ?? nil, frames.count >= 6 else { return }
+        let version = frames[0].bytes
+        let requestID = frames[1].bytes
+        let address = frames[3].string
+        let mechanism = frames[5].string
+        var key: String? = nil
+        if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 {
+            key = try? Curve.z85Encode(frames[6].bytes)
+        }
+        let allowed = key.map { allowedKeys.contains($0) } ?? false
+        if !allowed {
+            unauthorized += 1
+            logger.warning("refused a connection", metadata: ["troupe.address": "\(address)", "troupe.mechanism": "\(mechanism)",
+                                                              "troupe.key": "\(key ?? "none")"])
+        }
+        let status: [UInt8] = Array((allowed ? "200" : "400").utf8)
+        let text: [UInt8] = Array((allowed ? "OK" : "key not allowed").utf8)
+        let user: [UInt8] = Array((key ?? "").utf8)
+        _ = try? zap.send(multipart: [version, requestID, status, text, user, []])
+    }
+
+    // MARK: Sending
+
+    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = []) {
+        send([identity, SupervisorCommand.signature, command.header, payload])
+    }
+
+    private func reply(envelope: Envelope, to identity: [UInt8]) {
+        var body = EnvelopeWriter()
+        body.append(envelope)
+        send([identity, Signature.bytes, body.bytes])
+    }
+
+    private func send(_ frames: [[UInt8]]) {
+        do {
+            _ = try router.send(multipart: frames, dontWait: true)
+        } catch let error as ZMQError where error.isHostUnreachable {
+            // The peer has gone; a worker's heartbeat silence, or a client's, says the rest.
+        } catch {
+            logger.error("send failed", metadata: ["troupe.error": "\(error)"])
+        }
+    }
+
+    // MARK: Status
+
+    func makeStatus() -> SupervisorStatus {
+        let now = ContinuousClock.now
+        return SupervisorStatus(
+            endpoint: server.endpoint,
+            phase: phase.rawValue,
+            secure: zap != nil,
+            workers: workers.values.sorted { ($0.host, $0.node) < ($1.host, $1.node) }.map { entry in
+                SupervisorStatus.Worker(
+                    node: entry.node, pid: entry.pid, host: entry.host, address: entry.address, services: entry.services,
+                    state: entry.current == nil ? "idle" : "busy", tasksDone: entry.tasksDone,
+                    lastHeardMilliseconds: Int((now - entry.lastHeard).components.seconds * 1000
+                                               + (now - entry.lastHeard).components.attoseconds / 1_000_000_000_000_000))
+            },
+            queued: queues.mapValues(\.count).filter { $0.value > 0 },
+            running: running.count,
+            completed: completed,
+            clients: clients.count,
+            workersLost: workersLost,
+            rejected: rejected,
+            unauthorized: unauthorized)
+    }
+}

@@ -1,0 +1,126 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import ZeroMQ
+
+/// How a client or worker connects to a standalone supervisor.
+public enum ClientSecurity: Sendable, Hashable {
+    /// CURVE: the supervisor's public key and this node's key pair.
+    case curve(CurveClientSettings)
+    /// No encryption, no authentication: only on a trusted network, by explicit choice.
+    case insecure
+
+    var curve: CurveClientSettings? {
+        if case .curve(let settings) = self { return settings }
+        return nil
+    }
+}
+
+/// Reads and writes CURVE keys as files: `NAME.key` holds the secret key and `NAME.pub` the
+/// public one, each as 40 Z85 characters; the secret file is readable by its owner only.
+public enum KeyFiles {
+    /// Generates a key pair and writes `prefix.key` (mode 0600) and `prefix.pub`.
+    /// - Parameters:
+    ///   - prefix: the path without extension, such as `keys/supervisor`.
+    ///   - overwrite: whether existing files may be replaced.
+    /// - Returns: the public key.
+    /// - Throws: ``TroupeError`` when a file exists (without `overwrite`) or cannot be written.
+    @discardableResult
+    public static func generate(prefix: String, overwrite: Bool = false) throws -> String {
+        let pair = try Curve.generateKeyPair()
+        try write(pair.secretKey + "\n", to: prefix + ".key", mode: 0o600, overwrite: overwrite)
+        try write(pair.publicKey + "\n", to: prefix + ".pub", mode: 0o644, overwrite: overwrite)
+        return pair.publicKey
+    }
+
+    /// Reads a public key from a `.pub` file (or a `.key` file, deriving the public half).
+    /// - Throws: ``TroupeError`` `.invalidArgument` when the file holds no valid key.
+    public static func publicKey(at path: String) throws -> String {
+        let text = try read(path)
+        if path.hasSuffix(".key") { return try Curve.publicKey(fromSecret: text) }
+        return try validated(text, path: path)
+    }
+
+    /// Reads a secret key from a `.key` file.
+    public static func secretKey(at path: String) throws -> String {
+        try validated(try read(path), path: path)
+    }
+
+    /// Reads every public key in `path`: the `*.pub` files of a directory, or one file.
+    public static func publicKeys(in path: String) throws -> Set<String> {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            throw TroupeError(.invalidArgument, "cannot read keys from \(path): \(String(cString: strerror(errno)))", context: ["path": path])
+        }
+        guard (info.st_mode & S_IFMT) == S_IFDIR else { return [try publicKey(at: path)] }
+        guard let directory = opendir(path) else { return [] }
+        defer { closedir(directory) }
+        var keys = Set<String>()
+        while let entry = readdir(directory) {
+            let name = withUnsafeBytes(of: entry.pointee.d_name) { String(decoding: $0.prefix { $0 != 0 }, as: UTF8.self) }
+            if name.hasSuffix(".pub") { keys.insert(try publicKey(at: path + "/" + name)) }
+        }
+        return keys
+    }
+
+    /// Client settings from the supervisor's public key file and this node's secret key file.
+    public static func clientSettings(serverKey: String, key: String) throws -> CurveClientSettings {
+        let secret = try secretKey(at: key)
+        return CurveClientSettings(serverKey: try publicKey(at: serverKey), publicKey: try Curve.publicKey(fromSecret: secret), secretKey: secret)
+    }
+
+    /// Server settings from the supervisor's secret key file.
+    public static func serverSettings(key: String) throws -> CurveServerSettings {
+        let secret = try secretKey(at: key)
+        return CurveServerSettings(publicKey: try Curve.publicKey(fromSecret: secret), secretKey: secret)
+    }
+
+    private static func validated(_ text: String, path: String) throws -> String {
+        let key = text.trimmingWhitespace
+        guard key.utf8.count == 40, (try? CurveKey(z85: key)) != nil else {
+            throw TroupeError(.invalidArgument, "\(path) does not hold a CURVE key (40 Z85 characters); make one with `troupe keygen`",
+                              context: ["path": path])
+        }
+        return key
+    }
+
+    private static func read(_ path: String) throws -> String {
+        let descriptor = open(path, O_RDONLY)
+        guard descriptor >= 0 else {
+            throw TroupeError(.invalidArgument, "cannot read the key file \(path): \(String(cString: strerror(errno)))", context: ["path": path])
+        }
+        defer { close(descriptor) }
+        var buffer = [UInt8](repeating: 0, count: 256)
+        let count = Glibc.read(descriptor, &buffer, buffer.count)
+        return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
+    }
+
+    private static func write(_ text: String, to path: String, mode: mode_t, overwrite: Bool) throws {
+        let flags = O_WRONLY | O_CREAT | O_TRUNC | (overwrite ? 0 : O_EXCL)
+        let descriptor = open(path, flags, mode)
+        guard descriptor >= 0 else {
+            let reason = errno == EEXIST ? "it exists (pass --force to replace it)" : String(cString: strerror(errno))
+            throw TroupeError(.invalidArgument, "cannot write \(path): \(reason)", context: ["path": path])
+        }
+        defer { close(descriptor) }
+        fchmod(descriptor, mode)
+        let bytes = Array(text.utf8)
+        guard Glibc.write(descriptor, bytes, bytes.count) == bytes.count else {
+            throw TroupeError(.system, "cannot write \(path): \(String(cString: strerror(errno)))", context: ["path": path])
+        }
+    }
+}
+
+extension String {
+    /// The string without leading and trailing spaces and newlines.
+    var trimmingWhitespace: String {
+        let scalars = unicodeScalars
+        guard let first = scalars.firstIndex(where: { !$0.properties.isWhitespace }),
+              let last = scalars.lastIndex(where: { !$0.properties.isWhitespace }) else { return "" }
+        return String(scalars[first...last])
+    }
+}

@@ -1,0 +1,116 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+
+/// Runs worker processes of a program on this host for a standalone supervisor, and keeps
+/// them running (a node agent, as `ray start --address` is). `troupe worker` runs one.
+///
+/// Each process connects to the supervisor itself. One that crashes is restarted, within the
+/// restart intensity; one that lost its supervisor for too long exits and is restarted with
+/// a back-off, to rejoin when the supervisor is back. When the supervisor stops the
+/// deployment, the workers exit normally and the agent returns.
+public final class NodeAgent: Sendable {
+    /// What to run and where to connect.
+    public struct Configuration: Sendable {
+        /// The supervisor's endpoint.
+        public var supervisor: String
+        /// How many worker processes to keep.
+        public var processes: Int
+        /// The program to run (it must call `Troupe.bootstrap(workers:)` first thing).
+        public var program: String
+        /// Its arguments.
+        public var arguments: [String]
+        /// The supervisor's public key file and this node's secret key file, for CURVE.
+        public var keyFiles: (serverKey: String, key: String)?
+        /// At most this many crashes in this period; then the agent gives up.
+        public var intensity: RestartIntensity
+
+        /// Creates a configuration.
+        public init(supervisor: String, processes: Int, program: String, arguments: [String] = [],
+                    keyFiles: (serverKey: String, key: String)?, intensity: RestartIntensity = RestartIntensity(maxRestarts: 10, period: .seconds(30))) {
+            self.supervisor = supervisor
+            self.processes = processes
+            self.program = program
+            self.arguments = arguments
+            self.keyFiles = keyFiles
+            self.intensity = intensity
+        }
+    }
+
+    public let configuration: Configuration
+    private let crashes = Mutex<[ContinuousClock.Instant]>([])
+
+    /// Creates an agent.
+    public init(_ configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    /// Runs the worker processes until the supervisor stops the deployment (returns 0), or
+    /// they crash too often (returns 1 after a message on standard error).
+    /// - Throws: ``TroupeError`` when the program cannot be started at all.
+    public func run() async throws -> Int32 {
+        guard access(configuration.program, X_OK) == 0 else {
+            throw TroupeError(.invalidArgument, "cannot run \(configuration.program): \(String(cString: strerror(errno)))",
+                              context: ["program": configuration.program])
+        }
+        if let keys = configuration.keyFiles {
+            _ = try KeyFiles.clientSettings(serverKey: keys.serverKey, key: keys.key)
+        }
+        SignalHandling.install()
+        let launch = RemoteWorkerLaunch(endpoint: configuration.supervisor, serverKeyFile: configuration.keyFiles?.serverKey,
+                                        keyFile: configuration.keyFiles?.key, agentPID: getpid())
+        let environment = launch.environment(inheriting: currentEnvironment())
+        return await withTaskGroup(of: Int32.self) { group in
+            for slot in 0..<configuration.processes {
+                group.addTask { await self.keepRunning(slot: slot, environment: environment) }
+            }
+            var worst: Int32 = 0
+            for await code in group { worst = max(worst, code) }
+            return worst
+        }
+    }
+
+    /// Runs one worker position until it ends normally; returns the agent's exit code for it.
+    private func keepRunning(slot: Int, environment: [String]) async -> Int32 {
+        var backoff = Duration.milliseconds(100)
+        while true {
+            let child: ChildProcess
+            do {
+                child = try await ProcessSpawner.shared.spawn(path: configuration.program, arguments: configuration.arguments,
+                                                              environment: environment)
+            } catch {
+                printError("troupe worker: \(error)")
+                return 1
+            }
+            printError("troupe worker: started worker \(slot) (pid \(child.pid))")
+            let status = await child.wait(timeout: nil) ?? .exited(code: -1)
+            if SignalHandling.isShuttingDown { return 0 }
+            if status.isSuccess {
+                printError("troupe worker: worker \(slot) (pid \(child.pid)) left: the supervisor stopped the deployment")
+                return 0
+            }
+            if status == .exited(code: WorkerHost.supervisorLostExitCode) {
+                printError("troupe worker: worker \(slot) lost its supervisor; starting it again in \(backoff)")
+            } else {
+                let now = ContinuousClock.now
+                let recent = crashes.withLock { crashes -> Int in
+                    crashes = crashes.filter { now - $0 < configuration.intensity.period } + [now]
+                    return crashes.count
+                }
+                if recent > configuration.intensity.maxRestarts {
+                    printError("troupe worker: workers crashed \(recent) times within \(configuration.intensity.period) (the last \(status)); giving up")
+                    for other in ProcessSpawner.shared.liveChildren { other.send(signal: SIGTERM) }
+                    return 1
+                }
+                printError("troupe worker: worker \(slot) (pid \(child.pid)) \(status); restarting it")
+            }
+            try? await Task.sleep(for: backoff)
+            backoff = min(backoff * 2, .seconds(10))
+        }
+    }
+}

@@ -1,0 +1,32 @@
+/// How a standalone supervisor (``SupervisorServer``) is reached and secured.
+public struct SupervisorConfiguration: Sendable {
+    /// Who may connect.
+    public enum Security: Sendable {
+        /// CURVE encryption; only clients and workers whose public keys are listed are
+        /// admitted (the rest get nothing, and the attempt is logged).
+        case curve(server: CurveServerSettings, allowedKeys: Set<String>)
+        /// No encryption and no authentication: only for a trusted network, by explicit choice.
+        case insecure
+    }
+
+    /// The endpoint to bind, such as `tcp://0.0.0.0:5555`.
+    public var bind: String
+    /// Who may connect.
+    public var security: Security
+    /// How often heartbeats are sent (`TROUPE_HEARTBEAT_MS` by default, else 1 s).
+    public var heartbeatInterval: Duration
+    /// How many heartbeats may be missed before a worker is declared lost.
+    public var liveness: Int
+    /// How many more times a request marked retryable may run after its worker was lost.
+    public var maxRetries: Int
+
+    /// Creates a configuration.
+    public init(bind: String, security: Security, heartbeatInterval: Duration? = nil, liveness: Int? = nil, maxRetries: Int = 2) {
+        let defaults = SupervisorLink.Liveness.fromEnvironment
+        self.bind = bind
+        self.security = security
+        self.heartbeatInterval = heartbeatInterval ?? defaults.interval
+        self.liveness = liveness ?? defaults.missed
+        self.maxRetries = maxRetries
+    }
+}

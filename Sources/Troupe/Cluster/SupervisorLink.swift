@@ -1,0 +1,236 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Synchronization
+import TroupeWire
+
+/// This process's connection to a standalone supervisor (Protocol 2), as a client that
+/// sends work or as a worker that serves it: heartbeats both ways, liveness, reconnection
+/// with back-off, and the commands that arrive.
+final class SupervisorLink: Sendable {
+    /// What this process is to the supervisor.
+    enum Role: Sendable {
+        /// Sends REQUESTs and status queries.
+        case client
+        /// Serves the listed services, each with the actor that runs its calls.
+        case worker(node: String, services: [String: UInt64])
+    }
+
+    /// How often each side sends a HEARTBEAT, and how many may be missed before the peer is
+    /// declared lost (Paranoid Pirate). `TROUPE_HEARTBEAT_MS` and `TROUPE_LIVENESS` override.
+    struct Liveness: Sendable {
+        var interval: Duration
+        var missed: Int
+
+        static var fromEnvironment: Liveness {
+            Liveness(interval: .milliseconds(environmentValue("TROUPE_HEARTBEAT_MS").flatMap { Int($0) } ?? 1000),
+                     missed: environmentValue("TROUPE_LIVENESS").flatMap { Int($0) } ?? 3)
+        }
+
+        var timeout: Duration { interval * missed }
+    }
+
+    let endpoint: String
+    let role: Role
+    let liveness: Liveness
+    /// A worker that hears nothing from its supervisor for this long exits (its node agent
+    /// restarts it); a worker never outlives a supervisor that is gone for good.
+    let orphanTimeout: Duration
+
+    private struct State {
+        var lastHeard: ContinuousClock.Instant
+        var lastSent: ContinuousClock.Instant
+        var lostSince: ContinuousClock.Instant?
+        var nextReconnect: ContinuousClock.Instant?
+        var reconnects = 0
+        var waiters: [UInt64: UnsafeContinuation<[UInt8], any Error>] = [:]
+        var lastQueryID: UInt64 = 0
+    }
+
+    private let state: Mutex<State>
+
+    init(endpoint: String, role: Role, liveness: Liveness = .fromEnvironment, orphanTimeout: Duration = .seconds(60)) {
+        self.endpoint = endpoint
+        self.role = role
+        self.liveness = liveness
+        self.orphanTimeout = orphanTimeout
+        let now = ContinuousClock.now
+        state = Mutex(State(lastHeard: now, lastSent: now))
+    }
+
+    /// Opens the connection and introduces this process.
+    func start(on system: TroupeActorSystem, curve: CurveClientSettings?) {
+        system.mailbox.connect(to: endpoint, curve: curve)
+        introduce(on: system)
+    }
+
+    private func introduce(on system: TroupeActorSystem) {
+        switch role {
+        case .client:
+            system.mailbox.send(.heartbeat, to: endpoint)
+        case .worker(let node, let services):
+            system.mailbox.send(.ready(node: node, pid: Int64(getpid()), services: services.keys.sorted(), host: Self.hostName),
+                                to: endpoint)
+        }
+        state.withLock { $0.lastSent = ContinuousClock.now }
+    }
+
+    /// This host's name, as workers report it.
+    static var hostName: String {
+        var buffer = [CChar](repeating: 0, count: 256)
+        guard gethostname(&buffer, buffer.count) == 0 else { return "unknown" }
+        return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+
+    // MARK: Incoming
+
+    /// Handles one command from the supervisor (on the mailbox thread).
+    func received(_ command: SupervisorCommand, payload: [UInt8], system: TroupeActorSystem) {
+        let wasLost = state.withLock { state -> Bool in
+            state.lastHeard = ContinuousClock.now
+            defer { state.lostSince = nil; state.reconnects = 0; state.nextReconnect = nil }
+            return state.lostSince != nil
+        }
+        if wasLost {
+            system.logger.info("supervisor reachable again", metadata: ["troupe.endpoint": "\(endpoint)"])
+        }
+        switch (command, role) {
+        case (.heartbeat, _):
+            break
+        case (.request(let id, let service, _), .worker(_, let services)):
+            guard let actor = services[service] else {
+                system.send(.throw(Envelope.Throw(failure: TroupeError(.unknownTarget, "this worker does not serve \(service)"), callID: id)),
+                            to: .brokered(endpoint: endpoint, request: id))
+                return
+            }
+            do {
+                let envelopes = try EnvelopeDecoder().decode(body: payload)
+                guard envelopes.count == 1, case .call(var call) = envelopes[0] else {
+                    throw WireError(.malformed, "a REQUEST payload holds exactly one CALL")
+                }
+                call.actor = actor
+                system.dispatchBrokered(call, from: .brokered(endpoint: endpoint, request: id))
+            } catch {
+                system.counters.malformedMessages.add(1, ordering: .relaxed)
+                system.send(.throw(Envelope.Throw(failure: TroupeError(.malformedMessage, "the request could not be decoded: \(error)"), callID: id)),
+                            to: .brokered(endpoint: endpoint, request: id))
+            }
+        case (.cancel(let id), .worker):
+            system.cancelBrokered(.brokered(endpoint: endpoint, request: id))
+        case (.disconnect(let reason), .worker):
+            system.logger.info("the supervisor told this worker to leave", metadata: ["troupe.reason": "\(reason)"])
+            system.afterQueuedCalls {
+                system.mailbox.send(.disconnect(reason: "leaving"), to: self.endpoint)
+                system.shutdown()
+                exit(0)
+            }
+        case (.reply, .client):
+            do {
+                for envelope in try EnvelopeDecoder().decode(body: payload) {
+                    system.mailbox(received: envelope, from: .service(endpoint: endpoint, name: ""))
+                }
+            } catch let error as WireError {
+                system.mailbox(rejected: error, from: .connection(endpoint))
+            } catch {}
+        case (.error(let id, let code, let message), .client):
+            system.calls.complete(id, with: .failure(TroupeError(TroupeError.Code(code), message, context: ["supervisor": endpoint])))
+        case (.status(let id), .client), (.done(let id), .client):
+            let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume(returning: payload)
+        case (.disconnect(let reason), .client):
+            failCalls(system: system, because: "the supervisor at \(endpoint) disconnected (\(reason))")
+        default:
+            system.counters.malformedMessages.add(1, ordering: .relaxed)
+            system.logger.warning("unexpected command from the supervisor", metadata: ["troupe.command": "\(command.header.first.map { "\($0)" } ?? "?")"])
+        }
+    }
+
+    // MARK: Liveness
+
+    /// Sends heartbeats and notices silence (on the mailbox thread, every tick).
+    func tick(now: ContinuousClock.Instant, system: TroupeActorSystem) {
+        enum Action { case none, heartbeat, lost, reconnect, giveUp }
+        let action = state.withLock { state -> Action in
+            if let since = state.lostSince {
+                if case .worker = role, now - since > orphanTimeout { return .giveUp }
+                if let next = state.nextReconnect, now >= next {
+                    state.reconnects += 1
+                    let backoff = min(Duration.seconds(1) * (1 << min(state.reconnects - 1, 4)), .seconds(10))
+                    state.nextReconnect = now + backoff
+                    state.lastSent = now
+                    return .reconnect
+                }
+                return now - state.lastSent >= liveness.interval ? .heartbeat : .none
+            }
+            if now - state.lastHeard > liveness.timeout {
+                state.lostSince = now
+                state.nextReconnect = now
+                return .lost
+            }
+            if now - state.lastSent >= liveness.interval {
+                state.lastSent = now
+                return .heartbeat
+            }
+            return .none
+        }
+        switch action {
+        case .none:
+            break
+        case .heartbeat:
+            system.mailbox.send(.heartbeat, to: endpoint)
+        case .lost:
+            system.logger.warning("no heartbeat from the supervisor; reconnecting",
+                                  metadata: ["troupe.endpoint": "\(endpoint)", "troupe.silence": "\(liveness.timeout)"])
+            if case .client = role {
+                failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
+            }
+        case .reconnect:
+            system.mailbox.reconnect(to: endpoint)
+            introduce(on: system)
+        case .giveUp:
+            system.logger.error("the supervisor stayed silent; this worker exits", metadata: ["troupe.endpoint": "\(endpoint)"])
+            exit(WorkerHost.supervisorLostExitCode)
+        }
+    }
+
+    /// Fails every call in flight through this supervisor with `.workerLost`.
+    private func failCalls(system: TroupeActorSystem, because reason: String) {
+        let error = TroupeError(.workerLost, reason + ": the work's outcome is unknown", context: ["supervisor": endpoint])
+        system.calls.failAll(where: { peer in
+            if case .service(let endpoint, _) = peer { return endpoint == self.endpoint }
+            return false
+        }, with: error)
+        let waiters = state.withLock { state in
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
+        }
+        for waiter in waiters { waiter.resume(throwing: error) }
+    }
+
+    // MARK: Queries
+
+    /// Sends a STATUS-QUERY or STOP and waits for its answer's payload.
+    func ask(_ make: (UInt64) -> SupervisorCommand, system: TroupeActorSystem, timeout: Duration) async throws -> [UInt8] {
+        let id = state.withLock { state -> UInt64 in
+            state.lastQueryID += 1
+            return state.lastQueryID
+        }
+        let command = make(id)
+        let timer = Task { [weak self] in
+            try await Task.sleep(for: timeout)
+            let waiter = self?.state.withLock { $0.waiters.removeValue(forKey: id) }
+            waiter?.resume(throwing: TroupeError(
+                .timeout, "the supervisor at \(self?.endpoint ?? "?") did not answer within \(timeout): is it running, and are the address and keys right?",
+                context: ["supervisor": self?.endpoint ?? "?"]))
+        }
+        defer { timer.cancel() }
+        return try await withUnsafeThrowingContinuation { continuation in
+            state.withLock { $0.waiters[id] = continuation }
+            system.mailbox.send(command, to: endpoint)
+        }
+    }
+}

@@ -1,0 +1,140 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CTroupeShims
+import Dispatch
+import Logging
+import Synchronization
+import TroupeWire
+import ZeroMQ
+
+/// A standalone supervisor: it routes work between clients and the workers of many hosts by
+/// actor type, without decoding the work itself (Protocol 2, after Majordomo), watches the
+/// workers' heartbeats, holds shared state for the whole deployment (Protocol 3), and admits
+/// only the keys it is given. `troupe supervisor` runs one.
+///
+/// ```swift
+/// let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://0.0.0.0:5555", security: .insecure))
+/// await server.wait()
+/// ```
+public final class SupervisorServer: Sendable {
+    /// The endpoint it is bound to (a wildcard port resolved).
+    public let endpoint: String
+    let configuration: SupervisorConfiguration
+    private let outbox = Mutex<[[[UInt8]]]>([])
+    private let requests = Mutex<[@Sendable (BrokerLoop) -> Void]>([])
+    private let wakeDescriptor: Int32
+    private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    let logger: Logger
+
+    /// Binds the endpoint and starts serving.
+    /// - Throws: ``TroupeError`` when the endpoint cannot be bound or the keys are invalid.
+    public init(_ configuration: SupervisorConfiguration) throws {
+        self.configuration = configuration
+        var logger = Logger(label: "troupe.supervisor")
+        logger[metadataKey: "troupe.endpoint"] = "\(configuration.bind)"
+        self.logger = logger
+        wakeDescriptor = troupe_eventfd()
+        let context: Context
+        let router: Socket
+        var zap: Socket? = nil
+        do {
+            context = try Context(ioThreads: 1)
+            if case .curve = configuration.security {
+                // The ZAP handler must be bound before the first connection arrives.
+                let handler = try Socket(context, type: .rep)
+                try handler.set(.linger, .zero)
+                try handler.bind("inproc://zeromq.zap.01")
+                zap = handler
+            }
+            router = try Socket(context, type: .router)
+            try router.set(.linger, .milliseconds(500))
+            try router.set(.routerMandatory, true)
+            try router.set(.sendHighWaterMark, 0)
+            try router.set(.receiveHighWaterMark, 0)
+            try router.set(.maxMessageSize, Int64(TroupeActorSystem.defaultMaximumMessageSize + 4096))
+            if case .curve(let server, _) = configuration.security { try server.apply(to: router) }
+            try router.bind(configuration.bind)
+            endpoint = try router.lastEndpoint ?? configuration.bind
+        } catch let error as ZMQError {
+            throw TroupeError(.system, "the supervisor cannot listen on \(configuration.bind): \(error.message)",
+                              context: ["endpoint": configuration.bind])
+        }
+        let loop = BrokerLoop(server: self, context: context, router: router, zap: zap)
+        OSThread.start(name: "troupe-broker") { [loop] in loop.run() }
+    }
+
+    /// Waits until the supervisor has stopped (by ``stop(now:)`` or a client's STOP).
+    public func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let done = finished.withLock { state -> Bool in
+                if state.done { return true }
+                state.waiters.append(continuation)
+                return false
+            }
+            if done { continuation.resume() }
+        }
+    }
+
+    /// Stops the supervisor: with `now`, at once (running and queued work fails with
+    /// `.terminated`); otherwise once the queued and running work is done. Workers are told
+    /// to leave.
+    public func stop(now: Bool = false) {
+        perform { $0.beginStop(now: now, requester: nil) }
+    }
+
+    /// A snapshot of the supervisor's workers, queue and counters.
+    public func status() async -> SupervisorStatus {
+        await withCheckedContinuation { continuation in
+            perform { continuation.resume(returning: $0.makeStatus()) }
+        }
+    }
+
+    // MARK: For the loop
+
+    /// Runs `body` on the supervisor's thread.
+    func perform(_ body: @escaping @Sendable (BrokerLoop) -> Void) {
+        requests.withLock { $0.append(body) }
+        wake()
+    }
+
+    /// Queues a message (its frames, the routing id first) from any thread.
+    func enqueue(_ frames: [[UInt8]]) {
+        outbox.withLock { $0.append(frames) }
+        wake()
+    }
+
+    private func wake() {
+        var one: UInt64 = 1
+        _ = write(wakeDescriptor, &one, 8)
+    }
+
+    var wakeFD: Int32 { wakeDescriptor }
+
+    func takeWork() -> (messages: [[[UInt8]]], requests: [@Sendable (BrokerLoop) -> Void]) {
+        var count: UInt64 = 0
+        _ = read(wakeDescriptor, &count, 8)
+        let messages = outbox.withLock { outbox in
+            defer { outbox.removeAll() }
+            return outbox
+        }
+        let work = requests.withLock { requests in
+            defer { requests.removeAll() }
+            return requests
+        }
+        return (messages, work)
+    }
+
+    func markFinished() {
+        let waiters = finished.withLock { state in
+            state.done = true
+            defer { state.waiters.removeAll() }
+            return state.waiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+}

@@ -1,0 +1,37 @@
+import ArgumentParser
+import Troupe
+
+/// `troupe status`: the supervisor's workers and queue.
+struct Status: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Show the supervisor's hosts, workers and queue.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Flag(name: .long, help: "Print JSON, for scripts.")
+    var json = false
+
+    @Flag(name: .long, help: "Refresh until interrupted.")
+    var watch = false
+
+    @Option(name: .long, help: "Seconds between refreshes with --watch.")
+    var interval: Double = 1
+
+    @Option(name: .long, help: "Seconds to wait for the supervisor to answer.")
+    var timeout: Double = 5
+
+    func run() async throws {
+        let client = try SupervisorClient(endpoint: connection.connect, security: try connection.security())
+        repeat {
+            let status: SupervisorStatus
+            do {
+                status = try await client.status(timeout: .milliseconds(Int(timeout * 1000)))
+            } catch let error as TroupeError {
+                throw fail(error.message)
+            }
+            if watch && isTerminal(1) { print("\u{1B}[H\u{1B}[2J", terminator: "") }
+            print(json ? StatusFormat.json(status) : StatusFormat.table(status))
+            if watch { try await Task.sleep(for: .milliseconds(Int(interval * 1000))) }
+        } while watch
+    }
+}

@@ -1,0 +1,27 @@
+import ArgumentParser
+import Troupe
+
+/// `troupe stop`: close (or terminate) the deployment.
+struct Stop: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stop the deployment: queued work finishes, workers leave, the supervisor exits.")
+
+    @OptionGroup var connection: ConnectionOptions
+
+    @Flag(name: .long, help: "Terminate now: running and queued work fails.")
+    var now = false
+
+    @Option(name: .long, help: "Seconds to wait for the supervisor to confirm.")
+    var timeout: Double = 60
+
+    func run() async throws {
+        let client = try SupervisorClient(endpoint: connection.connect, security: try connection.security())
+        do {
+            _ = try await client.status(timeout: .seconds(5))
+            try await client.stop(now: now, timeout: .milliseconds(Int(timeout * 1000)))
+        } catch let error as TroupeError {
+            throw fail("cannot stop the deployment: \(error.message)")
+        }
+        print("stopped \(connection.connect)")
+    }
+}

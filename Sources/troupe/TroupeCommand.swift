@@ -1,0 +1,22 @@
+import ArgumentParser
+
+/// `troupe`: run and watch a Troupe deployment across hosts.
+@main
+struct TroupeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "troupe",
+        abstract: "Run and watch Troupe worker processes across hosts.",
+        discussion: """
+            A standalone supervisor routes work by actor type between clients and the worker \
+            processes of many hosts. Over TCP, connections are encrypted and authenticated with \
+            CURVE keys unless you pass --insecure. A typical deployment:
+
+            1. troupe keygen --out keys/supervisor (and one pair per worker host and client)
+            2. troupe supervisor --bind tcp://0.0.0.0:5555 --key keys/supervisor.key --allow keys/
+            3. on each worker host: troupe worker --connect tcp://HOST:5555 \
+            --server-key keys/supervisor.pub --key keys/host1.key --processes 4 -- ./my-program
+            4. troupe status --connect tcp://HOST:5555 --server-key keys/supervisor.pub --key keys/client.key
+            """,
+        subcommands: [RunSupervisor.self, RunWorker.self, Status.self, Stop.self, Keygen.self]
+    )
+}
