@@ -100,7 +100,14 @@ final class SupervisorLink: Sendable {
         }
         switch (command, role) {
         case (.heartbeat, _):
-            break
+            // Answer in the supervisor's rhythm, whatever interval this side was configured with.
+            let answer = state.withLock { state -> Bool in
+                let now = ContinuousClock.now
+                guard now - state.lastSent > .milliseconds(20) else { return false }
+                state.lastSent = now
+                return true
+            }
+            if answer { system.mailbox.send(.heartbeat, to: endpoint) }
         case (.request(let id, let service, _), .worker(_, let services)):
             guard let actor = services[service] else {
                 system.send(.throw(Envelope.Throw(failure: TroupeError(.unknownTarget, "this worker does not serve \(service)"), callID: id)),

@@ -23,9 +23,13 @@ final class MapCollector<Value: Sendable>: Sendable {
     let whole = AsyncResult<[Value]>()
     private let state: Mutex<State>
 
-    init(count: Int, delivery: Delivery) {
+    let progress: ProgressTracker?
+
+    init(count: Int, delivery: Delivery, progress: ProgressTracker? = nil) {
         self.count = count
         self.delivery = delivery
+        self.progress = progress
+        progress?.begin(total: count)
         state = Mutex(State(slots: Array(repeating: nil, count: count), remaining: count))
         if count == 0 { whole.complete(.success([])) }
     }
@@ -39,10 +43,12 @@ final class MapCollector<Value: Sendable>: Sendable {
         var failure: (any Error)? = nil
         var waiter: UnsafeContinuation<Result<Value, any Error>?, Never>? = nil
         var handOver: Result<Value, any Error>?? = nil
+        var counted = false
         state.withLock { state in
             guard state.slots[index] == nil else { return }
             state.slots[index] = outcome
             state.remaining -= 1
+            counted = true
             switch delivery {
             case .whole:
                 if case .failure(let error) = outcome, !state.failed {
@@ -61,6 +67,9 @@ final class MapCollector<Value: Sendable>: Sendable {
                 waiter = pending
                 handOver = next
             }
+        }
+        if counted, let progress {
+            if case .failure = outcome { progress.advance(failed: true) } else { progress.advance(failed: false) }
         }
         if let failure { whole.complete(.failure(failure)) }
         if let finished { whole.complete(.success(finished)) }

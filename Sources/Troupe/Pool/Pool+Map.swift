@@ -10,12 +10,12 @@ extension Pool {
     /// against one worker, with up to `window` calls in flight at once.
     func submitChunks<Item: Sendable, R: Sendable>(
         _ items: [Item], chunksize: Int, retryable: Bool, delivery: MapCollector<R>.Delivery,
-        _ body: @escaping @Sendable (W, Item) async throws -> R
+        progress: ProgressTracker?, _ body: @escaping @Sendable (W, Item) async throws -> R
     ) throws -> MapCollector<R> {
         guard chunksize >= 1 else {
             throw TroupeError(.invalidArgument, "chunksize must be at least 1, not \(chunksize)")
         }
-        let collector = MapCollector<R>(count: items.count, delivery: delivery)
+        let collector = MapCollector<R>(count: items.count, delivery: delivery, progress: progress)
         // A chunk belongs to one worker, as in Python: its calls are pipelined.
         let window = 64
         var start = 0
@@ -79,6 +79,7 @@ extension Pool {
     ///   - chunksize: how many items go to a worker at once; by default, Python's choice
     ///     (the items spread over four chunks per worker).
     ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - progress: where to report progress (``ProgressTracker/terminal(label:)`` draws a bar).
     ///   - body: the work for one item.
     /// - Returns: one result per item, in order.
     /// - Throws: the first error of the work, or ``TroupeError`` `.closed`.
@@ -86,9 +87,10 @@ extension Pool {
         _ items: some Sequence<Item>,
         chunksize: Int? = nil,
         retryable: Bool = false,
+        progress: ProgressTracker? = nil,
         _ body: @escaping @Sendable (W, Item) async throws -> R
     ) async throws -> [R] {
-        try await mapAsync(items, chunksize: chunksize, retryable: retryable, body).get()
+        try await mapAsync(items, chunksize: chunksize, retryable: retryable, progress: progress, body).get()
     }
 
     /// Queues a map and returns at once with its future results: Python's `map_async`.
@@ -98,11 +100,12 @@ extension Pool {
         _ items: some Sequence<Item>,
         chunksize: Int? = nil,
         retryable: Bool = false,
+        progress: ProgressTracker? = nil,
         _ body: @escaping @Sendable (W, Item) async throws -> R
     ) throws -> AsyncResult<[R]> {
         let all = Array(items)
         return try submitChunks(all, chunksize: chunksize ?? automaticChunkSize(for: all.count),
-                                retryable: retryable, delivery: .whole, body).whole
+                                retryable: retryable, delivery: .whole, progress: progress, body).whole
     }
 
     /// Applies `body` to every item in parallel and yields the results in input order as
@@ -118,10 +121,11 @@ extension Pool {
         _ items: some Sequence<Item>,
         chunksize: Int = 1,
         retryable: Bool = false,
+        progress: ProgressTracker? = nil,
         _ body: @escaping @Sendable (W, Item) async throws -> R
     ) throws -> PoolResults<R> {
         PoolResults(collector: try submitChunks(Array(items), chunksize: chunksize, retryable: retryable,
-                                                delivery: .ordered, body))
+                                                delivery: .ordered, progress: progress, body))
     }
 
     /// Like ``imap(_:chunksize:retryable:_:)``, but yields each result as soon as it is
@@ -130,10 +134,11 @@ extension Pool {
         _ items: some Sequence<Item>,
         chunksize: Int = 1,
         retryable: Bool = false,
+        progress: ProgressTracker? = nil,
         _ body: @escaping @Sendable (W, Item) async throws -> R
     ) throws -> PoolResults<R> {
         PoolResults(collector: try submitChunks(Array(items), chunksize: chunksize, retryable: retryable,
-                                                delivery: .unordered, body))
+                                                delivery: .unordered, progress: progress, body))
     }
 
     /// Applies `body` to the elements of each tuple: Python's `starmap`.
@@ -145,10 +150,11 @@ extension Pool {
         _ items: some Sequence<(repeat each Argument)>,
         chunksize: Int? = nil,
         retryable: Bool = false,
+        progress: ProgressTracker? = nil,
         _ body: @escaping @Sendable (W, repeat each Argument) async throws -> R
     ) async throws -> [R] {
         let tuples = items.map { Arguments(values: (repeat each $0)) }
-        return try await map(tuples, chunksize: chunksize, retryable: retryable) { worker, arguments in
+        return try await map(tuples, chunksize: chunksize, retryable: retryable, progress: progress) { worker, arguments in
             try await body(worker, repeat each arguments.values)
         }
     }
@@ -170,9 +176,11 @@ extension Pool {
         _ items: some Sequence<Item>,
         chunksize: Int? = nil,
         retryable: Bool = false,
+        progress: ProgressTracker? = nil,
         _ body: @escaping @Sendable (W, [Item]) async throws -> [R]
     ) async throws -> [R] {
         let all = Array(items)
+        progress?.begin(total: all.count)
         if all.isEmpty { return [] }
         let size = chunksize ?? automaticChunkSize(for: all.count)
         guard size >= 1 else {
@@ -185,6 +193,7 @@ extension Pool {
                 guard values.count == chunk.count else {
                     throw TroupeError(.invalidArgument, "mapChunks: the work returned \(values.count) results for a chunk of \(chunk.count) items")
                 }
+                for _ in chunk { progress?.advance(failed: false) }
                 return values
             }
         }

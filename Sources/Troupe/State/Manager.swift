@@ -49,6 +49,29 @@ public final class Manager: Sendable {
         self.timeout = timeout
     }
 
+    /// A manager for the shared state held by a standalone supervisor (`troupe supervisor`),
+    /// reachable from every host of the deployment; proxies passed to remote workers reach
+    /// it through their own connection to the supervisor.
+    /// - Parameters:
+    ///   - endpoint: the supervisor's endpoint, such as `tcp://10.0.0.5:5555`.
+    ///   - security: CURVE keys, or `.insecure` on a trusted network.
+    ///   - timeout: how long an operation may go unanswered.
+    /// - Throws: ``TroupeError`` `.timeout` when the supervisor does not answer.
+    public static func connecting(to endpoint: String, security: ClientSecurity, timeout: Duration = .seconds(30)) async throws -> Manager {
+        let client = try SupervisorClient(endpoint: endpoint, security: security)
+        _ = try await client.status(timeout: min(timeout, .seconds(10)))
+        return Manager(system: client.system, node: SharedStateReference.supervisorNode(endpoint), endpoint: endpoint, timeout: timeout)
+    }
+
+    private init(system: TroupeActorSystem, node: String, endpoint: String, timeout: Duration) {
+        self.system = system
+        self.store = nil
+        self.ownerNode = node
+        self.ownerEndpoint = endpoint
+        self.ownerProcess = nil
+        self.timeout = timeout
+    }
+
     /// Starts the owner in a process of its own and returns a manager for it. The owner
     /// process is killed with this one, like every Troupe child.
     /// - Parameter timeout: how long an operation may go unanswered.

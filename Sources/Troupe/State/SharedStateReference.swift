@@ -9,4 +9,7 @@ public struct SharedStateReference: Codable, Sendable, Hashable, CustomStringCon
     public let name: String
 
     public var description: String { "\(name)@\(node)" }
+
+    /// The node name standing for the state held by the supervisor at `endpoint`.
+    static func supervisorNode(_ endpoint: String) -> String { "supervisor:" + endpoint }
 }
