@@ -5,9 +5,10 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Synchronization
 
 /// The command line: `troupe-bench <figure> [--name value]...`.
-struct Arguments {
+struct Arguments: Sendable {
     let figure: String
     private var options: [String: String] = [:]
 
@@ -41,20 +42,31 @@ struct Arguments {
 
 /// Collects one benchmark's figures and prints them as one JSON line, as the peer scripts do:
 /// for each figure, its value in every repetition and their min / median / max.
-final class Report {
-    private var order: [String] = []
-    private var entries: [String: (unit: String, description: String, values: [Double])] = [:]
+final class Report: Sendable {
+    private struct Entry {
+        var unit: String
+        var description: String
+        var values: [Double]
+    }
+    private struct State {
+        var order: [String] = []
+        var entries: [String: Entry] = [:]
+    }
+    private let state = Mutex(State())
 
     func record(_ key: String, _ unit: String, _ description: String, _ value: Double) {
-        if entries[key] == nil {
-            order.append(key)
-            entries[key] = (unit, description, [])
+        state.withLock { state in
+            if state.entries[key] == nil {
+                state.order.append(key)
+                state.entries[key] = Entry(unit: unit, description: description, values: [])
+            }
+            state.entries[key]!.values.append(value)
         }
-        entries[key]!.values.append(value)
-        printError(String(format3(key, value, unit)))
+        printError("\(key): \(number(value)) \(unit)")
     }
 
     func json(figure: String) -> String {
+        let (order, entries) = state.withLock { ($0.order, $0.entries) }
         var rows: [String] = []
         for key in order {
             let entry = entries[key]!
@@ -64,10 +76,6 @@ final class Report {
                 + "\"n\":\(sorted.count),\"values\":[\(entry.values.map(number).joined(separator: ","))]}")
         }
         return "{\"figure\":\(quote(figure)),\"pid\":\(getpid()),\"results\":[\(rows.joined(separator: ","))]}"
-    }
-
-    private func format3(_ key: String, _ value: Double, _ unit: String) -> String {
-        "\(key): \(number(value)) \(unit)"
     }
 }
 
@@ -99,8 +107,10 @@ func number(_ value: Double) -> String {
     value.isFinite ? "\((value * 1000).rounded() / 1000)" : "null"
 }
 
+/// Progress goes to standard error; standard output carries only the JSON line.
 func printError(_ text: String) {
-    fputs(text + "\n", stderr)
+    var line = Array((text + "\n").utf8)
+    _ = line.withUnsafeMutableBytes { write(2, $0.baseAddress, $0.count) }
 }
 
 extension Duration {
@@ -111,18 +121,21 @@ extension Duration {
     var seconds: Double { microseconds / 1e6 }
 }
 
-/// The resident set size of process `pid` in MiB (VmRSS in /proc/<pid>/status).
-func residentMebibytes(of pid: Int32) throws -> Double {
-    guard let file = fopen("/proc/\(pid)/status", "r") else { throw BenchFailure("cannot read /proc/\(pid)/status") }
-    defer { fclose(file) }
+/// The sum of the `fields` (in kB) in `/proc/<pid>/<file>`, in MiB: VmRSS from `status`,
+/// or Private_Clean + Private_Dirty (memory no other process shares) from `smaps_rollup`.
+func procMebibytes(of pid: Int32, _ file: String, _ fields: [String]) throws -> Double {
+    guard let handle = fopen("/proc/\(pid)/\(file)", "r") else { throw BenchFailure("cannot read /proc/\(pid)/\(file)") }
+    defer { fclose(handle) }
     var line = [CChar](repeating: 0, count: 512)
-    while fgets(&line, Int32(line.count), file) != nil {
+    var kibibytes = 0.0
+    var found = 0
+    while fgets(&line, Int32(line.count), handle) != nil {
         let text = String(decoding: line.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-        if text.hasPrefix("VmRSS:") {
-            let digits = text.dropFirst(6).filter { $0.isNumber }
-            guard let kibibytes = Double(String(digits)) else { break }
-            return kibibytes / 1024
-        }
+        guard let colon = text.firstIndex(of: ":"), fields.contains(String(text[..<colon])) else { continue }
+        guard let value = Double(String(text[colon...].filter(\.isNumber))) else { continue }
+        kibibytes += value
+        found += 1
     }
-    throw BenchFailure("no VmRSS in /proc/\(pid)/status")
+    guard found == fields.count else { throw BenchFailure("missing \(fields) in /proc/\(pid)/\(file)") }
+    return kibibytes / 1024
 }

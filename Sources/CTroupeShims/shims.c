@@ -95,3 +95,14 @@ void troupe_write_stderr(const char *message) {
     fputs(message, stderr);
     fflush(stderr);
 }
+
+void troupe_die_by_signal(int signal_number) {
+    signal(signal_number, SIG_DFL);
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, signal_number);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+    // Directed at this thread, which no longer blocks it: nothing else can take it first.
+    pthread_kill(pthread_self(), signal_number);
+    _exit(128 + signal_number);
+}

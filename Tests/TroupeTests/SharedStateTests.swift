@@ -209,6 +209,17 @@ struct SharedStateTests {
         #expect(total == 2)
     }
 
+    @Test func aLockAtAnOwnerProcessIsReleasedWhenItsHolderDies() async throws {
+        let manager = try await Manager.startOwnerProcess(timeout: .seconds(10))
+        defer { Task { await manager.shutdown() } }
+        let lock = try await manager.lock()
+        let dying = try await ActorProcess.start(EchoWorker.self)
+        _ = try? await dying.actor.acquireAndDie(lock)
+        #expect(await dying.join(timeout: .seconds(20)) == .exited(code: 9))
+        #expect(try await lock.acquire(timeout: .seconds(10)))
+        try await lock.release()
+    }
+
     @Test func aProxyTravelsThroughAPoolTask() async throws {
         let manager = try Manager()
         let dictionary: SharedDictionary<String, Int> = try await manager.dictionary(["seed": 5])

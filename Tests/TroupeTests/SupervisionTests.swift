@@ -39,7 +39,7 @@ struct SupervisionTests {
         kill(victim, SIGKILL)
         let killed = await #expect(throws: TroupeError.self) { try await sleeping.get() }
         #expect(killed?.code == .workerCrashed)
-        #expect(killed?.message.contains("SIGKILL") == true)
+        #expect(killed?.message.contains("SIGKILL") == true, "\(String(describing: killed))")
         #expect(await eventually { !ProcessTable.isAlive(victim) })
 
         let trapped = await #expect(throws: TroupeError.self) { try await pool.apply { try await $0.crash() } }

@@ -28,4 +28,8 @@ void troupe_line_buffer_stdout(void);
 /// Writes `message` to standard error, unbuffered.
 void troupe_write_stderr(const char *message);
 
+/// Ends the process by `signal` with its default action, from the calling thread (where it is
+/// unblocked first), so that the exit status says which signal ended it. Does not return.
+void troupe_die_by_signal(int signal) __attribute__((noreturn));
+
 #endif

@@ -102,7 +102,9 @@ public final class AsyncResult<Value: Sendable>: Sendable {
     }
 
     /// Calls `callback` with the outcome when it is ready, on a task of its own: a slow
-    /// callback never holds back other results.
+    /// callback never holds back other results. Python's `callback` and `error_callback` in one.
+    /// - Parameter callback: called once, with the value or the error; at once (on a task of
+    ///   its own) when the result is already ready.
     public func whenReady(_ callback: @escaping @Sendable (Result<Value, any Error>) -> Void) {
         let ready: Result<Value, any Error>? = state.withLock { state in
             if case .done(let result) = state { return result }

@@ -119,8 +119,8 @@ final class MapCollector<Value: Sendable>: Sendable {
     private struct Delivered: Error {}
 }
 
-/// The results of ``Pool/imap(_:chunksize:retryable:_:)`` and
-/// ``Pool/imapUnordered(_:chunksize:retryable:_:)``: an `AsyncSequence` that yields each
+/// The results of ``Pool/imap(_:chunksize:retryable:progress:_:)`` and
+/// ``Pool/imapUnordered(_:chunksize:retryable:progress:_:)``: an `AsyncSequence` that yields each
 /// result as soon as it (and, for `imap`, every one before it) is ready.
 ///
 /// Iterating throws at an item whose work failed; the items after it can still be read.
@@ -135,6 +135,7 @@ public struct PoolResults<Element: Sendable>: AsyncSequence, Sendable {
         let collector: MapCollector<Element>
 
         /// The next result.
+        /// - Returns: the next item's value, or nil when every result has been read.
         /// - Throws: the error of that item's work.
         public mutating func next() async throws -> Element? {
             guard let outcome = await collector.next() else { return nil }
@@ -142,6 +143,9 @@ public struct PoolResults<Element: Sendable>: AsyncSequence, Sendable {
         }
     }
 
+    /// Creates an iterator over the results.
+    /// - Returns: an iterator. Every iterator of one sequence shares its position: each
+    ///   result is yielded once.
     public func makeAsyncIterator() -> AsyncIterator {
         AsyncIterator(collector: collector)
     }

@@ -82,7 +82,8 @@ extension Pool {
     ///   - progress: where to report progress (``ProgressTracker/terminal(label:)`` draws a bar).
     ///   - body: the work for one item.
     /// - Returns: one result per item, in order.
-    /// - Throws: the first error of the work, or ``TroupeError`` `.closed`.
+    /// - Throws: the first error of the work, or ``TroupeError`` `.closed` after `close()`, or
+    ///   `.invalidArgument` when `chunksize` is below 1.
     public func map<Item: Sendable, R: Sendable>(
         _ items: some Sequence<Item>,
         chunksize: Int? = nil,
@@ -94,8 +95,17 @@ extension Pool {
     }
 
     /// Queues a map and returns at once with its future results: Python's `map_async`.
-    /// - Returns: the future list of results, in input order.
-    /// - Throws: ``TroupeError`` `.closed` after `close()`.
+    /// - Parameters:
+    ///   - items: the inputs.
+    ///   - chunksize: how many items go to a worker at once; by default, Python's choice
+    ///     (the items spread over four chunks per worker).
+    ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - progress: where to report progress (``ProgressTracker/terminal(label:)`` draws a bar).
+    ///   - body: the work for one item.
+    /// - Returns: the future list of results, in input order; it fails with the first error
+    ///   of the work.
+    /// - Throws: ``TroupeError`` `.closed` after `close()`, or `.invalidArgument` when
+    ///   `chunksize` is below 1.
     public func mapAsync<Item: Sendable, R: Sendable>(
         _ items: some Sequence<Item>,
         chunksize: Int? = nil,
@@ -114,9 +124,12 @@ extension Pool {
     ///   - items: the inputs.
     ///   - chunksize: how many items go to a worker at once (default 1, as in Python).
     ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - progress: where to report progress (``ProgressTracker/terminal(label:)`` draws a bar).
     ///   - body: the work for one item.
-    /// - Returns: the results, as an `AsyncSequence`.
-    /// - Throws: ``TroupeError`` `.closed` after `close()`.
+    /// - Returns: the results, as an `AsyncSequence`; iterating throws at an item whose work
+    ///   failed.
+    /// - Throws: ``TroupeError`` `.closed` after `close()`, or `.invalidArgument` when
+    ///   `chunksize` is below 1.
     public func imap<Item: Sendable, R: Sendable>(
         _ items: some Sequence<Item>,
         chunksize: Int = 1,
@@ -128,8 +141,18 @@ extension Pool {
                                                 delivery: .ordered, progress: progress, body))
     }
 
-    /// Like ``imap(_:chunksize:retryable:_:)``, but yields each result as soon as it is
+    /// Like ``imap(_:chunksize:retryable:progress:_:)``, but yields each result as soon as it is
     /// ready, in whatever order they finish: Python's `imap_unordered`.
+    /// - Parameters:
+    ///   - items: the inputs.
+    ///   - chunksize: how many items go to a worker at once (default 1, as in Python).
+    ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - progress: where to report progress (``ProgressTracker/terminal(label:)`` draws a bar).
+    ///   - body: the work for one item.
+    /// - Returns: the results in the order they finish, as an `AsyncSequence`; iterating
+    ///   throws at an item whose work failed.
+    /// - Throws: ``TroupeError`` `.closed` after `close()`, or `.invalidArgument` when
+    ///   `chunksize` is below 1.
     public func imapUnordered<Item: Sendable, R: Sendable>(
         _ items: some Sequence<Item>,
         chunksize: Int = 1,
@@ -145,7 +168,15 @@ extension Pool {
     /// ```swift
     /// let sums = try await pool.starmap([(1, 2), (3, 4)]) { try await $0.add($1, $2) }
     /// ```
+    /// - Parameters:
+    ///   - items: the tuples of arguments.
+    ///   - chunksize: how many tuples go to a worker at once; by default, Python's choice.
+    ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - progress: where to report progress (``ProgressTracker/terminal(label:)`` draws a bar).
+    ///   - body: the work for one tuple; it receives a worker and the tuple's elements.
     /// - Returns: one result per tuple, in order.
+    /// - Throws: the first error of the work, or ``TroupeError`` `.closed` after `close()`, or
+    ///   `.invalidArgument` when `chunksize` is below 1.
     public func starmap<each Argument: Sendable, R: Sendable>(
         _ items: some Sequence<(repeat each Argument)>,
         chunksize: Int? = nil,
@@ -168,10 +199,12 @@ extension Pool {
     ///   - items: the inputs.
     ///   - chunksize: items per call; by default, Python's choice.
     ///   - retryable: whether a chunk may run again if its worker dies mid-chunk.
+    ///   - progress: where to report progress (``ProgressTracker/terminal(label:)`` draws a bar).
     ///   - body: the work for one chunk; it must return one result per item, in order.
     /// - Returns: one result per item, in order.
-    /// - Throws: the first error, or ``TroupeError`` `.invalidArgument` when `body` returns
-    ///   the wrong number of results.
+    /// - Throws: the first error, or ``TroupeError`` `.closed` after `close()`, or
+    ///   `.invalidArgument` when `chunksize` is below 1 or `body` returns the wrong number of
+    ///   results.
     public func mapChunks<Item: Sendable, R: Sendable>(
         _ items: some Sequence<Item>,
         chunksize: Int? = nil,

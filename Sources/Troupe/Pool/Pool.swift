@@ -35,7 +35,9 @@ public final class Pool<W: Worker>: Sendable {
     ///   - maxTasksPerChild: replace each worker after it has run this many tasks (no task is lost).
     ///   - options: pipelining, timeouts and retries; see ``PoolOptions``.
     ///   - initializer: runs once against each new worker before it gets any work.
-    /// - Throws: ``TroupeError`` `.workerStartFailed` when a worker cannot start.
+    /// - Throws: ``TroupeError`` `.workerStartFailed` when a worker cannot start (or the
+    ///   initializer throws), or `.invalidArgument` when `processes` or `maxTasksPerChild` is
+    ///   below 1.
     public init(
         processes: Int? = nil,
         maxTasksPerChild: Int? = nil,
@@ -66,8 +68,10 @@ public final class Pool<W: Worker>: Sendable {
     ///   - security: CURVE keys (see ``KeyFiles``), or `.insecure` on a trusted network.
     ///   - concurrency: how many tasks this client keeps in flight at once.
     ///   - options: timeouts and retries; see ``PoolOptions``.
-    /// - Throws: ``TroupeError`` `.timeout` when the supervisor does not answer within
-    ///   `options.startTimeout` (unreachable, or refusing this client's key).
+    /// - Throws: ``TroupeError`` `.timeout` (or `.workerLost`, when its heartbeats stop
+    ///   first) when the supervisor does not answer within `options.startTimeout`, at most
+    ///   10 seconds: it is unreachable, or refuses this client's key. `.invalidArgument` when
+    ///   `concurrency` is below 1.
     public init(
         connectingTo endpoint: String,
         security: ClientSecurity,
@@ -171,6 +175,7 @@ public final class Pool<W: Worker>: Sendable {
 
     /// What the pool is doing now: each worker's pid, state, tasks done, restarts and last
     /// exit, and the queue depth.
+    /// - Returns: a snapshot, taken at once.
     public func status() -> PoolStatus {
         core.status()
     }

@@ -213,7 +213,9 @@ final class PoolCore<W: Worker>: Sendable {
         let now = ContinuousClock.now
         state.withLock { state in
             guard state.phase == .running || state.phase == .closed, !state.queue.isEmpty else { return }
-            let candidates = state.slots.indices.filter { state.slots[$0].acceptsWork }
+            let candidates = state.slots.indices.filter { index in
+                state.slots[index].acceptsWork && !(state.slots[index].worker.map { system.isUnreachable($0.peer) } ?? true)
+            }
             guard !candidates.isEmpty else { return }
             let deep = state.queue.count >= candidates.count * 4
             let window = deep ? max(1, min(options.pipelineDepth, state.queue.count / candidates.count)) : 1
@@ -368,6 +370,7 @@ final class PoolCore<W: Worker>: Sendable {
             .workerCrashed, "worker process \(pid) \(status) while it ran the task",
             context: ["pid": "\(pid)", "worker": "\(position)"]))
         system.links.releaseGoodbyeWaits(for: worker.peer)
+        system.forgetUnreachable(worker.peer)
         if !expected {
             system.logger.warning("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
         }

@@ -45,6 +45,10 @@ public struct RestartIntensity: Sendable, Hashable {
     public var period: Duration
 
     /// Creates a restart intensity.
+    /// - Parameters:
+    ///   - maxRestarts: the most restarts allowed within `period`; one more and the pool or
+    ///     supervisor gives up.
+    ///   - period: the sliding window the restarts are counted in.
     public init(maxRestarts: Int, period: Duration) {
         self.maxRestarts = maxRestarts
         self.period = period

@@ -15,6 +15,7 @@ public enum WorkerState: String, Sendable, Codable, CustomStringConvertible {
     /// Its process has exited.
     case exited
 
+    /// The state's name, such as `idle`.
     public var description: String { rawValue }
 }
 
@@ -49,6 +50,7 @@ public struct PoolStatus: Sendable, CustomStringConvertible {
     /// Why the pool stopped on its own, if it did.
     public let failure: TroupeError?
 
+    /// The status as a few lines of text: the phase and queue, then one line per worker.
     public var description: String {
         var lines = ["pool \(phase): \(running) running, \(queued) queued"]
         for worker in workers {

@@ -41,6 +41,7 @@ public final class ProgressTracker: Sendable {
         /// The fraction done, 0...1.
         public var fraction: Double { total == 0 ? 1 : Double(completed) / Double(total) }
 
+        /// The counts as text, such as `40/100 (2 failed)`.
         public var description: String { "\(completed)/\(total)" + (failed > 0 ? " (\(failed) failed)" : "") }
     }
 
@@ -73,6 +74,7 @@ public final class ProgressTracker: Sendable {
     /// A tracker that draws a progress line on standard error when it is a terminal (and
     /// stays silent otherwise, so logs are not filled with it).
     /// - Parameter label: a word before the bar.
+    /// - Returns: a tracker to pass as the `progress:` of a map.
     public static func terminal(label: String = "") -> ProgressTracker {
         ProgressTracker(terminalLabel: isatty(2) == 1 ? label : nil)
     }

@@ -7,7 +7,7 @@ import Synchronization
 /// let process = try await ActorProcess.start(Greeter.self) { try await $0.run("hello") }
 /// let status = await process.join()     // .exited(code: 0)
 /// ```
-/// Without a target, the process serves calls on ``actor`` until you ``stop()`` it.
+/// Without a target, the process serves calls on ``actor`` until you ``stop(gracePeriod:)`` it.
 /// The child is killed when this process dies, even by `kill -9`.
 public final class ActorProcess<W: Worker>: Sendable {
     /// A reference to the actor in the child process; call its distributed functions.

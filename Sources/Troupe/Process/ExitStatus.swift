@@ -39,6 +39,7 @@ public enum ExitStatus: Sendable, Hashable, CustomStringConvertible {
         }
     }
 
+    /// How the process ended, in words: `exited with code 1`, `killed by signal 9 (SIGKILL)`.
     public var description: String {
         switch self {
         case .exited(let code):

@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CTroupeShims
 import Dispatch
 import Synchronization
 
@@ -51,7 +52,6 @@ enum SignalHandling {
         printError("troupe: \(ExitStatus.signalName(number)) received: stopping \(ProcessSpawner.shared.liveChildren.count) worker process(es)")
         ProcessSpawner.shared.terminateAll(gracePeriod: gracePeriod)
         RunDirectory.removeAtExit()
-        signal(number, SIG_DFL)
-        kill(getpid(), number)
+        troupe_die_by_signal(number)
     }
 }

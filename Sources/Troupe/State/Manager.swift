@@ -56,7 +56,9 @@ public final class Manager: Sendable {
     ///   - endpoint: the supervisor's endpoint, such as `tcp://10.0.0.5:5555`.
     ///   - security: CURVE keys, or `.insecure` on a trusted network.
     ///   - timeout: how long an operation may go unanswered.
-    /// - Throws: ``TroupeError`` `.timeout` when the supervisor does not answer.
+    /// - Returns: a manager whose containers live in the supervisor.
+    /// - Throws: ``TroupeError`` `.timeout` (or `.workerLost`, when its heartbeats stop first)
+    ///   when the supervisor does not answer: it is unreachable, or refuses this client's key.
     public static func connecting(to endpoint: String, security: ClientSecurity, timeout: Duration = .seconds(30)) async throws -> Manager {
         let client = try SupervisorClient(endpoint: endpoint, security: security)
         _ = try await client.status(timeout: min(timeout, .seconds(10)))
@@ -82,6 +84,11 @@ public final class Manager: Sendable {
         let process = try await ActorProcess.start(StateOwner.self)
         let endpoint = try await process.actor.endpoint()
         system.connect(to: endpoint)
+        // The owner cannot see this process's workers die: tell it, so their locks are freed.
+        let owner = process.actor
+        system.onPeerLoss { node in
+            Task { try? await owner.release(node: node) }
+        }
         return Manager(system: system, process: process, endpoint: endpoint, timeout: timeout)
     }
 
@@ -101,6 +108,8 @@ public final class Manager: Sendable {
     ///   - name: the container's name; by default a new unique one. Naming an existing
     ///     container of the same kind attaches to it.
     /// - Returns: a proxy to it.
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time, or
+    ///   `.typeMismatch` when `name` names a container of another kind.
     public func dictionary<Key, Value>(_ initial: [Key: Value] = [:], name: String? = nil) async throws -> SharedDictionary<Key, Value> {
         let client = try await create(name, prefix: "dict", kind: "dict", arguments: [], initial: initial.isEmpty ? nil : {
             var writer = MapArgumentWriter(count: initial.count)
@@ -111,6 +120,14 @@ public final class Manager: Sendable {
     }
 
     /// A shared fixed-size array holding `initial` (Python's `Array('i', [11, 22, 33, 44])`).
+    /// - Parameters:
+    ///   - initial: the elements; their number is the array's fixed size.
+    ///   - name: the container's name; by default a new unique one. Naming an existing array
+    ///     of the same element type and size attaches to it.
+    /// - Returns: a proxy to it.
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time, or
+    ///   `.typeMismatch` when `name` names another kind of container, or an array of another
+    ///   element type or size.
     public func array<Element: SharedArrayElement>(_ initial: [Element], name: String? = nil) async throws -> SharedArray<Element> {
         let encoder = MessagePackEncoder()
         let client = try await create(name, prefix: "array", kind: "array",
@@ -118,27 +135,62 @@ public final class Manager: Sendable {
         return SharedArray(client: client, count: initial.count)
     }
 
-    /// A shared fixed-size array of `count` copies of `value`.
+    /// A shared fixed-size array of `count` copies of `value` (Python's `Array('d', 10)`
+    /// with `value` 0).
+    /// - Parameters:
+    ///   - value: the value of every element.
+    ///   - count: the array's fixed size.
+    ///   - name: the container's name; by default a new unique one.
+    /// - Returns: a proxy to it.
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time, or
+    ///   `.typeMismatch` when `name` names another kind of container, or an array of another
+    ///   element type or size.
     public func array<Element: SharedArrayElement>(repeating value: Element, count: Int, name: String? = nil) async throws -> SharedArray<Element> {
         try await array(Array(repeating: value, count: count), name: name)
     }
 
-    /// A shared list holding `initial`.
+    /// A shared list holding `initial` (Python's `Manager().list()`).
+    /// - Parameters:
+    ///   - initial: the first elements.
+    ///   - name: the container's name; by default a new unique one. Naming an existing list
+    ///     attaches to it.
+    /// - Returns: a proxy to it.
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time, or
+    ///   `.typeMismatch` when `name` names a container of another kind.
     public func list<Element: Codable & Sendable>(_ initial: [Element] = [], name: String? = nil) async throws -> SharedList<Element> {
         SharedList(client: try await create(name, prefix: "list", kind: "list", arguments: [try MessagePackEncoder().encode(initial)]))
     }
 
-    /// A shared single value.
+    /// A shared single value (Python's `Value` and `Manager().Value()`).
+    /// - Parameters:
+    ///   - initial: the first value.
+    ///   - name: the container's name; by default a new unique one. Naming an existing value
+    ///     attaches to it.
+    /// - Returns: a proxy to it.
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time, or
+    ///   `.typeMismatch` when `name` names a container of another kind.
     public func value<Wrapped: Codable & Sendable>(_ initial: Wrapped, name: String? = nil) async throws -> SharedValue<Wrapped> {
         SharedValue(client: try await create(name, prefix: "value", kind: "value", arguments: [try MessagePackEncoder().encode(initial)]))
     }
 
-    /// A shared FIFO queue of `Element`s.
+    /// A shared first-in, first-out queue of `Element`s (Python's `Manager().Queue()`).
+    /// - Parameters:
+    ///   - type: the element type, when the context does not tell it.
+    ///   - name: the container's name; by default a new unique one. Naming an existing queue
+    ///     attaches to it.
+    /// - Returns: a proxy to it.
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time, or
+    ///   `.typeMismatch` when `name` names a container of another kind.
     public func queue<Element: Codable & Sendable>(of type: Element.Type = Element.self, name: String? = nil) async throws -> SharedQueue<Element> {
         SharedQueue(client: try await create(name, prefix: "queue", kind: "queue", arguments: []))
     }
 
-    /// A shared lock.
+    /// A shared lock (Python's `Manager().Lock()`), released when the process holding it dies.
+    /// - Parameter name: the container's name; by default a new unique one. Naming an
+    ///   existing lock attaches to it.
+    /// - Returns: a proxy to it.
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time, or
+    ///   `.typeMismatch` when `name` names a container of another kind.
     public func lock(name: String? = nil) async throws -> SharedLock {
         SharedLock(client: try await create(name, prefix: "lock", kind: "lock", arguments: []))
     }

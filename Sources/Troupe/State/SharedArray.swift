@@ -30,12 +30,18 @@ public struct SharedArray<Element: SharedArrayElement>: Sendable, Codable {
         self.count = count
     }
 
+    /// Decodes a proxy, as a worker does with an argument: it reaches the same container.
+    /// - Parameter decoder: the decoder of the received value.
+    /// - Throws: a decoding error when the value is not a proxy reference.
     public init(from decoder: any Decoder) throws {
         var container = try decoder.unkeyedContainer()
         client = try container.decode(ClientBox.self).client
         count = try container.decode(Int.self)
     }
 
+    /// Encodes the proxy: the container's reference, never its contents.
+    /// - Parameter encoder: the encoder.
+    /// - Throws: an encoding error from `encoder`.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.unkeyedContainer()
         try container.encode(ClientBox(client: client))
@@ -45,23 +51,38 @@ public struct SharedArray<Element: SharedArrayElement>: Sendable, Codable {
     /// Where the array lives.
     public var reference: SharedStateReference { client.reference }
 
-    /// The element at `index` (`try await array[2]`).
+    /// The element at `index` (`try await array[2]`); a negative index counts from the end.
+    /// - Parameter index: the element's position.
     public subscript(index: Int) -> Element {
         get async throws { try await client.perform("get", [client.encode(index)], as: Element.self) }
     }
 
     /// Stores `value` at `index`.
+    /// - Parameters:
+    ///   - index: the element's position; a negative index counts from the end.
+    ///   - value: the new element.
+    /// - Throws: ``TroupeError`` `.indexOutOfRange` when `index` is outside the array, or
+    ///   `.ownerUnavailable` when the owner does not answer in time.
     public func set(_ index: Int, to value: Element) async throws {
         _ = try await client.perform("set", [client.encode(index), client.encode(value)])
     }
 
-    /// Adds `delta` to the element at `index` atomically; returns the new element.
+    /// Adds `delta` to the element at `index` atomically: concurrent additions from many
+    /// processes lose no update.
+    /// - Parameters:
+    ///   - index: the element's position; a negative index counts from the end.
+    ///   - delta: what to add.
+    /// - Returns: the new element.
+    /// - Throws: ``TroupeError`` `.indexOutOfRange` when `index` is outside the array,
+    ///   `.invalidArgument` when the sum overflows the element type, or `.ownerUnavailable`.
     @discardableResult
     public func add(at index: Int, _ delta: Element) async throws -> Element {
         try await client.perform("add", [client.encode(index), client.encode(delta)], as: Element.self)
     }
 
-    /// A copy of every element, taken atomically.
+    /// A copy of every element, taken atomically, in one round trip.
+    /// - Returns: the elements, in order.
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time.
     public func snapshot() async throws -> [Element] {
         try await client.perform("snapshot", as: [Element].self)
     }

@@ -14,11 +14,18 @@ public struct SharedLock: Sendable, Codable {
         self.token = UInt64.random(in: 1...UInt64.max)
     }
 
+    /// Decodes a proxy, as a worker does with an argument: it reaches the same lock, and is a
+    /// holder of its own (a lock taken through one proxy is not held by another).
+    /// - Parameter decoder: the decoder of the received value.
+    /// - Throws: a decoding error when the value is not a proxy reference.
     public init(from decoder: any Decoder) throws {
         client = try StateClient.decode(from: decoder)
         token = UInt64.random(in: 1...UInt64.max)
     }
 
+    /// Encodes the proxy: the container's reference, never its contents.
+    /// - Parameter encoder: the encoder.
+    /// - Throws: an encoding error from `encoder`.
     public func encode(to encoder: any Encoder) throws { try client.encode(to: encoder) }
 
     /// Where the lock lives.
@@ -27,6 +34,7 @@ public struct SharedLock: Sendable, Codable {
     /// Takes the lock for this proxy.
     /// - Parameter timeout: how long to wait; nil waits as long as it takes.
     /// - Returns: whether the lock was taken (false when the timeout passed).
+    /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time.
     @discardableResult
     public func acquire(timeout: Duration? = nil) async throws -> Bool {
         try await acquire(token: token, timeout: timeout)
@@ -39,7 +47,10 @@ public struct SharedLock: Sendable, Codable {
     }
 
     /// Runs `body` while holding the lock, and releases it on every path.
-    /// - Parameter timeout: how long to wait for the lock.
+    /// - Parameters:
+    ///   - timeout: how long to wait for the lock; nil waits as long as it takes.
+    ///   - body: the work to do while holding the lock.
+    /// - Returns: what `body` returned.
     /// - Throws: ``TroupeError`` `.timeout` when the lock was not taken in time, or `body`'s error.
     public func withLock<R: Sendable>(timeout: Duration? = nil, _ body: () async throws -> R) async throws -> R {
         let token = UInt64.random(in: 1...UInt64.max)

@@ -8,6 +8,7 @@ public struct SharedStateReference: Codable, Sendable, Hashable, CustomStringCon
     /// The container's name at the owner.
     public let name: String
 
+    /// The reference as `name@node`.
     public var description: String { "\(name)@\(node)" }
 
     /// The node name standing for the state held by the supervisor at `endpoint`.

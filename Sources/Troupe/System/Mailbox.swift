@@ -247,7 +247,8 @@ private final class MailboxLoop: @unchecked Sendable {
     var dealers: [String: Socket] = [:]
     var dealerOrder: [String] = []
     var dealerSecurity: [String: CurveClientSettings] = [:]
-    var connections = 0
+    /// How many connections were made to each endpoint (a reconnection gets a new identity).
+    var connections: [String: Int] = [:]
     var stalled: [PeerAddress: [UInt8]] = [:]
     var stalledFrames: [(endpoint: String, frames: [[UInt8]])] = []
 
@@ -396,8 +397,9 @@ private final class MailboxLoop: @unchecked Sendable {
             let socket = try Socket(mailbox.zmqContext, type: .dealer)
             try socket.set(.linger, .milliseconds(200))
             // A new identity for each connection: a supervisor may still hold the last one.
-            connections += 1
-            try socket.set(.routingID, connections == 1 ? mailbox.identity : mailbox.identity + Array("~\(connections)".utf8))
+            let attempt = (connections[endpoint] ?? 0) + 1
+            connections[endpoint] = attempt
+            try socket.set(.routingID, attempt == 1 ? mailbox.identity : mailbox.identity + Array("~\(attempt)".utf8))
             try socket.set(.maxMessageSize, Int64(mailbox.maximumMessageSize + 4096))
             try socket.set(.sendHighWaterMark, 0)
             try socket.set(.receiveHighWaterMark, 0)

@@ -22,15 +22,24 @@ public struct TroupeActorID: Hashable, Sendable, Codable, CustomStringConvertibl
         self.endpoint = endpoint
     }
 
+    /// Whether two IDs name the same actor: the same node and number (the endpoint is only
+    /// how to reach it).
+    /// - Parameters:
+    ///   - lhs: an ID.
+    ///   - rhs: another ID.
+    /// - Returns: true when both name the same actor.
     public static func == (lhs: TroupeActorID, rhs: TroupeActorID) -> Bool {
         lhs.number == rhs.number && lhs.node == rhs.node
     }
 
+    /// Hashes the node and the number, as ``==(_:_:)`` compares them.
+    /// - Parameter hasher: the hasher to feed.
     public func hash(into hasher: inout Hasher) {
         hasher.combine(node)
         hasher.combine(number)
     }
 
+    /// The ID as `node/number`.
     public var description: String { "\(node)/\(number)" }
 
     /// The ID that stands for any worker serving `service` behind the standalone supervisor

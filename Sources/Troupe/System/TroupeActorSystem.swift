@@ -7,13 +7,18 @@ import ZeroMQ
 /// The distributed actor system of Troupe: remote calls travel as ZeroMQ messages between
 /// processes, and each process's mailbox is a set of ZeroMQ sockets owned by one thread.
 ///
-/// You rarely touch it: ``Troupe/bootstrap(workers:)`` creates the one a worker process
+/// You rarely touch it: ``Troupe/bootstrap(workers:handleSignals:)`` creates the one a worker process
 /// serves, and a ``Pool`` or ``ActorProcess`` uses the parent's ``local()`` system.
 public final class TroupeActorSystem: DistributedActorSystem, Sendable {
+    /// An actor's identity: its node, its number there, and the node's endpoint.
     public typealias ActorID = TroupeActorID
+    /// Records an outgoing call's arguments as MessagePack.
     public typealias InvocationEncoder = TroupeInvocationEncoder
+    /// Decodes an incoming call's arguments.
     public typealias InvocationDecoder = TroupeInvocationDecoder
+    /// Sends an incoming call's outcome back to its caller.
     public typealias ResultHandler = TroupeResultHandler
+    /// What every argument and result of a distributed function must be: `Codable`.
     public typealias SerializationRequirement = any Codable
 
     /// This process's node name, unique among the processes that talk to each other.
@@ -41,6 +46,23 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     private let serialQueue = Mutex<SerialCallQueue?>(nil)
     let stateHandler = Mutex<(any StateRequestHandler)?>(nil)
     private let watchedParent = Atomic<Int32>(0)
+    private let peerLossObservers = Mutex<[@Sendable (String) -> Void]>([])
+    private let unreachable = Mutex<Set<PeerAddress>>([])
+
+    /// Whether a send to `peer` has failed because it is gone.
+    func isUnreachable(_ peer: PeerAddress) -> Bool {
+        unreachable.withLock { $0.contains(peer) }
+    }
+
+    /// Forgets that `peer` was unreachable (its exit has been handled).
+    func forgetUnreachable(_ peer: PeerAddress) {
+        _ = unreachable.withLock { $0.remove(peer) }
+    }
+
+    /// Calls `observer` with the node name of every directly connected process that dies.
+    func onPeerLoss(_ observer: @escaping @Sendable (String) -> Void) {
+        peerLossObservers.withLock { $0.append(observer) }
+    }
 
     private final class LocalActor: Sendable {
         weak let actor: (any DistributedActor)?
@@ -51,6 +73,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     /// The actor system of this (parent) process, created on first use: it binds an ipc
     /// endpoint in the process's private run directory for its workers to connect to.
+    /// - Returns: the one system of this process.
     /// - Throws: ``TroupeError`` when the endpoint cannot be created.
     public static func local() throws -> TroupeActorSystem {
         try localSystem.withLock { system in
@@ -85,6 +108,14 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     // MARK: Distributed actor life cycle
 
+    /// Finds the local actor for `id`; called by the Distributed runtime.
+    /// - Parameters:
+    ///   - id: the actor's identity.
+    ///   - actorType: the type the caller expects.
+    /// - Returns: the local actor, or nil when `id` belongs to another process (the caller
+    ///   then gets a remote reference).
+    /// - Throws: ``TroupeError`` `.unknownActor` when `id` names an actor of this process that
+    ///   no longer exists or has another type.
     public func resolve<Act>(id: ActorID, as actorType: Act.Type) throws -> Act?
     where Act: DistributedActor, Act.ID == ActorID {
         guard id.node == node else { return nil }
@@ -97,25 +128,46 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         return typed
     }
 
+    /// Gives a new local actor its identity; called by the Distributed runtime.
+    /// - Parameter actorType: the new actor's type.
+    /// - Returns: an identity unique in this process.
     public func assignID<Act>(_ actorType: Act.Type) -> ActorID
     where Act: DistributedActor, Act.ID == ActorID {
         TroupeActorID(node: node, number: lastActorNumber.add(1, ordering: .relaxed).newValue, endpoint: endpoint)
     }
 
+    /// Makes a new local actor reachable by its identity; called by the Distributed runtime.
+    /// - Parameter actor: the actor, once initialized.
     public func actorReady<Act>(_ actor: Act) where Act: DistributedActor, Act.ID == ActorID {
         localActors.withLock { $0[actor.id.number] = LocalActor(actor) }
     }
 
+    /// Forgets a local actor that is being deinitialized; called by the Distributed runtime.
+    /// - Parameter id: the actor's identity.
     public func resignID(_ id: ActorID) {
         _ = localActors.withLock { $0.removeValue(forKey: id.number) }
     }
 
+    /// Creates the encoder of an outgoing call; called by the Distributed runtime.
+    /// - Returns: an empty encoder.
     public func makeInvocationEncoder() -> InvocationEncoder {
         TroupeInvocationEncoder()
     }
 
     // MARK: Outgoing calls
 
+    /// Sends a call to a remote actor and waits for its result; called by the Distributed
+    /// runtime for every distributed function that returns a value.
+    /// - Parameters:
+    ///   - actor: the remote actor.
+    ///   - target: the distributed function.
+    ///   - invocation: the recorded arguments.
+    ///   - throwing: the error type the function declares.
+    ///   - returning: the result type.
+    /// - Returns: the decoded result.
+    /// - Throws: the function's error as a ``TroupeError`` (`.remote` for an error it threw),
+    ///   or `.unknownPeer`, `.badArguments`, `.cancelled`, `.workerCrashed` when the call
+    ///   could not be made or answered.
     public func remoteCall<Act, Err, Res>(
         on actor: Act,
         target: RemoteCallTarget,
@@ -134,6 +186,14 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         }
     }
 
+    /// Sends a call to a remote actor and waits for it to finish; called by the Distributed
+    /// runtime for every distributed function that returns nothing.
+    /// - Parameters:
+    ///   - actor: the remote actor.
+    ///   - target: the distributed function.
+    ///   - invocation: the recorded arguments.
+    ///   - throwing: the error type the function declares.
+    /// - Throws: as ``remoteCall(on:target:invocation:throwing:returning:)``.
     public func remoteCallVoid<Act, Err>(
         on actor: Act,
         target: RemoteCallTarget,
@@ -235,9 +295,12 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         // now would only hand the program errors it has no time to handle.
         if SignalHandling.isShuttingDown { return }
         calls.failAll(to: peer, with: error)
-        // A dead process's locks and waits at a shared-state owner here are released.
-        if case .routed(let identity) = peer, let store = stateHandler.withLock({ $0 }) as? StateStore {
-            store.release(node: String(decoding: identity, as: UTF8.self))
+        // A dead process's locks and waits at a shared-state owner are released: here, and at
+        // owners in processes of their own (which cannot see this process's children die).
+        if case .routed(let identity) = peer {
+            let node = String(decoding: identity, as: UTF8.self)
+            (stateHandler.withLock({ $0 }) as? StateStore)?.release(node: node)
+            for observer in peerLossObservers.withLock({ $0 }) { observer(node) }
         }
     }
 
@@ -405,7 +468,20 @@ extension TroupeActorSystem: MailboxDelegate {
     }
 
     func mailbox(cannotReach peer: PeerAddress) {
-        peerLost(peer, error: TroupeError(.unknownPeer, "\(peer) is not connected (its process has exited or disconnected)"))
+        let error = TroupeError(.unknownPeer, "\(peer) is not connected (its process has exited or disconnected)")
+        guard case .routed = peer else {
+            peerLost(peer, error: error)
+            return
+        }
+        // A local child that vanished: its exit, reported in a moment with its status, fails
+        // its calls with a truer error. Meanwhile nothing more is sent to it; if no exit is
+        // reported (not our child), its calls fail after a grace period.
+        let isNew = unreachable.withLock { $0.insert(peer).inserted }
+        guard isNew else { return }
+        Task {
+            try? await Task.sleep(for: .seconds(2))
+            self.peerLost(peer, error: error)
+        }
     }
 }
 

@@ -4,6 +4,7 @@ import TroupeWire
 /// Decodes a received call's generic substitutions and arguments for
 /// `executeDistributedTarget`. You never use it directly.
 public struct TroupeInvocationDecoder: DistributedTargetInvocationDecoder {
+    /// What every argument must be: `Codable`.
     public typealias SerializationRequirement = any Codable
 
     private let call: Envelope.Call
@@ -20,6 +21,10 @@ public struct TroupeInvocationDecoder: DistributedTargetInvocationDecoder {
         self.decoder = decoder
     }
 
+    /// The call's generic arguments, found by their mangled names.
+    /// - Returns: the types, in order.
+    /// - Throws: ``TroupeError`` `.badArguments` when a type is unknown in this process (the
+    ///   two sides run different builds).
     public mutating func decodeGenericSubstitutions() throws -> [Any.Type] {
         try call.genericSubstitutions.map { name in
             guard let type = _typeByName(name) else {
@@ -31,6 +36,10 @@ public struct TroupeInvocationDecoder: DistributedTargetInvocationDecoder {
         }
     }
 
+    /// Decodes the next argument from MessagePack.
+    /// - Returns: the argument.
+    /// - Throws: ``TroupeError`` `.badArguments` when the call carries too few arguments or
+    ///   this one does not decode as `Argument`.
     public mutating func decodeNextArgument<Argument: Codable>() throws -> Argument {
         guard nextArgument < call.arguments.count else {
             let failure = TroupeError(.badArguments, "the call carries \(call.arguments.count) arguments, fewer than \(call.target) takes")
@@ -47,7 +56,13 @@ public struct TroupeInvocationDecoder: DistributedTargetInvocationDecoder {
         }
     }
 
+    /// The error type the caller expects; Troupe does not send it.
+    /// - Returns: nil.
+    /// - Throws: never; the protocol requirement allows it.
     public mutating func decodeErrorType() throws -> Any.Type? { nil }
 
+    /// The result type the caller expects; Troupe does not send it.
+    /// - Returns: nil.
+    /// - Throws: never; the protocol requirement allows it.
     public mutating func decodeReturnType() throws -> Any.Type? { nil }
 }

@@ -3,12 +3,17 @@ import TroupeWire
 
 /// Sends the outcome of a received call back to the caller. You never use it directly.
 public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
+    /// What every result must be: `Codable`.
     public typealias SerializationRequirement = any Codable
 
     let system: TroupeActorSystem
     let callID: UInt64
     let peer: PeerAddress
 
+    /// Sends the function's result to the caller, or a `.badArguments` error when it cannot
+    /// be encoded or is larger than the message limit.
+    /// - Parameter value: the result.
+    /// - Throws: never: a result that cannot be sent is reported to the caller as an error.
     public func onReturn<Success: Codable>(value: Success) async throws {
         let encoded: [UInt8]
         do {
@@ -28,10 +33,16 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
         system.send(.return(Envelope.Return(callID: callID, value: encoded)), to: peer)
     }
 
+    /// Tells the caller that a function without a result has returned.
+    /// - Throws: never; the protocol requirement allows it.
     public func onReturnVoid() async throws {
         system.send(.return(Envelope.Return(callID: callID)), to: peer)
     }
 
+    /// Sends the error the function threw to the caller: its type name, its description and,
+    /// when it is `Codable`, its value.
+    /// - Parameter error: the thrown error.
+    /// - Throws: never; the protocol requirement allows it.
     public func onThrow<Err: Error>(error: Err) async throws {
         var failure: any Error = error
         if let dispatchError = error as? ExecuteDistributedTargetError {
