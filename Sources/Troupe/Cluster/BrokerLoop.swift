@@ -106,7 +106,8 @@ final class BrokerLoop: @unchecked Sendable {
             guard let frames = (try? router.receiveMultipart(dontWait: true)) ?? nil else { return }
             guard frames.count >= 2 else { continue }
             let identity = frames[0].bytes
-            let address = frames[0].property("Peer-Address") ?? "unknown"
+            // libzmq attaches the peer's metadata to content frames, not to the routing id.
+            let address = frames[1].property("Peer-Address") ?? "unknown"
             handle(Array(frames.dropFirst()), from: identity, address: address)
         }
     }
@@ -196,11 +197,12 @@ final class BrokerLoop: @unchecked Sendable {
             dispatch()
         case .reply(let id, let final):
             guard var entry = workers[identity] else {
-                send(identity, .disconnect(reason: "unknown worker: send READY first"))
+                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
                 return
             }
-            guard let request = running[id] else {
-                // A late reply (its request was cancelled, or given up when the worker was lost).
+            guard let request = running[id], request.worker == identity else {
+                // A late reply (its request was given up when the worker was lost), or a reply
+                // for a request this worker does not hold.
                 rejected["unknownRequest", default: 0] += 1
                 return
             }
@@ -277,6 +279,7 @@ final class BrokerLoop: @unchecked Sendable {
 
     private func workerGone(_ identity: [UInt8], reason: String) {
         guard let entry = workers.removeValue(forKey: identity) else { return }
+        store.release(node: String(decoding: identity, as: UTF8.self))
         guard let id = entry.current, let lost = running.removeValue(forKey: id) else { return }
         runningByClient[ClientKey(client: lost.request.client, id: lost.request.clientID)] = nil
         var request = lost.request
@@ -299,7 +302,10 @@ final class BrokerLoop: @unchecked Sendable {
             logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
             workerGone(identity, reason: "missed \(server.configuration.liveness) heartbeats")
         }
-        for (identity, heard) in clients where now - heard > limit * 10 { clients[identity] = nil }
+        for (identity, heard) in clients where now - heard > limit * 10 {
+            clients[identity] = nil
+            store.release(node: String(decoding: identity, as: UTF8.self))
+        }
         if now - lastHeartbeat >= interval {
             lastHeartbeat = now
             for identity in workers.keys { send(identity, .heartbeat) }
@@ -311,7 +317,14 @@ final class BrokerLoop: @unchecked Sendable {
     // MARK: Stopping
 
     func beginStop(now: Bool, requester: (client: [UInt8], id: UInt64)?) {
-        if let requester { stopRequesters.append(requester) }
+        if let requester {
+            // Already on the way out: confirm at once.
+            if stopDeadline != nil {
+                send(requester.client, .done(id: requester.id))
+                return
+            }
+            stopRequesters.append(requester)
+        }
         if phase == .running { phase = .closing }
         if now {
             for (_, queue) in queues {

@@ -38,7 +38,10 @@ public enum KeyFiles {
     }
 
     /// Reads a public key from a `.pub` file (or a `.key` file, deriving the public half).
-    /// - Throws: ``TroupeError`` `.invalidArgument` when the file holds no valid key.
+    /// - Parameter path: the key file.
+    /// - Returns: the public key (Z85, 40 characters).
+    /// - Throws: ``TroupeError`` `.invalidArgument` when the file cannot be read or holds no
+    ///   valid key.
     public static func publicKey(at path: String) throws -> String {
         let text = try read(path)
         if path.hasSuffix(".key") { return try Curve.publicKey(fromSecret: text) }
@@ -46,11 +49,19 @@ public enum KeyFiles {
     }
 
     /// Reads a secret key from a `.key` file.
+    /// - Parameter path: the secret key file, as `troupe keygen` writes it.
+    /// - Returns: the secret key (Z85, 40 characters).
+    /// - Throws: ``TroupeError`` `.invalidArgument` when the file cannot be read or holds no
+    ///   valid key.
     public static func secretKey(at path: String) throws -> String {
         try validated(try read(path), path: path)
     }
 
     /// Reads every public key in `path`: the `*.pub` files of a directory, or one file.
+    /// - Parameter path: a directory of `.pub` files, or one key file.
+    /// - Returns: the public keys; the supervisor's allow-list.
+    /// - Throws: ``TroupeError`` `.invalidArgument` when `path` or one of its `.pub` files
+    ///   cannot be read or holds no valid key.
     public static func publicKeys(in path: String) throws -> Set<String> {
         var info = stat()
         guard stat(path, &info) == 0 else {
@@ -68,12 +79,23 @@ public enum KeyFiles {
     }
 
     /// Client settings from the supervisor's public key file and this node's secret key file.
+    /// - Parameters:
+    ///   - serverKey: the supervisor's public key file (`supervisor.pub`).
+    ///   - key: this node's secret key file (`host1.key`), whose public half is in the
+    ///     supervisor's allow-list.
+    /// - Returns: the settings for ``ClientSecurity/curve(_:)``.
+    /// - Throws: ``TroupeError`` `.invalidArgument` when a file cannot be read or holds no
+    ///   valid key.
     public static func clientSettings(serverKey: String, key: String) throws -> CurveClientSettings {
         let secret = try secretKey(at: key)
         return CurveClientSettings(serverKey: try publicKey(at: serverKey), publicKey: try Curve.publicKey(fromSecret: secret), secretKey: secret)
     }
 
     /// Server settings from the supervisor's secret key file.
+    /// - Parameter key: the supervisor's secret key file (`supervisor.key`).
+    /// - Returns: the supervisor's key pair, for ``SupervisorConfiguration/Security-swift.enum/curve(server:allowedKeys:)``.
+    /// - Throws: ``TroupeError`` `.invalidArgument` when the file cannot be read or holds no
+    ///   valid key.
     public static func serverSettings(key: String) throws -> CurveServerSettings {
         let secret = try secretKey(at: key)
         return CurveServerSettings(publicKey: try Curve.publicKey(fromSecret: secret), secretKey: secret)

@@ -31,6 +31,14 @@ public final class NodeAgent: Sendable {
         public var intensity: RestartIntensity
 
         /// Creates a configuration.
+        /// - Parameters:
+        ///   - supervisor: the supervisor's endpoint, such as `tcp://10.0.0.5:5555`.
+        ///   - processes: how many worker processes to keep.
+        ///   - program: the path of the program to run.
+        ///   - arguments: its arguments.
+        ///   - keyFiles: the supervisor's public key file and this node's secret key file, or
+        ///     nil to connect without CURVE.
+        ///   - intensity: at most this many crashes in this period; then the agent gives up.
         public init(supervisor: String, processes: Int, program: String, arguments: [String] = [],
                     keyFiles: (serverKey: String, key: String)?, intensity: RestartIntensity = RestartIntensity(maxRestarts: 10, period: .seconds(30))) {
             self.supervisor = supervisor
@@ -42,17 +50,21 @@ public final class NodeAgent: Sendable {
         }
     }
 
+    /// What the agent runs and where it connects.
     public let configuration: Configuration
     private let crashes = Mutex<[ContinuousClock.Instant]>([])
 
-    /// Creates an agent.
+    /// Creates an agent; ``run()`` starts it.
+    /// - Parameter configuration: what to run and where to connect.
     public init(_ configuration: Configuration) {
         self.configuration = configuration
     }
 
     /// Runs the worker processes until the supervisor stops the deployment (returns 0), or
     /// they crash too often (returns 1 after a message on standard error).
-    /// - Throws: ``TroupeError`` when the program cannot be started at all.
+    /// - Returns: the exit code for the agent's process: 0 or 1.
+    /// - Throws: ``TroupeError`` `.invalidArgument` when the program cannot be run at all or
+    ///   a key file cannot be read.
     public func run() async throws -> Int32 {
         guard access(configuration.program, X_OK) == 0 else {
             throw TroupeError(.invalidArgument, "cannot run \(configuration.program): \(String(cString: strerror(errno)))",

@@ -22,8 +22,10 @@ public final class SupervisorClient: Sendable {
 
     /// Asks the supervisor for its status.
     /// - Parameter timeout: how long to wait for the answer.
-    /// - Throws: ``TroupeError`` `.timeout` when the supervisor does not answer (unreachable,
-    ///   or refusing this client's key).
+    /// - Returns: its workers, queue and counters.
+    /// - Throws: ``TroupeError`` `.timeout` (or `.workerLost`, when its heartbeats stop
+    ///   first) when the supervisor does not answer: it is unreachable, or refuses this
+    ///   client's key.
     public func status(timeout: Duration = .seconds(5)) async throws -> SupervisorStatus {
         let payload = try await link.ask({ .statusQuery(id: $0) }, system: system, timeout: timeout)
         do {
@@ -38,6 +40,8 @@ public final class SupervisorClient: Sendable {
     /// - Parameters:
     ///   - now: whether to stop at once.
     ///   - timeout: how long to wait for the supervisor to confirm.
+    /// - Throws: ``TroupeError`` `.timeout` or `.workerLost` when the supervisor does not
+    ///   confirm in time.
     public func stop(now: Bool, timeout: Duration = .seconds(60)) async throws {
         _ = try await link.ask({ .stop(id: $0, now: now) }, system: system, timeout: timeout)
     }

@@ -21,6 +21,14 @@ public struct SupervisorConfiguration: Sendable {
     public var maxRetries: Int
 
     /// Creates a configuration.
+    /// - Parameters:
+    ///   - bind: the endpoint to bind, such as `tcp://0.0.0.0:5555`.
+    ///   - security: CURVE with an allow-list, or `.insecure`.
+    ///   - heartbeatInterval: how often heartbeats are sent; by default `TROUPE_HEARTBEAT_MS`,
+    ///     else 1 second.
+    ///   - liveness: how many heartbeats may be missed before a worker is declared lost; by
+    ///     default `TROUPE_LIVENESS`, else 3.
+    ///   - maxRetries: how many more times a retryable request may run after its worker was lost.
     public init(bind: String, security: Security, heartbeatInterval: Duration? = nil, liveness: Int? = nil, maxRetries: Int = 2) {
         let defaults = SupervisorLink.Liveness.fromEnvironment
         self.bind = bind

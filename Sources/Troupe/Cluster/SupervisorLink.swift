@@ -34,6 +34,9 @@ final class SupervisorLink: Sendable {
         var timeout: Duration { interval * missed }
     }
 
+    /// The DISCONNECT reason that asks a worker the supervisor does not know to send READY again.
+    static let reregisterReason = "unknown worker: send READY first"
+
     let endpoint: String
     let role: Role
     let liveness: Liveness
@@ -122,12 +125,16 @@ final class SupervisorLink: Sendable {
                 call.actor = actor
                 system.dispatchBrokered(call, from: .brokered(endpoint: endpoint, request: id))
             } catch {
+                // The call id is unknown; the client matches the REPLY by its header id.
                 system.counters.malformedMessages.add(1, ordering: .relaxed)
                 system.send(.throw(Envelope.Throw(failure: TroupeError(.malformedMessage, "the request could not be decoded: \(error)"), callID: id)),
                             to: .brokered(endpoint: endpoint, request: id))
             }
         case (.cancel(let id), .worker):
             system.cancelBrokered(.brokered(endpoint: endpoint, request: id))
+        case (.disconnect(let reason), .worker) where reason == Self.reregisterReason:
+            // The supervisor no longer knows this worker (it was declared lost): join again.
+            introduce(on: system)
         case (.disconnect(let reason), .worker):
             system.logger.info("the supervisor told this worker to leave", metadata: ["troupe.reason": "\(reason)"])
             system.afterQueuedCalls {
@@ -135,14 +142,24 @@ final class SupervisorLink: Sendable {
                 system.shutdown()
                 exit(0)
             }
-        case (.reply, .client):
+        case (.reply(let id, _), .client):
+            // The header's id is the call's: a worker that could not read the call cannot
+            // know the call id the payload would carry.
             do {
-                for envelope in try EnvelopeDecoder().decode(body: payload) {
-                    system.mailbox(received: envelope, from: .service(endpoint: endpoint, name: ""))
+                let envelopes = try EnvelopeDecoder().decode(body: payload)
+                switch envelopes.first {
+                case .return(let reply)?:
+                    system.calls.complete(id, with: .success(reply.value))
+                case .throw(let failure)?:
+                    system.calls.complete(id, with: .failure(failure.troupeError))
+                default:
+                    throw WireError(.malformed, "a REPLY payload holds a RETURN or a THROW")
                 }
-            } catch let error as WireError {
-                system.mailbox(rejected: error, from: .connection(endpoint))
-            } catch {}
+            } catch {
+                system.counters.malformedMessages.add(1, ordering: .relaxed)
+                system.calls.complete(id, with: .failure(TroupeError(.malformedMessage, "the reply could not be decoded: \(error)",
+                                                                     context: ["supervisor": endpoint])))
+            }
         case (.error(let id, let code, let message), .client):
             system.calls.complete(id, with: .failure(TroupeError(TroupeError.Code(code), message, context: ["supervisor": endpoint])))
         case (.status(let id), .client), (.done(let id), .client):
@@ -171,7 +188,9 @@ final class SupervisorLink: Sendable {
                     state.lastSent = now
                     return .reconnect
                 }
-                return now - state.lastSent >= liveness.interval ? .heartbeat : .none
+                guard now - state.lastSent >= liveness.interval else { return .none }
+                state.lastSent = now
+                return .heartbeat
             }
             if now - state.lastHeard > liveness.timeout {
                 state.lostSince = now

@@ -32,7 +32,9 @@ public final class SupervisorServer: Sendable {
     let logger: Logger
 
     /// Binds the endpoint and starts serving.
-    /// - Throws: ``TroupeError`` when the endpoint cannot be bound or the keys are invalid.
+    /// - Parameter configuration: the endpoint, the security and the liveness settings.
+    /// - Throws: ``TroupeError`` `.system` when the endpoint cannot be bound (taken, or not
+    ///   an endpoint such as `tcp://0.0.0.0:5555`) or the keys are invalid.
     public init(_ configuration: SupervisorConfiguration) throws {
         self.configuration = configuration
         var logger = Logger(label: "troupe.supervisor")
@@ -83,11 +85,13 @@ public final class SupervisorServer: Sendable {
     /// Stops the supervisor: with `now`, at once (running and queued work fails with
     /// `.terminated`); otherwise once the queued and running work is done. Workers are told
     /// to leave.
+    /// - Parameter now: whether to fail the running and queued work instead of waiting for it.
     public func stop(now: Bool = false) {
         perform { $0.beginStop(now: now, requester: nil) }
     }
 
     /// A snapshot of the supervisor's workers, queue and counters.
+    /// - Returns: what `troupe status` shows.
     public func status() async -> SupervisorStatus {
         await withCheckedContinuation { continuation in
             perform { continuation.resume(returning: $0.makeStatus()) }

@@ -1,0 +1,228 @@
+import Testing
+@testable import TroupeWire
+
+/// The Protocol 2 header codec (`SupervisorCommand`) against `Protocols/2-supervision-vectors.json`,
+/// made by Python's `msgpack`.
+@Suite("Protocol 2 vectors")
+struct SupervisorCommandVectorTests {
+    @Test("the vector file is complete")
+    func vectorFileIsComplete() {
+        let file = SupervisionVectors.file
+        #expect(file.signature == TestSupport.hex(SupervisorCommand.signature))
+        #expect(SupervisionVectors.validHeaders.count > 25)
+        #expect(SupervisionVectors.rejectedHeaders.count > 100)
+        let commands = Set(SupervisionVectors.validHeaders.compactMap { $0.decoded?.command })
+        #expect(commands == Set(file.commands.keys))
+        #expect(file.commands.count == 11)
+        let codes = Set(file.cases.compactMap(\.error))
+        #expect(codes == ["truncated", "malformed", "typeMismatch", "integerOverflow", "unknownKind",
+                          "invalidUTF8", "trailingBytes", "badSignature", "unsupportedVersion"])
+    }
+
+    @Test("each command's number is the one the file lists")
+    func commandNumbers() throws {
+        for vector in SupervisionVectors.validHeaders where vector.canonical == true {
+            let decoded = try #require(vector.decoded)
+            let number = try #require(SupervisionVectors.file.commands[decoded.command])
+            // A canonical header starts with a fixarray byte, then the command as a positive fixint.
+            #expect(vector.bytes.count >= 2 && UInt64(vector.bytes[1]) == number, "\(vector.name)")
+        }
+    }
+
+    @Test("a valid header decodes to the command listed", arguments: SupervisionVectors.validHeaders)
+    func validHeader(_ vector: SupervisionVector) throws {
+        let expected = try #require(vector.decoded).supervisorCommand()
+        let decoded = try SupervisorCommand(header: vector.bytes)
+        #expect(decoded == expected)
+    }
+
+    @Test("a canonical header is what SupervisorCommand writes", arguments: SupervisionVectors.validHeaders.filter { $0.canonical == true })
+    func canonicalHeader(_ vector: SupervisionVector) throws {
+        let command = try #require(vector.decoded).supervisorCommand()
+        #expect(command.header == vector.bytes, "wrote \(TestSupport.hex(command.header).prefix(200))")
+    }
+
+    @Test("a rejected header throws the code listed", arguments: SupervisionVectors.rejectedHeaders)
+    func rejectedHeader(_ vector: SupervisionVector) {
+        let error = #expect(throws: WireError.self) {
+            try SupervisorCommand(header: vector.bytes)
+        }
+        #expect(error?.code.rawValue == vector.error, "\(error.map(String.init(describing:)) ?? "no error")")
+        #expect(error?.offset != nil)
+    }
+
+    @Test("signature frames", arguments: SupervisionVectors.signatures)
+    func signature(_ vector: SupervisionVector) {
+        let bytes = vector.bytes
+        if vector.valid {
+            #expect(throws: Never.self) { try bytes.withUnsafeBytes { try SupervisorCommand.checkSignature($0) } }
+            #expect(SupervisorCommand.signature == bytes)
+            #expect(bytes.withUnsafeBytes { SupervisorCommand.isSignature($0) })
+        } else {
+            let error = #expect(throws: WireError.self) {
+                try bytes.withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+            }
+            #expect(error?.code.rawValue == vector.error)
+            // Another version of Protocol 2 is still recognised as Protocol 2 (to be rejected
+            // with `unsupportedVersion`); anything else is not.
+            #expect(bytes.withUnsafeBytes { SupervisorCommand.isSignature($0) } == (vector.error == "unsupportedVersion"))
+        }
+    }
+
+    @Test("every truncation of a valid header is rejected as truncated", arguments: SupervisionVectors.validHeaders)
+    func truncation(_ vector: SupervisionVector) {
+        let header = vector.bytes
+        for cut in 0..<header.count {
+            do {
+                _ = try SupervisorCommand(header: Array(header[..<cut]))
+                Issue.record("\(vector.name) cut at \(cut) of \(header.count) was accepted")
+            } catch {
+                #expect(error.code == .truncated, "\(vector.name) cut at \(cut): \(error)")
+            }
+        }
+    }
+
+    @Test("example messages decode frame by frame", arguments: SupervisionVectors.file.messages)
+    func exampleMessage(_ message: SupervisionMessage) throws {
+        let frames = message.frames.map(TestSupport.bytes(hex:))
+        if frames.first == Signature.bytes {
+            // A REJECT: a Protocol 1 message.
+            #expect(frames.count == 2)
+            let envelopes = try EnvelopeDecoder().decode(body: frames[1])
+            guard case .reject? = envelopes.first else {
+                Issue.record("\(message.name): expected a REJECT, got \(envelopes)")
+                return
+            }
+            return
+        }
+        #expect(frames.count == 3)
+        try frames[0].withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+        let command = try SupervisorCommand(header: frames[1])
+        #expect(command.header == frames[1])
+        switch command {
+        case .request:
+            let envelopes = try EnvelopeDecoder().decode(body: frames[2])
+            guard envelopes.count == 1, case .call = envelopes[0] else {
+                Issue.record("\(message.name): a REQUEST carries one CALL, got \(envelopes)")
+                return
+            }
+        case .reply:
+            let envelopes = try EnvelopeDecoder().decode(body: frames[2])
+            #expect(envelopes.count == 1)
+            switch envelopes.first {
+            case .return?, .throw?: break
+            default: Issue.record("\(message.name): a REPLY carries one RETURN or THROW, got \(envelopes)")
+            }
+        case .status:
+            let status = try MessagePackValue(decoding: frames[2])
+            for key in ["endpoint", "phase", "secure", "workers", "queued", "running", "completed", "clients",
+                        "workersLost", "rejected", "unauthorized"] {
+                #expect(status[key] != nil, "STATUS payload lacks \(key)")
+            }
+        default:
+            #expect(frames[2].isEmpty, "\(message.name): only REQUEST, REPLY and STATUS carry a payload")
+        }
+    }
+}
+
+// MARK: Vector file
+
+struct SupervisionVectorFile: Decodable {
+    let signature: String
+    let commands: [String: UInt64]
+    let cases: [SupervisionVector]
+    let messages: [SupervisionMessage]
+}
+
+struct SupervisionVector: Decodable, CustomTestStringConvertible {
+    let name: String
+    let frame: String
+    let hex: String
+    let valid: Bool
+    let canonical: Bool?
+    let decoded: DecodedCommand?
+    let error: String?
+
+    var testDescription: String { name }
+    var bytes: [UInt8] { TestSupport.bytes(hex: hex) }
+}
+
+struct SupervisionMessage: Decodable, CustomTestStringConvertible {
+    let name: String
+    let direction: String
+    let frames: [String]
+
+    var testDescription: String { name }
+}
+
+/// A Protocol 2 header as the vector file spells it.
+struct DecodedCommand: Decodable {
+    let command: String
+    let request_id: UInt64?
+    let service: String?
+    let flags: UInt64?
+    let final: Bool?
+    let code: String?
+    let message: String?
+    let node: String?
+    let pid: Int64?
+    let services: [String]?
+    let host: String?
+    let reason: String?
+    let now: Bool?
+
+    struct Missing: Error, CustomStringConvertible {
+        let field: String
+        var description: String { "vector lacks \(field)" }
+    }
+
+    private func need<T>(_ value: T?, _ field: String) throws -> T {
+        guard let value else { throw Missing(field: field) }
+        return value
+    }
+
+    /// The `SupervisorCommand` this entry describes.
+    func supervisorCommand() throws -> SupervisorCommand {
+        switch command {
+        case "REQUEST":
+            return .request(id: try need(request_id, "request_id"), service: try need(service, "service"), flags: try need(flags, "flags"))
+        case "REPLY":
+            return .reply(id: try need(request_id, "request_id"), final: try need(final, "final"))
+        case "ERROR":
+            return .error(id: try need(request_id, "request_id"), code: try need(code, "code"), message: try need(message, "message"))
+        case "CANCEL":
+            return .cancel(id: try need(request_id, "request_id"))
+        case "READY":
+            return .ready(node: try need(node, "node"), pid: try need(pid, "pid"), services: try need(services, "services"), host: try need(host, "host"))
+        case "HEARTBEAT":
+            return .heartbeat
+        case "DISCONNECT":
+            return .disconnect(reason: try need(reason, "reason"))
+        case "STATUS-QUERY":
+            return .statusQuery(id: try need(request_id, "request_id"))
+        case "STATUS":
+            return .status(id: try need(request_id, "request_id"))
+        case "STOP":
+            return .stop(id: try need(request_id, "request_id"), now: try need(now, "now"))
+        case "DONE":
+            return .done(id: try need(request_id, "request_id"))
+        default:
+            throw Missing(field: "a known command (got \(command))")
+        }
+    }
+}
+
+enum SupervisionVectors {
+    static let file: SupervisionVectorFile = {
+        do {
+            return try TestSupport.loadJSON(SupervisionVectorFile.self, "2-supervision-vectors.json")
+        } catch {
+            fatalError("cannot read Protocols/2-supervision-vectors.json: \(error)")
+        }
+    }()
+
+    static var headers: [SupervisionVector] { file.cases.filter { $0.frame == "header" } }
+    static var validHeaders: [SupervisionVector] { headers.filter(\.valid) }
+    static var rejectedHeaders: [SupervisionVector] { headers.filter { !$0.valid } }
+    static var signatures: [SupervisionVector] { file.cases.filter { $0.frame == "signature" } }
+}
