@@ -18,6 +18,9 @@ public enum Troupe {
     ///     }
     /// }
     /// ```
+    /// Whatever `main` does before this call also runs in every worker process: start no
+    /// ``Pool``, ``ActorProcess`` or ``Manager`` before it.
+    ///
     /// Worker processes are this same program, started again (never `fork`ed). Each worker
     /// is killed when its parent dies, even by `kill -9`. Standard output is made
     /// line-buffered in every process, so that lines from several processes never mix.
@@ -50,7 +53,8 @@ public enum Troupe {
     ///
     /// Set it when the running binary is not the one to start: under `swift test` the running
     /// binary is the test bundle, so tests point this at an executable target of the package
-    /// that calls ``bootstrap(workers:)`` with the same worker types (see the Testing article).
+    /// that calls ``bootstrap(workers:handleSignals:)`` with the same worker types (see
+    /// <doc:Testing>).
     public static var workerExecutable: String? {
         get {
             executableOverride.withLock { $0 }

@@ -1,6 +1,6 @@
 /// Decodes a body frame into its envelopes, checking everything Protocol 1 requires.
 ///
-/// A body is accepted whole or rejected whole: ``decode(body:)`` returns every envelope, or
+/// A body is accepted whole or rejected whole: ``decode(body:)-([UInt8])`` returns every envelope, or
 /// throws a ``WireError`` for the first problem, with its byte offset. Problems are looked for
 /// in reading order — for each envelope, its array header, then its kind (`unknownKind`), then
 /// its element count (`malformed`), then each element in turn — so every implementation

@@ -40,11 +40,14 @@ public enum SupervisorCommand: Sendable, Equatable {
     public static let retryableFlag: UInt64 = 1
 
     /// Whether a first frame is Protocol 2's signature (any version, for error reporting).
+    /// - Parameter frame: the first frame of a message.
+    /// - Returns: true when it starts `TRS` and is 4 bytes long, whatever its version byte.
     public static func isSignature(_ frame: UnsafeRawBufferPointer) -> Bool {
         frame.count == 4 && frame[0] == 0x54 && frame[1] == 0x52 && frame[2] == 0x53
     }
 
     /// Checks a Protocol 2 signature frame.
+    /// - Parameter frame: the first frame of a message.
     /// - Throws: `badSignature`, or `unsupportedVersion` for another version of Protocol 2.
     public static func checkSignature(_ frame: UnsafeRawBufferPointer) throws(WireError) {
         guard isSignature(frame) else {
@@ -89,6 +92,7 @@ public enum SupervisorCommand: Sendable, Equatable {
     }
 
     /// Decodes a header frame.
+    /// - Parameter header: the header frame's bytes.
     /// - Throws: `unknownKind` for an unknown command, `malformed` for wrong fields,
     ///   `truncated` or `trailingBytes` for a frame of the wrong length.
     public init(header: UnsafeRawBufferPointer) throws(WireError) {
@@ -150,6 +154,8 @@ public enum SupervisorCommand: Sendable, Equatable {
     }
 
     /// Decodes a header frame.
+    /// - Parameter header: the header frame's bytes.
+    /// - Throws: as ``init(header:)-(UnsafeRawBufferPointer)``.
     public init(header: [UInt8]) throws(WireError) {
         let result: Result<SupervisorCommand, WireError> = header.withUnsafeBytes { buffer in
             do throws(WireError) { return .success(try SupervisorCommand(header: buffer)) } catch { return .failure(error) }

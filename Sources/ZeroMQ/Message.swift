@@ -6,7 +6,7 @@ internal import CZeroMQ
 /// ``withUnsafeBytes(_:)``, or copy them out with ``bytes``. The `zmq_msg_t` is closed when
 /// the `Message` is released, on every path, so a frame is never leaked.
 ///
-/// A `Message` can be reused: ``Socket/receive(into:dontWait:)`` replaces its content,
+/// A `Message` can be reused: ``Socket/receive(into:dontWait:)->Bool`` replaces its content,
 /// and ``Socket/send(_:more:dontWait:)-(Message,_,_)`` hands its content to libzmq and
 /// leaves it empty. Like ``Socket`` it is not `Sendable`; pass it on with `sending`.
 public final class Message {
@@ -14,7 +14,7 @@ public final class Message {
     let pointer: UnsafeMutablePointer<zmq_msg_t>
 
     /// Creates an empty message (`zmq_msg_init`), e.g. to reuse with
-    /// ``Socket/receive(into:dontWait:)``.
+    /// ``Socket/receive(into:dontWait:)->Bool``.
     public init() {
         pointer = .allocate(capacity: 1)
         _ = zmq_msg_init(pointer)  // Cannot fail.

@@ -39,7 +39,7 @@ extension Socket {
     /// - Returns: The frame (check ``Message/more`` for the rest of a multipart message),
     ///   or `nil` when none was waiting (`dontWait`) or ``SocketOption/receiveTimeout``
     ///   expired.
-    /// - Throws: ``ZMQError``, as ``receive(into:dontWait:)``.
+    /// - Throws: ``ZMQError``, as ``receive(into:dontWait:)->Bool``.
     public func receive(dontWait: Bool = false) throws -> Message? {
         let message = Message()
         return try receive(into: message, dontWait: dontWait) ? message : nil
@@ -52,7 +52,7 @@ extension Socket {
     ///   messages whole.)
     /// - Returns: The frames in order (for a ROUTER, the sender's routing id first), or
     ///   `nil` when no message was waiting or ``SocketOption/receiveTimeout`` expired.
-    /// - Throws: ``ZMQError``, as ``receive(into:dontWait:)``; the frames already received
+    /// - Throws: ``ZMQError``, as ``receive(into:dontWait:)->Bool``; the frames already received
     ///   are released.
     public func receiveMultipart(dontWait: Bool = false) throws -> [Message]? {
         guard let first = try receive(dontWait: dontWait) else { return nil }
@@ -79,7 +79,7 @@ extension Socket {
     ///   - dontWait: `true` to return `nil` at once when no frame is waiting.
     /// - Returns: The frame's full size — more than `buffer.count` when it was truncated —
     ///   or `nil` when none was waiting (`dontWait`) or the receive timed out.
-    /// - Throws: ``ZMQError``, as ``receive(into:dontWait:)``.
+    /// - Throws: ``ZMQError``, as ``receive(into:dontWait:)->Bool``.
     public func receive(into buffer: UnsafeMutableRawBufferPointer, dontWait: Bool = false) throws -> Int? {
         guard let handle else { throw ZMQError.closedSocket("zmq_recv") }
         let flags = dontWait ? ZMQ_DONTWAIT : 0
@@ -98,7 +98,7 @@ extension Socket {
     /// - Parameter dontWait: `true` to return `nil` at once when no frame is waiting.
     /// - Returns: The frame's bytes, or `nil` when none was waiting or the receive timed
     ///   out.
-    /// - Throws: ``ZMQError``, as ``receive(into:dontWait:)``.
+    /// - Throws: ``ZMQError``, as ``receive(into:dontWait:)->Bool``.
     public func receiveBytes(dontWait: Bool = false) throws -> [UInt8]? {
         try receive(dontWait: dontWait)?.bytes
     }

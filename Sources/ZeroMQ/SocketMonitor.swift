@@ -59,7 +59,7 @@ public final class SocketMonitor {
     /// - Returns: The event, or `nil` when none was waiting (`dontWait`) or the socket's
     ///   ``SocketOption/receiveTimeout`` expired.
     /// - Throws: ``ZMQError``: `EPROTO` for a message that is not a monitor event, or as
-    ///   ``Socket/receive(into:dontWait:)``.
+    ///   ``Socket/receive(into:dontWait:)->Bool``.
     public func receive(dontWait: Bool = false) throws -> SocketEvent? {
         guard let frames = try socket.receiveMultipart(dontWait: dontWait) else { return nil }
         guard let event = SocketEvent(frames: frames) else {

@@ -82,6 +82,17 @@ struct ProcessTests {
         #expect(error?.message.contains("Troupe.bootstrap(workers:)") == true)
     }
 
+    @Test func aProgramThatStartsWorkersBeforeItsBootstrapStopsInsteadOfMultiplying() async throws {
+        setenv("TROUPE_TEST_POOL_BEFORE_BOOTSTRAP", "1", 1)
+        defer { unsetenv("TROUPE_TEST_POOL_BEFORE_BOOTSTRAP") }
+        let before = ProcessTable.children(of: getpid())
+        let error = await #expect(throws: TroupeError.self) { try await ActorProcess.start(EchoWorker.self) }
+        #expect(error?.code == .workerStartFailed)
+        #expect(error?.message.contains("Troupe.bootstrap(workers:)") == true)
+        // The child stopped at once: it started no worker of its own.
+        #expect(await eventually { Set(ProcessTable.children(of: getpid())).isSubset(of: Set(before)) })
+    }
+
     @Test func aMissingExecutableFailsToStartClearly() async throws {
         Troupe.workerExecutable = "/nonexistent/troupe-worker"
         defer { TestEnvironment.useTestWorker() }

@@ -38,7 +38,8 @@ final class BrokerLoop: @unchecked Sendable {
 
     private enum Phase: String { case running, closing, stopped }
 
-    unowned let server: SupervisorServer
+    // Strong: the thread may outlive the last other reference, and must not read a dead one.
+    let server: SupervisorServer
     private let context: Context
     private let router: Socket
     private let zap: Socket?
@@ -47,6 +48,8 @@ final class BrokerLoop: @unchecked Sendable {
     private var logger: Logger { server.logger }
 
     private var workers: [[UInt8]: WorkerEntry] = [:]
+    /// Workers declared lost that may still be connected: told to register again if heard from.
+    private var lostWorkers: Set<[UInt8]> = []
     private var clients: [[UInt8]: ContinuousClock.Instant] = [:]
     private var queues: [String: Deque<Request>] = [:]
     private var running: [UInt64: Running] = [:]
@@ -176,12 +179,16 @@ final class BrokerLoop: @unchecked Sendable {
         }
         switch command {
         case .ready(let node, let pid, let services, let host):
+            lostWorkers.remove(identity)
             workers[identity] = WorkerEntry(node: node, pid: pid, host: host, address: address, services: services, lastHeard: now)
             logger.info("worker joined", metadata: ["troupe.node": "\(node)", "troupe.host": "\(host)", "troupe.services": "\(services)"])
             if phase == .closing && queues.values.allSatisfy(\.isEmpty) {
                 send(identity, .disconnect(reason: "the supervisor is stopping"))
             }
             dispatch()
+        case .heartbeat where lostWorkers.contains(identity):
+            lostWorkers.remove(identity)
+            send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
         case .heartbeat:
             if workers[identity] == nil {
                 clients[identity] = now
@@ -299,6 +306,7 @@ final class BrokerLoop: @unchecked Sendable {
         let limit = interval * server.configuration.liveness
         for (identity, entry) in workers where now - entry.lastHeard > limit {
             workersLost += 1
+            lostWorkers.insert(identity)
             logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
             workerGone(identity, reason: "missed \(server.configuration.liveness) heartbeats")
         }

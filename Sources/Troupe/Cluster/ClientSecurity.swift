@@ -44,7 +44,7 @@ public enum KeyFiles {
     ///   valid key.
     public static func publicKey(at path: String) throws -> String {
         let text = try read(path)
-        if path.hasSuffix(".key") { return try Curve.publicKey(fromSecret: text) }
+        if path.hasSuffix(".key") { return try Curve.publicKey(fromSecret: try validated(text, path: path)) }
         return try validated(text, path: path)
     }
 
@@ -54,7 +54,11 @@ public enum KeyFiles {
     /// - Throws: ``TroupeError`` `.invalidArgument` when the file cannot be read or holds no
     ///   valid key.
     public static func secretKey(at path: String) throws -> String {
-        try validated(try read(path), path: path)
+        if path.hasSuffix(".pub") {
+            throw TroupeError(.invalidArgument, "\(path) is a public key file; a node's own key is its secret key file (.key)",
+                              context: ["path": path])
+        }
+        return try validated(try read(path), path: path)
     }
 
     /// Reads every public key in `path`: the `*.pub` files of a directory, or one file.
@@ -125,7 +129,8 @@ public enum KeyFiles {
         let flags = O_WRONLY | O_CREAT | O_TRUNC | (overwrite ? 0 : O_EXCL)
         let descriptor = open(path, flags, mode)
         guard descriptor >= 0 else {
-            let reason = errno == EEXIST ? "it exists (pass --force to replace it)" : String(cString: strerror(errno))
+            let reason = errno == EEXIST ? "it exists (pass --force to replace it)"
+                : errno == ENOENT ? "its folder does not exist; create it first" : String(cString: strerror(errno))
             throw TroupeError(.invalidArgument, "cannot write \(path): \(reason)", context: ["path": path])
         }
         defer { close(descriptor) }

@@ -15,6 +15,10 @@ public final class SupervisorClient: Sendable {
     ///   - security: CURVE keys, or `.insecure` on a trusted network.
     /// - Throws: ``TroupeError`` when this process's mailbox cannot be opened.
     public init(endpoint: String, security: ClientSecurity) throws {
+        WorkerLauncher.refuseWithoutBootstrap()
+        guard endpoint.contains("://") else {
+            throw TroupeError(.invalidArgument, "'\(endpoint)' is not a ZeroMQ endpoint: write tcp://\(endpoint)", context: ["endpoint": endpoint])
+        }
         self.endpoint = endpoint
         system = try TroupeActorSystem.local()
         link = system.connectSupervisor(endpoint, role: .client, curve: security.curve)

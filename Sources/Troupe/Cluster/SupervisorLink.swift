@@ -234,7 +234,16 @@ final class SupervisorLink: Sendable {
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)
         }
-        for waiter in waiters { waiter.resume(throwing: error) }
+        for waiter in waiters { waiter.resume(throwing: Self.unansweredError(endpoint, after: liveness.timeout)) }
+    }
+
+    /// The error for a supervisor that did not answer a query.
+    static func unansweredError(_ endpoint: String, after timeout: Duration) -> TroupeError {
+        TroupeError(.timeout,
+                    "the supervisor at \(endpoint) did not answer within \(timeout). Is it running at that address? "
+                        + "If it uses CURVE: is this node's public key (.pub) in its --allow list, and is the server key its .pub? "
+                        + "The supervisor logs the keys it refuses",
+                    context: ["supervisor": endpoint])
     }
 
     // MARK: Queries
@@ -249,9 +258,7 @@ final class SupervisorLink: Sendable {
         let timer = Task { [weak self] in
             try await Task.sleep(for: timeout)
             let waiter = self?.state.withLock { $0.waiters.removeValue(forKey: id) }
-            waiter?.resume(throwing: TroupeError(
-                .timeout, "the supervisor at \(self?.endpoint ?? "?") did not answer within \(timeout): is it running, and are the address and keys right?",
-                context: ["supervisor": self?.endpoint ?? "?"]))
+            waiter?.resume(throwing: Self.unansweredError(self?.endpoint ?? "?", after: timeout))
         }
         defer { timer.cancel() }
         return try await withUnsafeThrowingContinuation { continuation in

@@ -112,6 +112,17 @@ public final class Pool<W: Worker>: Sendable {
         timeout: Duration? = nil,
         _ body: @escaping @Sendable (W) async throws -> R
     ) async throws -> R {
+        // With an idle worker and nothing queued, the work runs right here, in this task.
+        if !retryable, timeout == nil, let lease = core.tryLease() {
+            let value: R
+            do {
+                value = try await body(lease.worker)
+            } catch {
+                throw core.endLease(lease, error: error) ?? error
+            }
+            if let error = core.endLease(lease, error: nil) { throw error }
+            return value
+        }
         let result = try applyAsync(retryable: retryable, timeout: timeout, body)
         return try await withTaskCancellationHandler {
             try await result.get()

@@ -27,7 +27,9 @@ final class PoolCore<W: Worker>: Sendable {
         let position: Int
         var phase: WorkerState = .starting
         var worker: SlotWorker?
-        var running: [UInt64: Task<Void, Never>] = [:]
+        /// Running jobs, with the task that runs each (nil for work running in its caller's
+        /// task: a leased `apply`).
+        var running: [UInt64: Task<Void, Never>?] = [:]
         var runningJobs: [UInt64: PoolJob<W>] = [:]
         var started: [UInt64: ContinuousClock.Instant] = [:]
         /// Jobs stopped while they ran: the worker must show it has let go of them.
@@ -38,6 +40,8 @@ final class PoolCore<W: Worker>: Sendable {
         var tasksDone = 0
         var restarts = 0
         var lastExit: ExitStatus?
+        /// The pid of the process that ended with ``lastExit``.
+        var lastPID: Int32?
         var pid: Int32? { worker?.child?.pid }
         /// Whether the pool may hand this worker more work.
         var acceptsWork: Bool { phase == .idle || phase == .busy }
@@ -260,8 +264,13 @@ final class PoolCore<W: Worker>: Sendable {
         // caller that is the same failure as a crash mid-task.
         var error = original
         if let failure = original as? TroupeError, failure.code == .unknownPeer {
-            error = TroupeError(.workerCrashed, "the worker process exited before the task reached it (\(failure.message))",
-                                context: failure.context.merging(["worker": "\(position)"]) { $1 })
+            let (pid, status) = state.withLock { ($0.slots[position].lastPID, $0.slots[position].lastExit) }
+            let who = pid.map { "worker process \($0)" } ?? "the worker process"
+            var context = failure.context
+            context["worker"] = "\(position)"
+            if let pid { context["pid"] = "\(pid)" }
+            error = TroupeError(.workerCrashed, "\(who) \(status.map { "\($0)" } ?? "exited") before the task reached it",
+                                context: context)
         }
         var disconnect: [PeerAddress] = []
         var syncPeer: PeerAddress?
@@ -351,6 +360,53 @@ final class PoolCore<W: Worker>: Sendable {
         task?.cancel()
     }
 
+    // MARK: Leases (a synchronous apply, run in its caller's task)
+
+    /// A worker lent to one `apply` that runs in its caller's task.
+    struct Lease: Sendable {
+        let position: Int
+        let job: PoolJob<W>
+        let worker: W
+        let outcome: LeaseOutcome
+    }
+
+    /// Where a lease's final error lands (set by `jobEnded` through the job's `fail`).
+    final class LeaseOutcome: Sendable {
+        let error = Mutex<(any Error)?>(nil)
+    }
+
+    /// Lends an idle worker when no work waits: the caller runs its work itself, saving the
+    /// hand-offs to and from a task of the pool's.
+    func tryLease() -> Lease? {
+        let now = ContinuousClock.now
+        return state.withLock { state -> Lease? in
+            guard state.phase == .running, state.failure == nil, state.queue.isEmpty else { return nil }
+            guard let index = state.slots.indices.first(where: { index in
+                let slot = state.slots[index]
+                return slot.phase == .idle && slot.running.isEmpty && !(slot.worker.map { system.isUnreachable($0.peer) } ?? true)
+            }), let worker = state.slots[index].worker else { return nil }
+            state.lastJobID += 1
+            let outcome = LeaseOutcome()
+            let job = PoolJob<W>(id: state.lastJobID, execute: { _ in nil }, fail: { error in outcome.error.withLock { $0 = error } },
+                                 retryable: false, retriesLeft: 0, timeout: nil)
+            state.slots[index].running[job.id] = .some(nil)
+            state.slots[index].runningJobs[job.id] = job
+            state.slots[index].started[job.id] = now
+            state.slots[index].tasksStarted += 1
+            state.slots[index].phase = .busy
+            if let limit = maxTasksPerChild, state.slots[index].tasksStarted >= limit {
+                state.slots[index].phase = .retiring
+            }
+            return Lease(position: index, job: job, worker: worker.actor, outcome: outcome)
+        }
+    }
+
+    /// Ends a lease; returns the error the caller must throw, if the work failed.
+    func endLease(_ lease: Lease, error: (any Error)?) -> (any Error)? {
+        jobEnded(lease.job, position: lease.position, error: error)
+        return lease.outcome.error.withLock { $0 }
+    }
+
     // MARK: Worker exits
 
     private func workerExited(position: Int, pid: Int32, status: ExitStatus) {
@@ -361,6 +417,7 @@ final class PoolCore<W: Worker>: Sendable {
             let hadWork = !state.slots[position].running.isEmpty
             state.slots[position].phase = .exited
             state.slots[position].lastExit = status
+            state.slots[position].lastPID = pid
             state.slots[position].worker = nil
             return (expected, hadWork, worker)
         }
@@ -435,7 +492,7 @@ final class PoolCore<W: Worker>: Sendable {
             var tasks: [Task<Void, Never>] = []
             for index in state.slots.indices {
                 if let child = state.slots[index].worker?.child { children.append(child) }
-                tasks.append(contentsOf: state.slots[index].running.values)
+                tasks.append(contentsOf: state.slots[index].running.values.compactMap { $0 })
                 if state.slots[index].phase != .exited {
                     // A lane to a supervisor has no process: it ends with its last task.
                     let isLane = state.slots[index].worker != nil && state.slots[index].worker?.child == nil

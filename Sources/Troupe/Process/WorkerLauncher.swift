@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Synchronization
 import TroupeWire
 
@@ -17,6 +24,22 @@ struct WorkerLauncher: Sendable {
 
     private static let lastWorkerNumber = Atomic<UInt64>(0)
 
+    /// Ends a process that was started as a worker but is starting workers of its own before
+    /// it called `Troupe.bootstrap(workers:)`: left alone, each copy would start more copies.
+    static func refuseWithoutBootstrap() {
+        guard let launch = WorkerLaunch.fromEnvironment() else {
+            if let remote = RemoteWorkerLaunch.fromEnvironment() {
+                printError("troupe: this process was started as a worker for the supervisor at \(remote.endpoint), "
+                           + "but it started work before calling Troupe.bootstrap(workers:): call it first thing in main")
+                exit(WorkerHost.unknownTypeExitCode)
+            }
+            return
+        }
+        printError("troupe: this process was started as a worker for \(launch.typeName), but it reached Pool, "
+                   + "ActorProcess or Manager before calling Troupe.bootstrap(workers:): call it first thing in main")
+        exit(WorkerHost.unknownTypeExitCode)
+    }
+
     let system: TroupeActorSystem
     /// How long a worker may take to say it is ready.
     var startTimeout: Duration = .seconds(60)
@@ -25,6 +48,7 @@ struct WorkerLauncher: Sendable {
     /// - Throws: ``TroupeError`` `.workerStartFailed` when the process cannot start, exits
     ///   before it is ready, or is not ready in time.
     func launch<W: Worker>(_ type: W.Type) async throws -> Launched<W> {
+        Self.refuseWithoutBootstrap()
         guard let parentEndpoint = system.endpoint else {
             throw TroupeError(.invalidState, "this process's actor system accepts no connections, so it cannot start workers")
         }
@@ -43,9 +67,10 @@ struct WorkerLauncher: Sendable {
         child.onExit { status in
             var hint = ""
             if status == .exited(code: WorkerHost.unknownTypeExitCode) {
-                hint = ": the program does not list \(W.workerTypeName).self in Troupe.bootstrap(workers:) (see its stderr)"
-            } else if !status.isSuccess {
-                hint = ": did it call Troupe.bootstrap(workers:) first thing in main? (see its stderr)"
+                hint = ": \(executable) does not serve \(W.workerTypeName) (see its stderr): list \(W.workerTypeName).self in its Troupe.bootstrap(workers:), called first thing in main"
+            } else {
+                hint = ": does \(executable) call Troupe.bootstrap(workers:) with \(W.workerTypeName).self first thing in main? "
+                    + "(the program started for workers is the running one, or Troupe.workerExecutable / TROUPE_WORKER_EXECUTABLE; see its stderr)"
             }
             system.links.abandonReadyWait(node: node, error: TroupeError(
                 .workerStartFailed,

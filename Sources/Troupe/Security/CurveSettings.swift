@@ -9,6 +9,9 @@ public struct CurveServerSettings: Sendable {
     public var secretKey: String
 
     /// Creates settings from a key pair.
+    /// - Parameters:
+    ///   - publicKey: the server's public key (Z85, 40 characters).
+    ///   - secretKey: the server's secret key (Z85, 40 characters).
     public init(publicKey: String, secretKey: String) {
         self.publicKey = publicKey
         self.secretKey = secretKey
@@ -31,7 +34,11 @@ public struct CurveClientSettings: Sendable, Hashable {
     /// This node's secret key (Z85).
     public var secretKey: String
 
-    /// Creates client settings.
+    /// Creates client settings; ``KeyFiles/clientSettings(serverKey:key:)`` reads them from files.
+    /// - Parameters:
+    ///   - serverKey: the server's public key (Z85).
+    ///   - publicKey: this node's public key (Z85).
+    ///   - secretKey: this node's secret key (Z85).
     public init(serverKey: String, publicKey: String, secretKey: String) {
         self.serverKey = serverKey
         self.publicKey = publicKey

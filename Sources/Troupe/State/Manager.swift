@@ -25,6 +25,7 @@ public final class Manager: Sendable {
     /// - Parameter timeout: how long an operation may go unanswered.
     /// - Throws: ``TroupeError`` when this process's mailbox cannot be opened.
     public init(timeout: Duration = .seconds(30)) throws {
+        WorkerLauncher.refuseWithoutBootstrap()
         let system = try TroupeActorSystem.local()
         let store = system.stateHandler.withLock { handler -> StateStore in
             if let existing = handler as? StateStore { return existing }

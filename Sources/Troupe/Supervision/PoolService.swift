@@ -17,11 +17,13 @@ public struct PoolService<W: Worker>: Service {
     public let pool: Pool<W>
 
     /// Creates a service for `pool`.
+    /// - Parameter pool: the pool to close on graceful shutdown.
     public init(_ pool: Pool<W>) {
         self.pool = pool
     }
 
     /// Waits for graceful shutdown, then closes and joins the pool.
+    /// - Throws: the error of ``Pool/join()``.
     public func run() async throws {
         try? await gracefulShutdown()
         pool.close()

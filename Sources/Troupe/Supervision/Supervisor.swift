@@ -131,7 +131,9 @@ public final class SupervisedActor<W: Worker>: SupervisedChild, Sendable {
     }
 
     /// The current incarnation's actor reference.
-    /// - Throws: ``TroupeError`` `.invalidState` when it has stopped for good.
+    /// - Returns: a reference to the actor in the process that runs now.
+    /// - Throws: ``TroupeError`` `.invalidState` when no process runs it (stopped for good, or
+    ///   between a death and its restart).
     public func actor() throws -> W {
         guard let process = state.withLock({ $0.process }), process.isAlive else {
             throw TroupeError(.invalidState, "the supervised \(W.workerTypeName) is not running (\(lastExit.map { "\($0)" } ?? "stopped"))")
@@ -140,6 +142,9 @@ public final class SupervisedActor<W: Worker>: SupervisedChild, Sendable {
     }
 
     /// Runs `body` against the current incarnation.
+    /// - Parameter body: the work, calling the actor's distributed functions.
+    /// - Returns: what `body` returned.
+    /// - Throws: ``TroupeError`` `.invalidState` when no process runs the actor, or `body`'s error.
     public func call<R: Sendable>(_ body: (W) async throws -> R) async throws -> R {
         try await body(try actor())
     }

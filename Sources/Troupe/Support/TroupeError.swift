@@ -16,8 +16,10 @@ public struct TroupeError: Error, Sendable, Hashable, CustomStringConvertible {
         public let rawValue: String
 
         /// Creates a code from its name.
+        /// - Parameter rawValue: the name, as it appears on the wire, such as `workerCrashed`.
         public init(_ rawValue: String) { self.rawValue = rawValue }
 
+        /// The code's name.
         public var description: String { rawValue }
 
         /// The work threw an error in the worker; see ``TroupeError/remoteType``.
@@ -99,6 +101,8 @@ public struct TroupeError: Error, Sendable, Hashable, CustomStringConvertible {
         self.remoteDetail = nil
     }
 
+    /// The code, the message, the remote type and the context, in one line:
+    /// `workerCrashed: worker process 4242 killed by signal 9 (SIGKILL) while it ran the task (pid=4242)`.
     public var description: String {
         var text = "\(code): \(message)"
         if let remoteType { text += " [\(remoteType)]" }

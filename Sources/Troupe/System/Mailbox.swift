@@ -241,7 +241,8 @@ final class Mailbox: Sendable {
 /// The state of the mailbox thread: its sockets, and what could not be sent yet.
 /// Created for, and touched only by, that thread.
 private final class MailboxLoop: @unchecked Sendable {
-    unowned let mailbox: Mailbox
+    // Strong: the thread may outlive the last other reference, and must not read a dead one.
+    let mailbox: Mailbox
     let delegate: any MailboxDelegate
     var router: Socket?
     var dealers: [String: Socket] = [:]

@@ -2,6 +2,10 @@ import Synchronization
 
 /// Runs a worker's incoming calls one at a time, in arrival order, as a process in a pool
 /// does; a queued call can be withdrawn and the running one cancelled.
+///
+/// Calls run inline in one long-lived loop task, with no task of their own (that would cost
+/// a thread hop per call). To cancel the running call, the loop's task is cancelled and a new
+/// loop takes over once the cancelled call has returned.
 final class SerialCallQueue: Sendable {
     struct Job: Sendable {
         let callID: UInt64
@@ -13,7 +17,10 @@ final class SerialCallQueue: Sendable {
         var queue: [Job] = []
         var head = 0
         var waiter: UnsafeContinuation<Job, Never>?
-        var running: (callID: UInt64, peer: PeerAddress, task: Task<Void, Never>)?
+        var running: (callID: UInt64, peer: PeerAddress)?
+        var loop: Task<Void, Never>?
+        /// Bumped when the running call is cancelled: the loop that ran it then stops.
+        var generation = 0
 
         mutating func popFirst() -> Job? {
             guard head < queue.count else { return nil }
@@ -30,7 +37,7 @@ final class SerialCallQueue: Sendable {
     private let state = Mutex(State())
 
     init() {
-        Task { await self.serve() }
+        state.withLock { startLoop(after: nil, state: &$0) }
     }
 
     /// Adds a call to the end of the queue.
@@ -52,7 +59,7 @@ final class SerialCallQueue: Sendable {
     func cancel(callID: UInt64, from peer: PeerAddress) -> CancelOutcome {
         state.withLock { state in
             if let running = state.running, running.callID == callID, running.peer == peer {
-                running.task.cancel()
+                cancelRunning(state: &state)
                 return .cancelled
             }
             if let index = state.queue[state.head...].firstIndex(where: { $0.callID == callID && $0.peer == peer }) {
@@ -70,7 +77,7 @@ final class SerialCallQueue: Sendable {
     func cancel(peer: PeerAddress) -> UInt64? {
         state.withLock { state in
             if let running = state.running, running.peer == peer {
-                running.task.cancel()
+                cancelRunning(state: &state)
                 return nil
             }
             if let index = state.queue[state.head...].firstIndex(where: { $0.peer == peer }) {
@@ -85,6 +92,23 @@ final class SerialCallQueue: Sendable {
         state.withLock { ($0.queue.count - $0.head) + ($0.running == nil ? 0 : 1) }
     }
 
+    private func cancelRunning(state: inout State) {
+        let old = state.loop
+        state.running = nil
+        startLoop(after: old, state: &state)
+        old?.cancel()
+    }
+
+    /// Starts a loop that serves once `previous` (a loop whose call was cancelled) has ended.
+    private func startLoop(after previous: Task<Void, Never>?, state: inout State) {
+        state.generation += 1
+        let generation = state.generation
+        state.loop = Task {
+            await previous?.value
+            await self.serve(generation: generation)
+        }
+    }
+
     private func next() async -> Job {
         await withUnsafeContinuation { continuation in
             let job: Job? = state.withLock { state in
@@ -96,13 +120,17 @@ final class SerialCallQueue: Sendable {
         }
     }
 
-    private func serve() async {
+    private func serve(generation: Int) async {
         while true {
             let job = await next()
-            let task = Task { await job.run() }
-            state.withLock { $0.running = (job.callID, job.peer, task) }
-            await task.value
-            state.withLock { $0.running = nil }
+            state.withLock { $0.running = (job.callID, job.peer) }
+            await job.run()
+            let current = state.withLock { state -> Bool in
+                guard state.generation == generation else { return false }
+                state.running = nil
+                return true
+            }
+            if !current { return }
         }
     }
 }
