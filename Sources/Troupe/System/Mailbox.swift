@@ -133,7 +133,8 @@ final class Mailbox: Sendable {
                 outbox.wakePending = true
                 return true
             }
-            if wake { signal() }
+            // On the mailbox thread itself the loop sends it at the end of this turn.
+            if wake && !isOnMailboxThread { signal() }
         case .service(let endpoint, let name):
             var body = EnvelopeWriter()
             body.append(envelope)
@@ -188,7 +189,7 @@ final class Mailbox: Sendable {
             return outbox.stopping
         }
         if alreadyStopping { return }
-        if threadID.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self())) {
+        if isOnMailboxThread {
             // On the mailbox thread itself: the loop sees `stopping` when this handler returns.
             return
         }
@@ -199,6 +200,11 @@ final class Mailbox: Sendable {
     private func signal() {
         var one: UInt64 = 1
         _ = write(wakeDescriptor, &one, 8)
+    }
+
+    /// Whether the caller runs on the mailbox thread.
+    var isOnMailboxThread: Bool {
+        threadID.load(ordering: .acquiring) == UInt(bitPattern: Int(bitPattern: pthread_self()))
     }
 
     // MARK: For the loop
