@@ -17,6 +17,12 @@ deps:
 	fi
 	@$(PYTHON) -c "import zmq, msgpack" 2>/dev/null || \
 		$(PYTHON) -m pip install --quiet --disable-pip-version-check pyzmq msgpack
+	@# iproute2 (`ip`) and util-linux (`unshare`) for the multi-host tests' network namespaces;
+	@# they need root anyway, and skip without it.
+	@if [ "$$(id -u)" = 0 ] && ! { command -v ip && command -v unshare; } >/dev/null; then \
+		echo "installing iproute2 and util-linux (apt-get)"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux >/dev/null; \
+	fi
 
 build: deps
 	$(SWIFT) build
@@ -29,12 +35,26 @@ demo: deps
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --no-parallel
+	$(PYTHON) Tests/Conformance/run_all.py --bin .build/debug
+	$(PYTHON) Tests/MultiHost/run.py --bin .build/debug
 
 bench: deps
 	$(PYTHON) Benchmarks/run.py
 
 bench-quick: deps
 	$(PYTHON) Benchmarks/run.py --quick
+
+# The documentation, built with swift-docc-plugin: the Troupe module with its catalog
+# (Sources/Troupe/Troupe.docc: getting started, one article per concept), and the ZeroMQ and
+# TroupeWire modules. One archive per module in $(DOCS_OUTPUT); any warning (a broken link, a
+# parameter without its description) fails the build. DOCS_SCRATCH picks the build folder.
+DOCS_OUTPUT ?= .build/docs
+DOCS_SCRATCH ?= .build
+docs: deps
+	$(SWIFT) package --scratch-path $(DOCS_SCRATCH) --allow-writing-to-directory $(DOCS_OUTPUT) \
+		generate-documentation --target Troupe --target ZeroMQ --target TroupeWire \
+		--output-path $(DOCS_OUTPUT) --warnings-as-errors
+	@echo "documentation: $(DOCS_OUTPUT)/Troupe.doccarchive (to browse it: swift package --disable-sandbox preview-documentation --target Troupe)"
 
 clean:
 	rm -rf .build

@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "Troupe",
                 "TroupeWire",
+                "CTroupeShims",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/troupe",

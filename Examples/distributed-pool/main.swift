@@ -35,7 +35,16 @@ distributed actor Collatz: Worker {
 
 @main
 struct DistributedPool {
-    static func main() async throws {
+    static func main() async {
+        do {
+            try await run()
+        } catch {
+            print("distributed-pool: \(error)")
+            exit(1)
+        }
+    }
+
+    static func run() async throws {
         // A worker process started by `troupe worker` serves Collatz here and never returns.
         try await Troupe.bootstrap(workers: [Collatz.self])
 
@@ -66,18 +75,16 @@ struct DistributedPool {
         var byHost: [String: Int] = [:]
         var failed: [String: Int] = [:]
         var longest = Report(number: 0, steps: -1, host: "", pid: 0)
-        for try await outcome in try pool.imapUnordered(1...tasks, retryable: retryable, { worker, number -> Result<Report, TroupeError> in
+        // A task that fails throws where it comes in the sequence; the others go on.
+        var results = try pool.imapUnordered(1...tasks, retryable: retryable) { worker, number in
+            try await worker.steps(number)
+        }.makeAsyncIterator()
+        while true {
             do {
-                return .success(try await worker.steps(number))
-            } catch let error as TroupeError {
-                return .failure(error)
-            }
-        }) {
-            switch outcome {
-            case .success(let report):
-                byHost["\(report.host)", default: 0] += 1
+                guard let report = try await results.next() else { break }
+                byHost[report.host, default: 0] += 1
                 if report.steps > longest.steps { longest = report }
-            case .failure(let error):
+            } catch let error as TroupeError {
                 failed[error.code.rawValue, default: 0] += 1
             }
         }

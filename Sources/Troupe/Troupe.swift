@@ -1,4 +1,11 @@
 @_exported import Distributed
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import CTroupeShims
 import Synchronization
 
@@ -36,6 +43,10 @@ public enum Troupe {
     public static func bootstrap(workers: [any Worker.Type], handleSignals: Bool = true) async throws {
         // Whole lines from the parent and its workers interleave, even through a pipe.
         troupe_line_buffer_stdout()
+        if environmentValue(NodeAgent.probeVariable) != nil {
+            // A node agent checking that this program is a Troupe program before it runs it.
+            exit(NodeAgent.probeExitCode)
+        }
         if let remote = RemoteWorkerLaunch.fromEnvironment() {
             try await WorkerHost.serveSupervisor(remote, types: workers)
         }

@@ -15,20 +15,21 @@ struct ConnectionOptions: ParsableArguments {
     @Flag(name: .long, help: "Connect without encryption or authentication (trusted networks only).")
     var insecure = false
 
-    /// The security the options describe.
+    func validate() throws {
+        if insecure && (serverKey != nil || key != nil) {
+            throw ValidationError("--insecure cannot be combined with --server-key or --key")
+        }
+        if !insecure && (serverKey == nil) != (key == nil) {
+            throw ValidationError("pass both --server-key (the supervisor's .pub) and --key (this node's .key, made with `troupe keygen`), or --insecure on a trusted network")
+        }
+        if !insecure && serverKey == nil && connect.hasPrefix("tcp://") {
+            throw ValidationError("over TCP, pass --server-key and --key (make keys with `troupe keygen`), or --insecure on a trusted network")
+        }
+    }
+
+    /// The security the options describe (they are validated).
     func security() throws -> ClientSecurity {
-        if insecure {
-            guard serverKey == nil, key == nil else {
-                throw ValidationError("--insecure cannot be combined with --server-key or --key")
-            }
-            return .insecure
-        }
-        guard let serverKey, let key else {
-            if connect.hasPrefix("tcp://") {
-                throw ValidationError("over TCP, pass --server-key and --key (make keys with `troupe keygen`), or --insecure on a trusted network")
-            }
-            return .insecure
-        }
+        guard !insecure, let serverKey, let key else { return .insecure }
         return .curve(try KeyFiles.clientSettings(serverKey: serverKey, key: key))
     }
 }

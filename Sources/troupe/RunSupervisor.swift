@@ -33,6 +33,14 @@ struct RunSupervisor: AsyncParsableCommand {
     }
 
     func run() async throws {
+        do {
+            try await runCommand()
+        } catch let error as TroupeError {
+            throw fail(error.message)
+        }
+    }
+
+    private func runCommand() async throws {
         let security: SupervisorConfiguration.Security
         if let key {
             var allowed = Set<String>()

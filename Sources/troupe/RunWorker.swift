@@ -22,7 +22,11 @@ struct RunWorker: AsyncParsableCommand {
     }
 
     func run() async throws {
-        _ = try connection.security()
+        do {
+            _ = try connection.security()
+        } catch let error as TroupeError {
+            throw fail(error.message)
+        }
         var keyFiles: (serverKey: String, key: String)? = nil
         if let serverKey = connection.serverKey, let key = connection.key { keyFiles = (serverKey, key) }
         let program = resolveProgram(command[0])

@@ -21,6 +21,14 @@ struct Status: AsyncParsableCommand {
     var timeout: Double = 5
 
     func run() async throws {
+        do {
+            try await runCommand()
+        } catch let error as TroupeError {
+            throw fail(error.message)
+        }
+    }
+
+    private func runCommand() async throws {
         let client = try SupervisorClient(endpoint: connection.connect, security: try connection.security())
         repeat {
             let status: SupervisorStatus

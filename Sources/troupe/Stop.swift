@@ -15,6 +15,14 @@ struct Stop: AsyncParsableCommand {
     var timeout: Double = 60
 
     func run() async throws {
+        do {
+            try await runCommand()
+        } catch let error as TroupeError {
+            throw fail(error.message)
+        }
+    }
+
+    private func runCommand() async throws {
         let client = try SupervisorClient(endpoint: connection.connect, security: try connection.security())
         do {
             _ = try await client.status(timeout: .seconds(5))

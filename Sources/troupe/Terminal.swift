@@ -3,6 +3,7 @@ import Glibc
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import CTroupeShims
 import Dispatch
 
 /// Writes a line to standard error.
@@ -44,4 +45,9 @@ func resolveProgram(_ program: String) -> String {
         if access(candidate, X_OK) == 0 { return candidate }
     }
     return program
+}
+
+/// Makes standard output line-buffered.
+func lineBufferStandardOutput() {
+    troupe_line_buffer_stdout()
 }

@@ -3,6 +3,21 @@ import ArgumentParser
 /// `troupe`: run and watch a Troupe deployment across hosts.
 @main
 struct TroupeCommand: AsyncParsableCommand {
+    static func main() async {
+        // Lines reach a file or a pipe as they are printed, not when the command exits.
+        lineBufferStandardOutput()
+        do {
+            var command = try parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+
     static let configuration = CommandConfiguration(
         commandName: "troupe",
         abstract: "Run and watch Troupe worker processes across hosts.",

@@ -115,13 +115,7 @@ extension EndToEndTests {
                 #expect(run.output == "")
                 let lines = CLIHarness.lines(run.error)
                 #expect(lines.last?.hasPrefix("troupe: ") == true && lines.last?.contains(endpoint) == true, "\(run)")
-                withKnownIssue("""
-                    With the default --timeout (5 s) the client link's liveness (3 heartbeats of 1 s) fires first: a \
-                    logger warning line ("no heartbeat from the supervisor; reconnecting") comes before the error, and \
-                    the error says "the work's outcome is unknown"; any --timeout above 3 s is cut to 3 s.
-                    """) {
-                    #expect(lines.count == 1, "not a one-line error:\n\(run.error)")
-                }
+                #expect(lines.count == 1, "not a one-line error:\n\(run.error)")
             }
         }
 
@@ -233,11 +227,9 @@ extension EndToEndTests {
                     timeout: .seconds(30))
                 #expect(stranger.status != .exited(0), "\(stranger)")
                 #expect(!stranger.output.contains("tasks"), "\(stranger)")
-                withKnownIssue("distributed-pool lets Pool(connectingTo:)'s error escape main: a crash (SIGILL and a backtrace), not a message and an exit code") {
-                    guard case .exited = stranger.status else {
-                        Issue.record("distributed-pool ended with \(stranger.status):\n\(stranger.error)")
-                        return
-                    }
+                guard case .exited = stranger.status else {
+                    Issue.record("distributed-pool ended with \(stranger.status):\n\(stranger.error)")
+                    return
                 }
 
                 let status = try await deployment.statusJSON()
@@ -248,9 +240,7 @@ extension EndToEndTests {
                 #expect(log.contains("refused a connection") && log.contains(strangerKey),
                         "the supervisor's log does not name the refused key:\n\(log)")
                 #expect(status?["clients"] as? Int ?? 0 >= 1)
-                withKnownIssue("a plaintext (NULL mechanism) connection to the CURVE supervisor is dropped by libzmq before ZAP: neither logged nor counted") {
-                    #expect(log.contains("troupe.mechanism=NULL"), "no log line for the plaintext attempt")
-                }
+                #expect(log.contains("troupe.mechanism=NULL"), "no log line for the plaintext attempt")
             }
         }
 

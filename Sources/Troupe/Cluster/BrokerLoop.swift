@@ -43,6 +43,7 @@ final class BrokerLoop: @unchecked Sendable {
     private let context: Context
     private let router: Socket
     private let zap: Socket?
+    private let monitor: SocketMonitor?
     private let store = StateStore()
     private let allowedKeys: Set<String>
     private var logger: Logger { server.logger }
@@ -63,12 +64,14 @@ final class BrokerLoop: @unchecked Sendable {
     private var unauthorized = 0
     private var lastHeartbeat = ContinuousClock.now
     private var stopDeadline: ContinuousClock.Instant?
+    private var lastHandshakeLog: [UInt32: ContinuousClock.Instant] = [:]
 
-    init(server: SupervisorServer, context: Context, router: consuming Socket, zap: consuming Socket?) {
+    init(server: SupervisorServer, context: Context, router: consuming Socket, zap: consuming Socket?, monitor: consuming SocketMonitor?) {
         self.server = server
         self.context = context
         self.router = router
         self.zap = zap
+        self.monitor = monitor
         if case .curve(_, let keys) = server.configuration.security {
             allowedKeys = keys
         } else {
@@ -85,7 +88,8 @@ final class BrokerLoop: @unchecked Sendable {
             poller.removeAll()
             _ = poller.add(fileDescriptor: server.wakeFD, events: .readable)
             _ = poller.add(router, events: .readable)
-            if let zap { _ = poller.add(zap, events: .readable) }
+            let zapIndex = zap.map { poller.add($0, events: .readable) }
+            let monitorIndex = monitor.map { poller.add($0.socket, events: .readable) }
             _ = try? poller.poll(milliseconds: 100)
             if poller.returnedEvents(at: 0).contains(.readable) {
                 let work = server.takeWork()
@@ -93,9 +97,11 @@ final class BrokerLoop: @unchecked Sendable {
                 for message in work.messages { send(message) }
             }
             if poller.returnedEvents(at: 1).contains(.readable) { drainRouter() }
-            if let zap, poller.returnedEvents(at: 2).contains(.readable) { answerZAP(zap) }
+            if let zap, let zapIndex, poller.returnedEvents(at: zapIndex).contains(.readable) { answerZAP(zap) }
+            if let monitor, let monitorIndex, poller.returnedEvents(at: monitorIndex).contains(.readable) { noteFailedHandshakes(monitor) }
             tick(now: ContinuousClock.now)
         }
+        monitor?.close()
         router.close()
         zap?.close()
         server.markFinished()
@@ -387,6 +393,23 @@ final class BrokerLoop: @unchecked Sendable {
         let text: [UInt8] = Array((allowed ? "OK" : "key not allowed").utf8)
         let user: [UInt8] = Array((key ?? "").utf8)
         _ = try? zap.send(multipart: [version, requestID, status, text, user, []])
+    }
+
+    /// Counts and logs connections whose security handshake failed before ZAP was asked: a
+    /// plaintext peer (mechanism mismatch) or a client with the wrong server key.
+    private func noteFailedHandshakes(_ monitor: SocketMonitor) {
+        while let event = (try? monitor.receive(dontWait: true)) ?? nil {
+            unauthorized += 1
+            // A refused peer retries: log a line a second at most per kind of failure.
+            let now = ContinuousClock.now
+            guard lastHandshakeLog[event.value].map({ now - $0 >= .seconds(1) }) ?? true else { continue }
+            lastHandshakeLog[event.value] = now
+            // ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: the peer does not speak CURVE (plaintext).
+            let plaintext = event.value == 0x1100_0002
+            logger.warning("refused a connection: security handshake failed",
+                           metadata: ["troupe.mechanism": "\(plaintext ? "NULL" : "CURVE")", "troupe.event": "\(event.kind)",
+                                      "troupe.detail": "\(String(event.value, radix: 16))", "troupe.refused": "\(unauthorized)"])
+        }
     }
 
     // MARK: Sending

@@ -74,6 +74,7 @@ public final class NodeAgent: Sendable {
             _ = try KeyFiles.clientSettings(serverKey: keys.serverKey, key: keys.key)
         }
         SignalHandling.install()
+        try await probe()
         let launch = RemoteWorkerLaunch(endpoint: configuration.supervisor, serverKeyFile: configuration.keyFiles?.serverKey,
                                         keyFile: configuration.keyFiles?.key, agentPID: getpid())
         let environment = launch.environment(inheriting: currentEnvironment())
@@ -84,6 +85,27 @@ public final class NodeAgent: Sendable {
             var worst: Int32 = 0
             for await code in group { worst = max(worst, code) }
             return worst
+        }
+    }
+
+    /// The variable that asks a Troupe program to exit at once with ``probeExitCode``.
+    static let probeVariable = "TROUPE_PROBE"
+    /// What a Troupe program answers the probe with.
+    static let probeExitCode: Int32 = 91
+
+    /// Checks that the program is a Troupe program (its bootstrap answers the probe), so that
+    /// a wrong program is reported at once rather than restarted for ever.
+    private func probe() async throws {
+        let environment = currentEnvironment().filter { !$0.hasPrefix(Self.probeVariable + "=") } + ["\(Self.probeVariable)=1"]
+        let child = try await ProcessSpawner.shared.spawn(path: configuration.program, arguments: configuration.arguments,
+                                                          environment: environment)
+        let status = await child.wait(timeout: .seconds(30))
+        if status == nil { child.send(signal: SIGKILL) }
+        guard status == .exited(code: Self.probeExitCode) else {
+            throw TroupeError(.invalidArgument,
+                              "\(configuration.program) is not a Troupe worker program (it \(status.map { "\($0)" } ?? "did not answer within 30 s") "
+                                  + "when asked): it must call Troupe.bootstrap(workers:) first thing in main",
+                              context: ["program": configuration.program])
         }
     }
 

@@ -50,6 +50,8 @@ final class SupervisorLink: Sendable {
         var lostSince: ContinuousClock.Instant?
         var nextReconnect: ContinuousClock.Instant?
         var reconnects = 0
+        /// Whether anything was ever heard from the supervisor.
+        var heardOnce = false
         var waiters: [UInt64: UnsafeContinuation<[UInt8], any Error>] = [:]
         var lastQueryID: UInt64 = 0
     }
@@ -95,6 +97,7 @@ final class SupervisorLink: Sendable {
     func received(_ command: SupervisorCommand, payload: [UInt8], system: TroupeActorSystem) {
         let wasLost = state.withLock { state -> Bool in
             state.lastHeard = ContinuousClock.now
+            state.heardOnce = true
             defer { state.lostSince = nil; state.reconnects = 0; state.nextReconnect = nil }
             return state.lostSince != nil
         }
@@ -177,7 +180,7 @@ final class SupervisorLink: Sendable {
 
     /// Sends heartbeats and notices silence (on the mailbox thread, every tick).
     func tick(now: ContinuousClock.Instant, system: TroupeActorSystem) {
-        enum Action { case none, heartbeat, lost, reconnect, giveUp }
+        enum Action { case none, heartbeat, lost(quiet: Bool), reconnect, giveUp }
         let action = state.withLock { state -> Action in
             if let since = state.lostSince {
                 if case .worker = role, now - since > orphanTimeout { return .giveUp }
@@ -195,7 +198,7 @@ final class SupervisorLink: Sendable {
             if now - state.lastHeard > liveness.timeout {
                 state.lostSince = now
                 state.nextReconnect = now
-                return .lost
+                return .lost(quiet: !state.heardOnce)
             }
             if now - state.lastSent >= liveness.interval {
                 state.lastSent = now
@@ -208,9 +211,12 @@ final class SupervisorLink: Sendable {
             break
         case .heartbeat:
             system.mailbox.send(.heartbeat, to: endpoint)
-        case .lost:
-            system.logger.warning("no heartbeat from the supervisor; reconnecting",
-                                  metadata: ["troupe.endpoint": "\(endpoint)", "troupe.silence": "\(liveness.timeout)"])
+        case .lost(let quiet):
+            // Before first contact, a query's own timeout says it better than a log line.
+            if !quiet {
+                system.logger.warning("no heartbeat from the supervisor; reconnecting",
+                                      metadata: ["troupe.endpoint": "\(endpoint)", "troupe.silence": "\(liveness.timeout)"])
+            }
             if case .client = role {
                 failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
             }
@@ -230,11 +236,7 @@ final class SupervisorLink: Sendable {
             if case .service(let endpoint, _) = peer { return endpoint == self.endpoint }
             return false
         }, with: error)
-        let waiters = state.withLock { state in
-            defer { state.waiters.removeAll() }
-            return Array(state.waiters.values)
-        }
-        for waiter in waiters { waiter.resume(throwing: Self.unansweredError(endpoint, after: liveness.timeout)) }
+        // Status queries and stops keep waiting until their own timeout.
     }
 
     /// The error for a supervisor that did not answer a query.

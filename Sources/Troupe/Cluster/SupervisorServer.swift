@@ -36,6 +36,10 @@ public final class SupervisorServer: Sendable {
     /// - Throws: ``TroupeError`` `.system` when the endpoint cannot be bound (taken, or not
     ///   an endpoint such as `tcp://0.0.0.0:5555`) or the keys are invalid.
     public init(_ configuration: SupervisorConfiguration) throws {
+        guard configuration.bind.contains("://") else {
+            throw TroupeError(.invalidArgument, "'\(configuration.bind)' is not a ZeroMQ endpoint: write tcp://\(configuration.bind)",
+                              context: ["endpoint": configuration.bind])
+        }
         self.configuration = configuration
         var logger = Logger(label: "troupe.supervisor")
         logger[metadataKey: "troupe.endpoint"] = "\(configuration.bind)"
@@ -44,6 +48,7 @@ public final class SupervisorServer: Sendable {
         let context: Context
         let router: Socket
         var zap: Socket? = nil
+        var monitor: SocketMonitor? = nil
         do {
             context = try Context(ioThreads: 1)
             if case .curve = configuration.security {
@@ -60,13 +65,17 @@ public final class SupervisorServer: Sendable {
             try router.set(.receiveHighWaterMark, 0)
             try router.set(.maxMessageSize, Int64(TroupeActorSystem.defaultMaximumMessageSize + 4096))
             if case .curve(let server, _) = configuration.security { try server.apply(to: router) }
+            if zap != nil {
+                // Handshakes that fail before ZAP (plaintext, a wrong server key) are seen here.
+                monitor = try SocketMonitor(monitoring: router, events: [.handshakeFailedNoDetail, .handshakeFailedProtocol])
+            }
             try router.bind(configuration.bind)
             endpoint = try router.lastEndpoint ?? configuration.bind
         } catch let error as ZMQError {
             throw TroupeError(.system, "the supervisor cannot listen on \(configuration.bind): \(error.message)",
                               context: ["endpoint": configuration.bind])
         }
-        let loop = BrokerLoop(server: self, context: context, router: router, zap: zap)
+        let loop = BrokerLoop(server: self, context: context, router: router, zap: zap, monitor: monitor)
         OSThread.start(name: "troupe-broker") { [loop] in loop.run() }
     }
 

@@ -224,7 +224,7 @@ extension Pool {
             try applyAsync(retryable: retryable) { worker -> [R] in
                 let values = try await body(worker, chunk)
                 guard values.count == chunk.count else {
-                    throw TroupeError(.invalidArgument, "mapChunks: the work returned \(values.count) results for a chunk of \(chunk.count) items")
+                    throw TroupeError(.invalidArgument, "mapChunks: the work returned \(values.count) result(s) for a chunk of \(chunk.count) item(s): return one result per item, in order")
                 }
                 for _ in chunk { progress?.advance(failed: false) }
                 return values

@@ -59,9 +59,15 @@ struct WorkerLauncher: Sendable {
         let node = "\(system.node).w\(number)"
         let launch = WorkerLaunch(endpoint: parentEndpoint, node: node, typeName: W.workerTypeName,
                                   parentPID: currentProcessID(), parentNode: system.node)
-        let child = try await ProcessSpawner.shared.spawn(
-            path: executable, arguments: Troupe.workerArguments,
-            environment: launch.environment(inheriting: currentEnvironment()))
+        let child: ChildProcess
+        do {
+            child = try await ProcessSpawner.shared.spawn(
+                path: executable, arguments: Troupe.workerArguments,
+                environment: launch.environment(inheriting: currentEnvironment()))
+        } catch let error as TroupeError {
+            throw TroupeError(.workerStartFailed, error.message + " (the program started for workers is this one, or Troupe.workerExecutable / TROUPE_WORKER_EXECUTABLE)",
+                              context: error.context)
+        }
 
         let system = self.system
         child.onExit { status in

@@ -56,7 +56,7 @@ struct StateClient: Sendable {
         do {
             return try decoder.decode(T.self, from: bytes)
         } catch {
-            throw TroupeError(.typeMismatch, "the answer to \(operation) on \(reference) does not decode as \(T.self): \(error)",
+            throw TroupeError(.typeMismatch, "the shared container '\(reference.name)' holds values of another type than \(T.self) (\(operation) could not read them): attach with the types it was created with",
                               context: ["container": reference.name])
         }
     }

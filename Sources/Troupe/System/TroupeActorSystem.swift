@@ -227,7 +227,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
                 send(envelope, to: peer)
             }
         } onCancel: {
-            if calls.complete(callID, with: .failure(TroupeError(.cancelled, "the call to \(id) was cancelled", context: ["actor": "\(id)"]))) {
+            if calls.complete(callID, with: .failure(TroupeError(.cancelled, "the call was cancelled while it ran (its worker was told to stop it)", context: ["actor": "\(id)"]))) {
                 send(.cancel(callID: callID), to: peer)
             }
         }
