@@ -74,7 +74,6 @@ NS_PREFIX = "troupe-mh-"
 # (Mailbox.send, `.service` case), so the supervisor never sees the retryable flag and fails
 # the request with workerLost; and distributed-pool's body catches that error into a Result,
 # so the pool's own retry never sees it either.
-RETRY_ISSUE = "--retryable has no effect through a supervisor: REQUEST flags are always 0"
 
 # Sets the hostname in the new UTS namespace, then becomes the program.
 SETHOSTNAME = "import os, socket, sys; socket.sethostname(sys.argv[1]); os.execv(sys.argv[2], sys.argv[2:])"
@@ -533,7 +532,7 @@ def cut_run(report, lab, deployment, watch, tasks, retryable, label_cut, baselin
                      outcome + ("" if ok else f" (expected all {tasks} tasks accounted for)"), lab, [name, "supervisor-sup"])
         report.check(f"{label_cut} w1's lost tasks are retried, none fails{suffix}", ok and not failed,
                      ", ".join(f"failed ({c}): {n}" for c, n in sorted(failed.items())) or "no task failed",
-                     lab, [name, "supervisor-sup"], known_issue=RETRY_ISSUE)
+                     lab, [name, "supervisor-sup"])
     else:
         lost = failed.get("workerLost", 0)
         others = {c: n for c, n in failed.items() if c != "workerLost"}
