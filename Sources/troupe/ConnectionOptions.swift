@@ -39,3 +39,20 @@ func fail(_ message: String, code: Int32 = 1) -> ExitCode {
     printToStandardError("troupe: " + message)
     return ExitCode(code)
 }
+
+/// A subcommand whose ``TroupeError``s end it with a one-line `troupe: ...` message and
+/// exit code 1, like every other failure of the CLI.
+protocol TroupeSubcommand: AsyncParsableCommand {
+    /// The command's work.
+    func runCommand() async throws
+}
+
+extension TroupeSubcommand {
+    func run() async throws {
+        do {
+            try await runCommand()
+        } catch let error as TroupeError {
+            throw fail(error.message)
+        }
+    }
+}

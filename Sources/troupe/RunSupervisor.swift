@@ -2,7 +2,7 @@ import ArgumentParser
 import Troupe
 
 /// `troupe supervisor`: a standalone supervisor.
-struct RunSupervisor: AsyncParsableCommand {
+struct RunSupervisor: TroupeSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "supervisor",
         abstract: "Run a standalone supervisor that routes work between clients and workers.",
@@ -32,15 +32,7 @@ struct RunSupervisor: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
-        do {
-            try await runCommand()
-        } catch let error as TroupeError {
-            throw fail(error.message)
-        }
-    }
-
-    private func runCommand() async throws {
+    func runCommand() async throws {
         let security: SupervisorConfiguration.Security
         if let key {
             var allowed = Set<String>()

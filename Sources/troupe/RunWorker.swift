@@ -2,7 +2,7 @@ import ArgumentParser
 import Troupe
 
 /// `troupe worker`: a node agent.
-struct RunWorker: AsyncParsableCommand {
+struct RunWorker: TroupeSubcommand {
     static let configuration = CommandConfiguration(
         commandName: "worker",
         abstract: "Run worker processes of a program on this host for a supervisor, and keep them running.",
@@ -21,23 +21,15 @@ struct RunWorker: AsyncParsableCommand {
         guard !command.isEmpty else { throw ValidationError("name the program to run after --, e.g. `troupe worker --connect ... -- ./my-program`") }
     }
 
-    func run() async throws {
-        do {
-            _ = try connection.security()
-        } catch let error as TroupeError {
-            throw fail(error.message)
-        }
+    func runCommand() async throws {
+        _ = try connection.security()
         var keyFiles: (serverKey: String, key: String)? = nil
         if let serverKey = connection.serverKey, let key = connection.key { keyFiles = (serverKey, key) }
         let program = resolveProgram(command[0])
         let agent = NodeAgent(NodeAgent.Configuration(
             supervisor: connection.connect, processes: processes, program: program,
             arguments: Array(command.dropFirst()), keyFiles: keyFiles))
-        do {
-            let code = try await agent.run()
-            if code != 0 { throw ExitCode(code) }
-        } catch let error as TroupeError {
-            throw fail(error.message)
-        }
+        let code = try await agent.run()
+        if code != 0 { throw ExitCode(code) }
     }
 }

@@ -2,7 +2,7 @@ import ArgumentParser
 import Troupe
 
 /// `troupe status`: the supervisor's workers and queue.
-struct Status: AsyncParsableCommand {
+struct Status: TroupeSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Show the supervisor's hosts, workers and queue.")
 
@@ -20,15 +20,7 @@ struct Status: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds to wait for the supervisor to answer.")
     var timeout: Double = 5
 
-    func run() async throws {
-        do {
-            try await runCommand()
-        } catch let error as TroupeError {
-            throw fail(error.message)
-        }
-    }
-
-    private func runCommand() async throws {
+    func runCommand() async throws {
         let client = try SupervisorClient(endpoint: connection.connect, security: try connection.security())
         repeat {
             let status: SupervisorStatus

@@ -2,7 +2,7 @@ import ArgumentParser
 import Troupe
 
 /// `troupe stop`: close (or terminate) the deployment.
-struct Stop: AsyncParsableCommand {
+struct Stop: TroupeSubcommand {
     static let configuration = CommandConfiguration(
         abstract: "Stop the deployment: queued work finishes, workers leave, the supervisor exits.")
 
@@ -14,15 +14,7 @@ struct Stop: AsyncParsableCommand {
     @Option(name: .long, help: "Seconds to wait for the supervisor to confirm.")
     var timeout: Double = 60
 
-    func run() async throws {
-        do {
-            try await runCommand()
-        } catch let error as TroupeError {
-            throw fail(error.message)
-        }
-    }
-
-    private func runCommand() async throws {
+    func runCommand() async throws {
         let client = try SupervisorClient(endpoint: connection.connect, security: try connection.security())
         do {
             _ = try await client.status(timeout: .seconds(5))

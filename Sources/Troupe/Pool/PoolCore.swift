@@ -243,19 +243,25 @@ final class PoolCore<W: Worker>: Sendable {
             let error = await job.execute(worker)
             self.jobEnded(job, position: position, error: error)
         }
-        state.slots[position].running[job.id] = task
+        record(job, runningAs: task, on: position, at: now, state: &state)
+        if let timeout = job.timeout {
+            Task { [weak self] in
+                try? await Task.sleep(for: timeout)
+                self?.expire(jobID: job.id, position: position)
+            }
+        }
+    }
+
+    /// Notes that `job` runs on the worker at `position` (in `task`, or in its caller's).
+    private func record(_ job: PoolJob<W>, runningAs task: Task<Void, Never>?, on position: Int,
+                        at now: ContinuousClock.Instant, state: inout State) {
+        state.slots[position].running[job.id] = .some(task)
         state.slots[position].runningJobs[job.id] = job
         state.slots[position].started[job.id] = now
         state.slots[position].tasksStarted += 1
         state.slots[position].phase = .busy
         if let limit = maxTasksPerChild, state.slots[position].tasksStarted >= limit {
             state.slots[position].phase = .retiring
-        }
-        if let timeout = job.timeout {
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                self?.expire(jobID: job.id, position: position)
-            }
         }
     }
 
@@ -389,14 +395,7 @@ final class PoolCore<W: Worker>: Sendable {
             let outcome = LeaseOutcome()
             let job = PoolJob<W>(id: state.lastJobID, execute: { _ in nil }, fail: { error in outcome.error.withLock { $0 = error } },
                                  retryable: false, retriesLeft: 0, timeout: nil)
-            state.slots[index].running[job.id] = .some(nil)
-            state.slots[index].runningJobs[job.id] = job
-            state.slots[index].started[job.id] = now
-            state.slots[index].tasksStarted += 1
-            state.slots[index].phase = .busy
-            if let limit = maxTasksPerChild, state.slots[index].tasksStarted >= limit {
-                state.slots[index].phase = .retiring
-            }
+            record(job, runningAs: nil, on: index, at: now, state: &state)
             return Lease(position: index, job: job, worker: worker.actor, outcome: outcome)
         }
     }

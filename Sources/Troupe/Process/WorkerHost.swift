@@ -18,15 +18,22 @@ enum WorkerHost {
     /// Exit code when the supervisor stayed silent for too long (the node agent restarts it).
     static let supervisorLostExitCode: Int32 = 75
 
-    static func serve(_ launch: WorkerLaunch, types: [any Worker.Type]) async throws -> Never {
-        if let parent = launch.parentPID, !ParentLifeline.bind(toParent: parent) {
+    /// What every worker process does first: tie its life to its parent's, leave Ctrl-C to
+    /// the parent, make output line-buffered, and hide the launch variables from its own
+    /// children.
+    private static func prepareProcess(parent: Int32?, launchVariables: [String]) {
+        if let parent, !ParentLifeline.bind(toParent: parent) {
             exit(orphanExitCode)
         }
         // Ctrl-C reaches the whole foreground process group: the parent handles it, once.
         signal(SIGINT, SIG_IGN)
         // Whole lines from several processes interleave; a killed worker loses no printed line.
         troupe_line_buffer_stdout()
-        for variable in WorkerLaunch.allVariables { unsetenv(variable) }
+        for variable in launchVariables { unsetenv(variable) }
+    }
+
+    static func serve(_ launch: WorkerLaunch, types: [any Worker.Type]) async throws -> Never {
+        prepareProcess(parent: launch.parentPID, launchVariables: WorkerLaunch.allVariables)
 
         let servable: [any Worker.Type] = types + [StateOwner.self]
         guard let type = servable.first(where: { String(reflecting: $0) == launch.typeName }) else {
@@ -69,12 +76,7 @@ enum WorkerHost {
     /// Serves every listed type to a standalone supervisor, reached over the network, until
     /// the supervisor says to leave or stays silent for too long.
     static func serveSupervisor(_ launch: RemoteWorkerLaunch, types: [any Worker.Type]) async throws -> Never {
-        if let parent = launch.agentPID, !ParentLifeline.bind(toParent: parent) {
-            exit(orphanExitCode)
-        }
-        signal(SIGINT, SIG_IGN)
-        troupe_line_buffer_stdout()
-        for variable in RemoteWorkerLaunch.allVariables { unsetenv(variable) }
+        prepareProcess(parent: launch.agentPID, launchVariables: RemoteWorkerLaunch.allVariables)
         guard !types.isEmpty else {
             printError("troupe: Troupe.bootstrap(workers:) lists no worker type: this program has nothing to serve")
             exit(unknownTypeExitCode)
