@@ -404,8 +404,9 @@ final class BrokerLoop: @unchecked Sendable {
             let now = ContinuousClock.now
             guard lastHandshakeLog[event.value].map({ now - $0 >= .seconds(1) }) ?? true else { continue }
             lastHandshakeLog[event.value] = now
-            // ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH: the peer does not speak CURVE (plaintext).
-            let plaintext = event.value == 0x1100_0002
+            // A CURVE peer with the wrong server key fails the crypto (ZMTP_CRYPTOGRAPHIC); a
+            // plaintext peer fails with a mechanism mismatch, or with no detail at all.
+            let plaintext = !(event.kind == .handshakeFailedProtocol && event.value == 0x1100_0001)
             logger.warning("refused a connection: security handshake failed",
                            metadata: ["troupe.mechanism": "\(plaintext ? "NULL" : "CURVE")", "troupe.event": "\(event.kind)",
                                       "troupe.detail": "\(String(event.value, radix: 16))", "troupe.refused": "\(unauthorized)"])
