@@ -18,6 +18,11 @@ distributed actor BenchWorker: Worker {
     /// The worker's process id.
     distributed func pid() -> Int32 { getpid() }
 
+    /// Sleeps: a task to kill its worker under.
+    distributed func sleep(milliseconds: Int) async throws {
+        try await Task.sleep(for: .milliseconds(milliseconds))
+    }
+
     /// `count` dictionary operations on keys of its own (alternately `set` and `get`, as
     /// Python's `d[k] = i; d[k]`), `concurrency` in flight; returns when it started and
     /// ended on the system-wide monotonic clock, so that the parent can add up two workers.

@@ -1,3 +1,7 @@
+#if canImport(Glibc)
+import Glibc
+#endif
+import Synchronization
 import Troupe
 
 /// The benchmarks, one per figure name. Each run is one repetition: it records one value per
@@ -17,6 +21,7 @@ enum Figures {
         ("dict", dictionary),
         ("array", array),
         ("rss", rss),
+        ("recovery", recovery),
     ]
 
     static var names: [String] { table.map(\.name) }
@@ -181,6 +186,40 @@ enum Figures {
         report.record("rss.idle_worker_private", "MiB", "private memory (Private_Clean + Private_Dirty) of an idle worker process",
                       try procMebibytes(of: pid, "smaps_rollup", ["Private_Clean", "Private_Dirty"]))
         await process.stop()
+    }
+
+    /// A worker killed with SIGKILL mid-task: the time until its task fails with
+    /// `.workerCrashed` (Python's pool hangs for ever instead), and until a replacement
+    /// worker is ready: ms. Not in the table: no peer does either.
+    static func recovery(_ arguments: Arguments, _ report: Report) async throws {
+        let kills = try arguments.int("kills", default: 3)
+        let pool = try await Pool<BenchWorker>(processes: 2)
+        try await warm(pool)
+        for _ in 0..<kills {
+            let victim = Mutex<Int32?>(nil)
+            let task = try pool.applyAsync { worker in
+                let pid = try await worker.pid()
+                victim.withLock { $0 = pid }
+                try await worker.sleep(milliseconds: 60_000)
+            }
+            while victim.withLock({ $0 }) == nil { try await Task.sleep(for: .milliseconds(1)) }
+            try await Task.sleep(for: .milliseconds(20))
+            let pid = victim.withLock { $0! }
+            let killed = clock.now
+            _ = kill(pid, SIGKILL)
+            do {
+                try await task.get()
+                throw BenchFailure("the task survived its worker")
+            } catch let error as TroupeError where error.code == .workerCrashed {}
+            let failed = clock.now
+            while pool.status().workers.contains(where: { $0.state != .idle || $0.pid == pid }) {
+                try await Task.sleep(for: .milliseconds(1))
+            }
+            let replaced = clock.now
+            report.record("recovery.detect", "ms", "SIGKILL of a busy worker until its task fails with workerCrashed", (failed - killed).milliseconds)
+            report.record("recovery.replace", "ms", "SIGKILL of a busy worker until its replacement is ready", (replaced - killed).milliseconds)
+        }
+        try await finish(pool)
     }
 
     // MARK: Shared state (owner in its own process, as Python's Manager)

@@ -7,6 +7,9 @@ import TroupeWire
 final class PoolCore<W: Worker>: Sendable {
     enum Phase: String, Sendable, Equatable { case running, closed, terminating, terminated }
 
+    /// How many unexpected deaths within the intensity period are replaced without a pause.
+    static var restartsWithoutBackoff: Int { 3 }
+
     /// What to do with a worker that has just become ready.
     private enum StartOutcome { case ready, disconnect, kill }
 
@@ -449,8 +452,9 @@ final class PoolCore<W: Worker>: Sendable {
                     state.failure = failure
                     return (false, .zero, failure)
                 }
-                // Back off when workers keep dying: 0, then 50 ms doubling up to the maximum.
-                let recent = state.crashTimes.count - 1
+                // Back off when workers keep dying: the first few deaths in the period are
+                // replaced at once, then 50 ms doubling up to the maximum.
+                let recent = state.crashTimes.count - Self.restartsWithoutBackoff
                 if recent > 0 {
                     let scaled = options.restartBackoff * (1 << min(recent - 1, 16))
                     delay = min(scaled, options.maximumRestartBackoff)

@@ -26,8 +26,9 @@ public struct PoolOptions: Sendable {
     /// stops, failing its pending work with `.restartIntensityExceeded` (Erlang/OTP's
     /// restart intensity).
     public var restartIntensity = RestartIntensity(maxRestarts: 20, period: .seconds(10))
-    /// The pause before replacing a worker when workers keep dying; it doubles with each
-    /// death within the intensity period, up to ``maximumRestartBackoff``.
+    /// The pause before replacing a worker when workers keep dying (after the third death
+    /// within the intensity period); it doubles with each further death, up to
+    /// ``maximumRestartBackoff``.
     public var restartBackoff: Duration = .milliseconds(50)
     /// The longest pause before replacing a worker.
     public var maximumRestartBackoff: Duration = .seconds(2)
