@@ -171,16 +171,6 @@ struct DecodedCommand: Decodable {
     let reason: String?
     let now: Bool?
 
-    struct Missing: Error, CustomStringConvertible {
-        let field: String
-        var description: String { "vector lacks \(field)" }
-    }
-
-    private func need<T>(_ value: T?, _ field: String) throws -> T {
-        guard let value else { throw Missing(field: field) }
-        return value
-    }
-
     /// The `SupervisorCommand` this entry describes.
     func supervisorCommand() throws -> SupervisorCommand {
         switch command {
@@ -207,7 +197,7 @@ struct DecodedCommand: Decodable {
         case "DONE":
             return .done(id: try need(request_id, "request_id"))
         default:
-            throw Missing(field: "a known command (got \(command))")
+            throw MissingVectorField(field: "a known command (got \(command))")
         }
     }
 }

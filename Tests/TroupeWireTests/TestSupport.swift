@@ -108,16 +108,6 @@ struct DecodedEnvelope: Decodable {
     let container: String?
     let op: String?
 
-    struct Missing: Error, CustomStringConvertible {
-        let field: String
-        var description: String { "vector lacks \(field)" }
-    }
-
-    private func need<T>(_ value: T?, _ field: String) throws -> T {
-        guard let value else { throw Missing(field: field) }
-        return value
-    }
-
     /// The `Envelope` this entry describes.
     func envelope() throws -> Envelope {
         switch kind {
@@ -149,7 +139,7 @@ struct DecodedEnvelope: Decodable {
                 callID: try need(call_id, "call_id"), container: try need(container, "container"),
                 operation: try need(op, "op"), arguments: try need(args, "args").map(TestSupport.bytes(hex:))))
         default:
-            throw Missing(field: "a known kind (got \(kind))")
+            throw MissingVectorField(field: "a known kind (got \(kind))")
         }
     }
 }
