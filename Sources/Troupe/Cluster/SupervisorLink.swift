@@ -126,7 +126,7 @@ final class SupervisorLink: Sendable {
                     throw WireError(.malformed, "a REQUEST payload holds exactly one CALL")
                 }
                 call.actor = actor
-                system.dispatchBrokered(call, from: .brokered(endpoint: endpoint, request: id))
+                system.dispatch(call, from: .brokered(endpoint: endpoint, request: id))
             } catch {
                 // The call id is unknown; the client matches the REPLY by its header id.
                 system.counters.malformedMessages.add(1, ordering: .relaxed)

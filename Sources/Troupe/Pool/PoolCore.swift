@@ -428,7 +428,6 @@ final class PoolCore<W: Worker>: Sendable {
         system.peerLost(worker.peer, error: TroupeError(
             .workerCrashed, "worker process \(pid) \(status) while it ran the task",
             context: ["pid": "\(pid)", "worker": "\(position)"]))
-        system.links.releaseGoodbyeWaits(for: worker.peer)
         system.forgetUnreachable(worker.peer)
         if !expected {
             system.logger.warning("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])

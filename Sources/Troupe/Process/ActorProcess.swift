@@ -31,7 +31,6 @@ public final class ActorProcess<W: Worker>: Sendable {
             system.removeRoute(for: node)
             system.peerLost(peer, error: TroupeError(.workerCrashed, "worker process \(pid) \(status)",
                                                      context: ["pid": "\(pid)"]))
-            system.links.releaseGoodbyeWaits(for: peer)
         }
     }
 

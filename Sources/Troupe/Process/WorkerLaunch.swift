@@ -6,9 +6,8 @@ struct WorkerLaunch: Sendable {
     static let typeVariable = "TROUPE_WORKER_TYPE"
     static let parentPIDVariable = "TROUPE_PARENT_PID"
     static let parentNodeVariable = "TROUPE_PARENT_NODE"
-    static let serverKeyVariable = "TROUPE_SERVER_KEY"
     static let allVariables = [endpointVariable, nodeVariable, typeVariable, parentPIDVariable,
-                               parentNodeVariable, serverKeyVariable]
+                               parentNodeVariable]
 
     /// The parent's endpoint.
     let endpoint: String

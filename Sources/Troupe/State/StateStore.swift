@@ -24,7 +24,6 @@ final class StateStore: Sendable, StateRequestHandler {
         var queueWaiters: [String: Deque<Waiter>] = [:]
         var lockWaiters: [String: Deque<Waiter>] = [:]
         var lastWaiterID: UInt64 = 0
-        var lastName: UInt64 = 0
     }
 
     private let state = Mutex(State())
@@ -58,14 +57,6 @@ final class StateStore: Sendable, StateRequestHandler {
     }
 
     // MARK: Operations
-
-    /// A fresh container name.
-    func uniqueName(prefix: String) -> String {
-        state.withLock { state in
-            state.lastName += 1
-            return "\(prefix)-\(state.lastName)"
-        }
-    }
 
     /// Performs one operation; `reply` is called exactly once, at once or (for blocking
     /// operations) later.

@@ -1,8 +1,8 @@
 import Synchronization
 import TroupeWire
 
-/// The link commands (READY, HEARTBEAT, DISCONNECT, GOODBYE) as they arrive, handed to whoever
-/// waits for them: a pool waiting for its workers to be ready, a worker told to leave.
+/// The link commands READY and DISCONNECT as they arrive, handed to whoever waits for them:
+/// a pool waiting for its workers to be ready, a worker told to leave.
 final class LinkEvents: Sendable {
     /// A worker that said it is ready, and where it is.
     struct Arrival: Sendable {
@@ -13,9 +13,7 @@ final class LinkEvents: Sendable {
     private struct State {
         var readyWaiters: [String: CheckedContinuation<Arrival, any Error>] = [:]
         var earlyArrivals: [String: Arrival] = [:]
-        var goodbyeWaiters: [PeerAddress: [CheckedContinuation<Void, Never>]] = [:]
         var disconnectHandler: (@Sendable (String, PeerAddress) -> Void)?
-        var heartbeatHandler: (@Sendable (PeerAddress) -> Void)?
     }
 
     private let state = Mutex(State())
@@ -31,13 +29,8 @@ final class LinkEvents: Sendable {
                 return nil
             }
             waiter?.resume(returning: arrival)
-        case .heartbeat:
-            state.withLock { $0.heartbeatHandler }?(peer)
         case .disconnect(let reason):
             state.withLock { $0.disconnectHandler }?(reason, peer)
-        case .goodbye:
-            let waiters = state.withLock { $0.goodbyeWaiters.removeValue(forKey: peer) } ?? []
-            for waiter in waiters { waiter.resume() }
         default:
             break
         }
@@ -64,27 +57,8 @@ final class LinkEvents: Sendable {
         waiter?.resume(throwing: error)
     }
 
-    /// Waits for the GOODBYE that acknowledges a DISCONNECT sent to `peer`; ``releaseGoodbyeWaits(for:)``
-    /// ends the wait when the peer is gone instead.
-    func waitForGoodbye(from peer: PeerAddress) async {
-        await withCheckedContinuation { continuation in
-            state.withLock { $0.goodbyeWaiters[peer, default: []].append(continuation) }
-        }
-    }
-
-    /// Ends every wait for a GOODBYE from `peer`.
-    func releaseGoodbyeWaits(for peer: PeerAddress) {
-        let waiters = state.withLock { $0.goodbyeWaiters.removeValue(forKey: peer) } ?? []
-        for waiter in waiters { waiter.resume() }
-    }
-
     /// Sets what happens when a peer sends DISCONNECT.
     func onDisconnect(_ handler: @escaping @Sendable (String, PeerAddress) -> Void) {
         state.withLock { $0.disconnectHandler = handler }
-    }
-
-    /// Sets what happens when a peer sends HEARTBEAT.
-    func onHeartbeat(_ handler: @escaping @Sendable (PeerAddress) -> Void) {
-        state.withLock { $0.heartbeatHandler = handler }
     }
 }

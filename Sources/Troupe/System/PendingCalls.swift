@@ -70,23 +70,10 @@ final class PendingCalls: Sendable {
         return failed.count
     }
 
-    /// Whether a call is still waiting.
-    func contains(_ id: UInt64) -> Bool {
-        entries.withLock { $0[id] != nil }
-    }
-
     /// Fails every call waiting on `peer`.
     /// - Returns: how many calls failed.
     @discardableResult
     func failAll(to peer: PeerAddress, with error: TroupeError) -> Int {
-        let failed = entries.withLock { entries in
-            let ids = entries.compactMap { $0.value.peer == peer ? $0.key : nil }
-            return ids.compactMap { entries.removeValue(forKey: $0) }
-        }
-        for entry in failed { entry.continuation.resume(throwing: error) }
-        return failed.count
+        failAll(where: { $0 == peer }, with: error)
     }
-
-    /// How many calls are waiting.
-    var count: Int { entries.withLock { $0.count } }
 }

@@ -87,11 +87,6 @@ final class SerialCallQueue: Sendable {
         }
     }
 
-    /// How many calls wait or run.
-    var depth: Int {
-        state.withLock { ($0.queue.count - $0.head) + ($0.running == nil ? 0 : 1) }
-    }
-
     private func cancelRunning(state: inout State) {
         let old = state.loop
         state.running = nil

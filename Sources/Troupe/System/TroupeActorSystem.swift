@@ -276,11 +276,6 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         return link
     }
 
-    /// Runs a call that arrived through a supervisor (its actor already resolved).
-    func dispatchBrokered(_ call: Envelope.Call, from peer: PeerAddress) {
-        dispatch(call, from: peer)
-    }
-
     /// Withdraws or cancels the call that arrived as the request `peer`.
     func cancelBrokered(_ peer: PeerAddress) {
         guard let queue = serialQueue.withLock({ $0 }) else { return }
@@ -403,8 +398,6 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         }
     }
 
-    /// How many incoming calls wait or run in this process.
-    var queuedCallCount: Int { serialQueue.withLock { $0?.depth ?? 0 } }
 }
 
 extension TroupeActorSystem: MailboxDelegate {
