@@ -5,8 +5,10 @@ import Glibc
 import Troupe
 import TroupeTestSupport
 
-// A test of what happens when a program forgets the bootstrap: it starts a pool first.
-if getenv("TROUPE_TEST_POOL_BEFORE_BOOTSTRAP") != nil {
+// A test of what happens when a program forgets the bootstrap: started for the type the test
+// names (and no other, so that tests running beside it are not affected), it starts a pool first.
+if let type = getenv("TROUPE_TEST_POOL_BEFORE_BOOTSTRAP"), let wanted = getenv("TROUPE_WORKER_TYPE"),
+   String(cString: type) == String(cString: wanted) {
     _ = try await Pool<EchoWorker>(processes: 1)
 }
 try await Troupe.bootstrap(workers: [EchoWorker.self])
