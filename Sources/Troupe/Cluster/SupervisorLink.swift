@@ -69,16 +69,16 @@ final class SupervisorLink: Sendable {
 
     /// Opens the connection and introduces this process.
     func start(on system: TroupeActorSystem, curve: CurveClientSettings?) {
-        system.mailbox.connect(to: endpoint, curve: curve)
+        system.connect(to: endpoint, curve: curve)
         introduce(on: system)
     }
 
     private func introduce(on system: TroupeActorSystem) {
         switch role {
         case .client:
-            system.mailbox.send(.heartbeat, to: endpoint)
+            system.sendCommand(.heartbeat, to: endpoint)
         case .worker(let node, let services):
-            system.mailbox.send(.ready(node: node, pid: Int64(getpid()), services: services.keys.sorted(), host: Self.hostName),
+            system.sendCommand(.ready(node: node, pid: Int64(getpid()), services: services.keys.sorted(), host: Self.hostName),
                                 to: endpoint)
         }
         state.withLock { $0.lastSent = ContinuousClock.now }
@@ -113,7 +113,7 @@ final class SupervisorLink: Sendable {
                 state.lastSent = now
                 return true
             }
-            if answer { system.mailbox.send(.heartbeat, to: endpoint) }
+            if answer { system.sendCommand(.heartbeat, to: endpoint) }
         case (.request(let id, let service, _), .worker(_, let services)):
             guard let actor = services[service] else {
                 system.send(.throw(Envelope.Throw(failure: TroupeError(.unknownTarget, "this worker does not serve \(service)"), callID: id)),
@@ -126,7 +126,7 @@ final class SupervisorLink: Sendable {
                     throw WireError(.malformed, "a REQUEST payload holds exactly one CALL")
                 }
                 call.actor = actor
-                system.dispatch(call, from: .brokered(endpoint: endpoint, request: id))
+                system.incoming.dispatch(call, from: .brokered(endpoint: endpoint, request: id), system: system)
             } catch {
                 // The call id is unknown; the client matches the REPLY by its header id.
                 system.counters.malformedMessages.add(1, ordering: .relaxed)
@@ -134,14 +134,14 @@ final class SupervisorLink: Sendable {
                             to: .brokered(endpoint: endpoint, request: id))
             }
         case (.cancel(let id), .worker):
-            system.cancelBrokered(.brokered(endpoint: endpoint, request: id))
+            system.incoming.cancelBrokered(.brokered(endpoint: endpoint, request: id), system: system)
         case (.disconnect(let reason), .worker) where reason == Self.reregisterReason:
             // The supervisor no longer knows this worker (it was declared lost): join again.
             introduce(on: system)
         case (.disconnect(let reason), .worker):
             system.logger.info("the supervisor told this worker to leave", metadata: ["troupe.reason": "\(reason)"])
             system.afterQueuedCalls {
-                system.mailbox.send(.disconnect(reason: "leaving"), to: self.endpoint)
+                system.sendCommand(.disconnect(reason: "leaving"), to: self.endpoint)
                 system.shutdown()
                 exit(0)
             }
@@ -152,19 +152,19 @@ final class SupervisorLink: Sendable {
                 let envelopes = try EnvelopeDecoder().decode(body: payload)
                 switch envelopes.first {
                 case .return(let reply)?:
-                    system.calls.complete(id, with: .success(reply.value))
+                    system.calls.complete(id, from: .connection(endpoint), with: .success(reply.value))
                 case .throw(let failure)?:
-                    system.calls.complete(id, with: .failure(failure.troupeError))
+                    system.calls.complete(id, from: .connection(endpoint), with: .failure(failure.troupeError))
                 default:
                     throw WireError(.malformed, "a REPLY payload holds a RETURN or a THROW")
                 }
             } catch {
                 system.counters.malformedMessages.add(1, ordering: .relaxed)
-                system.calls.complete(id, with: .failure(TroupeError(.malformedMessage, "the reply could not be decoded: \(error)",
+                system.calls.complete(id, from: .connection(endpoint), with: .failure(TroupeError(.malformedMessage, "the reply could not be decoded: \(error)",
                                                                      context: ["supervisor": endpoint])))
             }
         case (.error(let id, let code, let message), .client):
-            system.calls.complete(id, with: .failure(TroupeError(TroupeError.Code(code), message, context: ["supervisor": endpoint])))
+            system.calls.complete(id, from: .connection(endpoint), with: .failure(TroupeError(TroupeError.Code(code), message, context: ["supervisor": endpoint])))
         case (.status(let id), .client), (.done(let id), .client):
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.resume(returning: payload)
@@ -210,7 +210,7 @@ final class SupervisorLink: Sendable {
         case .none:
             break
         case .heartbeat:
-            system.mailbox.send(.heartbeat, to: endpoint)
+            system.sendCommand(.heartbeat, to: endpoint)
         case .lost(let quiet):
             // Before first contact, a query's own timeout says it better than a log line.
             if !quiet {
@@ -221,7 +221,7 @@ final class SupervisorLink: Sendable {
                 failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
             }
         case .reconnect:
-            system.mailbox.reconnect(to: endpoint)
+            system.transport.reconnect(to: endpoint)
             introduce(on: system)
         case .giveUp:
             system.logger.error("the supervisor stayed silent; this worker exits", metadata: ["troupe.endpoint": "\(endpoint)"])
@@ -265,7 +265,7 @@ final class SupervisorLink: Sendable {
         defer { timer.cancel() }
         return try await withUnsafeThrowingContinuation { continuation in
             state.withLock { $0.waiters[id] = continuation }
-            system.mailbox.send(command, to: endpoint)
+            system.sendCommand(command, to: endpoint)
         }
     }
 }

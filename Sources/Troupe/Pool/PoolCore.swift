@@ -221,7 +221,7 @@ final class PoolCore<W: Worker>: Sendable {
         state.withLock { state in
             guard state.phase == .running || state.phase == .closed, !state.queue.isEmpty else { return }
             let candidates = state.slots.indices.filter { index in
-                state.slots[index].acceptsWork && !(state.slots[index].worker.map { system.isUnreachable($0.peer) } ?? true)
+                state.slots[index].acceptsWork && !(state.slots[index].worker.map { system.routes.isUnreachable($0.peer) } ?? true)
             }
             guard !candidates.isEmpty else { return }
             let deep = state.queue.count >= candidates.count * 4
@@ -392,7 +392,7 @@ final class PoolCore<W: Worker>: Sendable {
             guard state.phase == .running, state.failure == nil, state.queue.isEmpty else { return nil }
             guard let index = state.slots.indices.first(where: { index in
                 let slot = state.slots[index]
-                return slot.phase == .idle && slot.running.isEmpty && !(slot.worker.map { system.isUnreachable($0.peer) } ?? true)
+                return slot.phase == .idle && slot.running.isEmpty && !(slot.worker.map { system.routes.isUnreachable($0.peer) } ?? true)
             }), let worker = state.slots[index].worker else { return nil }
             state.lastJobID += 1
             let outcome = LeaseOutcome()
@@ -424,11 +424,11 @@ final class PoolCore<W: Worker>: Sendable {
             return (expected, hadWork, worker)
         }
         guard let (expected, hadWork, worker) = exited else { return }
-        system.removeRoute(for: worker.node)
+        system.routes.remove(for: worker.node)
         system.peerLost(worker.peer, error: TroupeError(
             .workerCrashed, "worker process \(pid) \(status) while it ran the task",
             context: ["pid": "\(pid)", "worker": "\(position)"]))
-        system.forgetUnreachable(worker.peer)
+        system.routes.forgetUnreachable(worker.peer)
         if !expected {
             system.logger.warning("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
         }

@@ -28,7 +28,7 @@ public final class ActorProcess<W: Worker>: Sendable {
         let node = launched.node
         let pid = launched.child.pid
         launched.child.onExit { status in
-            system.removeRoute(for: node)
+            system.routes.remove(for: node)
             system.peerLost(peer, error: TroupeError(.workerCrashed, "worker process \(pid) \(status)",
                                                      context: ["pid": "\(pid)"]))
         }

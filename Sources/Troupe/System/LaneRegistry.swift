@@ -1,0 +1,80 @@
+import Synchronization
+
+/// Where a call on a pool's worker reference goes now.
+enum LaneRoute: Sendable {
+    /// To this peer, addressed to this actor there.
+    case send(PeerAddress, actor: UInt64)
+    /// Nowhere yet: the position's worker is being replaced; the call waits, parked.
+    case wait
+    /// It cannot be made.
+    case fail(TroupeError)
+}
+
+/// A pool, as the actor system sees it: it tells where the calls on its worker references
+/// go, and takes back the calls that must be sent elsewhere.
+protocol LaneRouter: AnyObject, Sendable {
+    /// Where a call on the reference of worker position `position` goes, made by `owner`
+    /// (a task of this pool) or by code outside the pool (nil).
+    func route(position: Int, owner: CallOwner?) -> LaneRoute
+    /// A call of the task `owner` is parked: it never started where it was sent (or had
+    /// nowhere to go); the pool sends it on with ``PendingCalls/takeForResending(_:to:actor:)``.
+    func callParked(_ callID: UInt64, owner: CallOwner)
+    /// Called every mailbox tick.
+    func tick(now: ContinuousClock.Instant)
+}
+
+/// The pools of this process, by number, and the worker references (lanes) that lead to them.
+///
+/// A pool hands its work a reference per worker position, not per process: calls on it go to
+/// whatever process serves that position now, so that a call that never started on a dead
+/// worker can be sent again to another without the work noticing.
+final class LaneRegistry: Sendable {
+    private final class Entry: Sendable {
+        weak let router: (any LaneRouter)?
+        init(_ router: any LaneRouter) { self.router = router }
+    }
+
+    private let entries = Mutex<[UInt64: Entry]>([:])
+    private let lastPool = Atomic<UInt64>(0)
+
+    /// Registers a pool.
+    /// - Returns: its number.
+    func register(_ router: any LaneRouter) -> UInt64 {
+        let number = lastPool.add(1, ordering: .relaxed).newValue
+        entries.withLock { $0[number] = Entry(router) }
+        return number
+    }
+
+    /// Forgets a pool.
+    func unregister(_ pool: UInt64) {
+        _ = entries.withLock { $0.removeValue(forKey: pool) }
+    }
+
+    /// The pool numbered `pool`, while it lives.
+    func router(for pool: UInt64) -> (any LaneRouter)? {
+        entries.withLock { $0[pool]?.router }
+    }
+
+    /// Lets every pool check its deadlines.
+    func tick(now: ContinuousClock.Instant) {
+        let routers = entries.withLock { $0.values.compactMap(\.router) }
+        for router in routers { router.tick(now: now) }
+    }
+
+    private static let marker = "~pool"
+
+    /// The identity of the reference to worker position `position` of pool `pool` in `node`.
+    static func laneID(pool: UInt64, position: Int, node: String) -> TroupeActorID {
+        TroupeActorID(node: "\(node)\(marker)\(pool).\(position)", number: 0)
+    }
+
+    /// The pool and position a lane identity names, when it is one of `node`'s.
+    static func lane(of id: TroupeActorID, in node: String) -> (pool: UInt64, position: Int)? {
+        guard id.number == 0, id.node.count > node.count, id.node.hasPrefix(node) else { return nil }
+        let rest = id.node.dropFirst(node.count)
+        guard rest.hasPrefix(marker) else { return nil }
+        let parts = rest.dropFirst(marker.count).split(separator: ".")
+        guard parts.count == 2, let pool = UInt64(parts[0]), let position = Int(parts[1]) else { return nil }
+        return (pool, position)
+    }
+}
