@@ -51,8 +51,8 @@ public final class Pool<W: Worker>: Sendable {
         if let maxTasksPerChild, maxTasksPerChild < 1 {
             throw TroupeError(.invalidArgument, "maxTasksPerChild must be at least 1, not \(maxTasksPerChild)")
         }
-        core = PoolCore(system: try TroupeActorSystem.local(), processes: count,
-                        maxTasksPerChild: maxTasksPerChild, initializer: initializer, options: options)
+        core = try PoolCore(system: try TroupeActorSystem.local(), processes: count,
+                            maxTasksPerChild: maxTasksPerChild, initializer: initializer, options: options)
         try await core.startAll()
     }
 
@@ -83,8 +83,9 @@ public final class Pool<W: Worker>: Sendable {
         }
         let client = try SupervisorClient(endpoint: endpoint, security: security)
         _ = try await client.status(timeout: min(options.startTimeout, .seconds(10)))
-        core = PoolCore(system: client.system, processes: concurrency, maxTasksPerChild: nil, initializer: nil, options: options)
-        try core.startLanes(service: .service(W.workerTypeName, at: endpoint), peer: .service(endpoint: endpoint, name: W.workerTypeName))
+        core = try PoolCore(system: client.system, processes: concurrency, maxTasksPerChild: nil, initializer: nil,
+                            options: options, ownsProcesses: false)
+        core.startLanes(peer: .service(endpoint: endpoint, name: W.workerTypeName))
     }
 
     deinit {
@@ -112,17 +113,6 @@ public final class Pool<W: Worker>: Sendable {
         timeout: Duration? = nil,
         _ body: @escaping @Sendable (W) async throws -> R
     ) async throws -> R {
-        // With an idle worker and nothing queued, the work runs right here, in this task.
-        if !retryable, timeout == nil, let lease = core.tryLease() {
-            let value: R
-            do {
-                value = try await body(lease.worker)
-            } catch {
-                throw core.endLease(lease, error: error) ?? error
-            }
-            if let error = core.endLease(lease, error: nil) { throw error }
-            return value
-        }
         let result = try applyAsync(retryable: retryable, timeout: timeout, body)
         return try await withTaskCancellationHandler {
             try await result.get()
@@ -147,19 +137,17 @@ public final class Pool<W: Worker>: Sendable {
         _ body: @escaping @Sendable (W) async throws -> R
     ) throws -> AsyncResult<R> {
         let result = AsyncResult<R>()
-        let id = try core.submit(retryable: retryable, timeout: timeout) { _ in
-            (execute: { worker in
-                do {
-                    try Task.checkCancellation()
-                    result.complete(.success(try await body(worker)))
-                    return nil
-                } catch {
-                    return error
-                }
-            }, fail: { error in
-                result.complete(.failure(error))
-            })
-        }
+        let id = try core.submit(retryable: retryable, timeout: timeout, PoolCore.JobEntry(execute: { worker in
+            do {
+                try Task.checkCancellation()
+                result.complete(.success(try await body(worker)))
+                return nil
+            } catch {
+                return error
+            }
+        }, fail: { error in
+            result.complete(.failure(error))
+        }))
         let core = self.core
         result.setCancelHandler { core.cancel(jobID: id) }
         return result

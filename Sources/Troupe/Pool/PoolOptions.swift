@@ -22,36 +22,14 @@ public struct PoolOptions: Sendable {
     /// worker still busy with it after that (work that ignores cancellation) is killed and
     /// replaced.
     public var cancelGracePeriod: Duration = .seconds(2)
-    /// At most this many unexpected worker deaths in this period; one more and the pool
-    /// stops, failing its pending work with `.restartIntensityExceeded` (Erlang/OTP's
-    /// restart intensity).
-    public var restartIntensity = RestartIntensity(maxRestarts: 20, period: .seconds(10))
-    /// The pause before replacing a worker when workers keep dying (after the third death
-    /// within the intensity period); it doubles with each further death, up to
-    /// ``maximumRestartBackoff``.
-    public var restartBackoff: Duration = .milliseconds(50)
-    /// The longest pause before replacing a worker.
-    public var maximumRestartBackoff: Duration = .seconds(2)
+    /// How many workers may die while starting or idle, in what period, before the pool
+    /// gives up (failing its pending work with `.restartIntensityExceeded`, as an Erlang/OTP
+    /// supervisor's restart intensity), and how long it pauses before replacing them when
+    /// they keep dying. A worker that dies while it runs a task is that task's failure: it
+    /// is replaced at once and does not count.
+    public var restartIntensity = RestartIntensity(maxRestarts: 20, period: .seconds(10), immediateRestarts: 3)
 
     /// Options with every default.
     public init() {}
 }
 
-/// How many unexpected worker deaths a supervisor accepts in a period before it gives up,
-/// as an Erlang/OTP supervisor's `intensity` and `period`.
-public struct RestartIntensity: Sendable, Hashable {
-    /// The most restarts allowed within ``period``.
-    public var maxRestarts: Int
-    /// The sliding window the restarts are counted in.
-    public var period: Duration
-
-    /// Creates a restart intensity.
-    /// - Parameters:
-    ///   - maxRestarts: the most restarts allowed within `period`; one more and the pool or
-    ///     supervisor gives up.
-    ///   - period: the sliding window the restarts are counted in.
-    public init(maxRestarts: Int, period: Duration) {
-        self.maxRestarts = maxRestarts
-        self.period = period
-    }
-}

@@ -37,12 +37,14 @@ final class LaneRegistry: Sendable {
     private let entries = Mutex<[UInt64: Entry]>([:])
     private let lastPool = Atomic<UInt64>(0)
 
-    /// Registers a pool.
-    /// - Returns: its number.
-    func register(_ router: any LaneRouter) -> UInt64 {
-        let number = lastPool.add(1, ordering: .relaxed).newValue
-        entries.withLock { $0[number] = Entry(router) }
-        return number
+    /// A number for a new pool.
+    func nextNumber() -> UInt64 {
+        lastPool.add(1, ordering: .relaxed).newValue
+    }
+
+    /// Registers the pool numbered `pool`.
+    func register(_ router: any LaneRouter, as pool: UInt64) {
+        entries.withLock { $0[pool] = Entry(router) }
     }
 
     /// Forgets a pool.

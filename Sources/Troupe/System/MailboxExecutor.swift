@@ -62,6 +62,8 @@ final class MailboxExecutor: TaskExecutor, Sendable {
 
     private struct Queue {
         var jobs: Deque<UnownedJob> = []
+        /// What waits for the leader's next turn of I/O to end.
+        var afterTurn: [@Sendable () -> Void] = []
         var stopping = false
     }
 
@@ -143,6 +145,13 @@ final class MailboxExecutor: TaskExecutor, Sendable {
         }
     }
 
+    /// Runs `body` on the leader once its next turn of I/O has ended (what had arrived by
+    /// then has been handed on).
+    func afterNextTurn(_ body: @escaping @Sendable () -> Void) {
+        queue.withLock { $0.afterTurn.append(body) }
+        wakeLeader()
+    }
+
     /// Whether the calling thread is the leader now (and may therefore skip waking it).
     var isLeaderThread: Bool {
         guard let index = threadKey.value else { return false }
@@ -195,7 +204,10 @@ final class MailboxExecutor: TaskExecutor, Sendable {
             // Poll only once nothing is queued (checked after `polling` is raised, so that a
             // job enqueued meanwhile either sees it and wakes us, or is seen here).
             polling.store(true, ordering: .sequentiallyConsistent)
-            let hasJobs = queue.withLock { !$0.jobs.isEmpty }
+            let (hasJobs, waiting) = queue.withLock { queue -> (Bool, [@Sendable () -> Void]) in
+                defer { queue.afterTurn.removeAll() }
+                return (!queue.jobs.isEmpty || !queue.afterTurn.isEmpty, queue.afterTurn)
+            }
             let keepGoing = driver.withLock { driver -> Bool in
                 guard driver != nil else { return false }
                 return driver!.turn(waitMilliseconds: hasJobs ? 0 : -1)
@@ -203,6 +215,7 @@ final class MailboxExecutor: TaskExecutor, Sendable {
             polling.store(false, ordering: .sequentiallyConsistent)
             // The driver read the wake-up descriptor if it fired.
             wakePending.store(false, ordering: .sequentiallyConsistent)
+            for body in waiting { body() }
             if !keepGoing {
                 finish()
                 return

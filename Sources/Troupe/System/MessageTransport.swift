@@ -25,6 +25,11 @@ protocol MessageTransport: AnyObject, Sendable {
     func connect(to endpoint: String, curve: CurveClientSettings?)
     /// Drops the connection to `endpoint` and makes a new one, with a new identity.
     func reconnect(to endpoint: String)
+    /// Asks for ticks more often (a pool watching for slow tasks) until the matching
+    /// ``endFastTicks()``.
+    func beginFastTicks()
+    /// Ends one ``beginFastTicks()``.
+    func endFastTicks()
     /// Sends what is queued, then stops; waits up to 2 s unless called from the transport's
     /// own thread.
     func shutdown()
