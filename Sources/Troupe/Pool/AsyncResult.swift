@@ -131,7 +131,8 @@ public final class AsyncResult<Value: Sendable>: Sendable {
         }
         guard let waiters else { return false }
         onCancel.withLock { $0 = nil }
-        for waiter in waiters { waiter.resume() }
+        // On a mailbox thread, the waiters wake once the batch of replies is done.
+        if !waiters.isEmpty { LeaderBatch.atEnd { for waiter in waiters { waiter.resume() } } }
         let pending = callbacks.withLock { callbacks in
             defer { callbacks.removeAll() }
             return callbacks

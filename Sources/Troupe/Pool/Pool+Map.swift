@@ -17,13 +17,14 @@ extension Pool {
         }
         let collector = MapCollector<R>(count: items.count, delivery: delivery, progress: progress)
         let firstGroup = core.reserveGroups((items.count + chunksize - 1) / chunksize)
+        let lanes = self.lanes
         for (index, item) in items.enumerated() {
             let group = chunksize > 1 ? firstGroup + UInt64(index / chunksize) : nil
-            try core.submit(retryable: retryable, group: group, PoolCore.JobEntry(execute: { worker in
+            try core.submit(retryable: retryable, group: group, PoolCore.JobEntry(execute: { position in
                 if delivery == .whole && collector.hasFailed { return nil }
                 do {
                     try Task.checkCancellation()
-                    collector.set(index, .success(try await body(worker, item)))
+                    collector.set(index, .success(try await body(lanes[position], item)))
                     return nil
                 } catch {
                     return error

@@ -27,7 +27,10 @@ import Darwin
 /// A worker that dies mid-task is replaced; its task fails with `.workerCrashed` (or runs
 /// again, if you marked it `retryable`). A pool dropped without `join()` stops its workers.
 public final class Pool<W: Worker>: Sendable {
-    let core: PoolCore<W>
+    let core: PoolCore
+    /// The worker reference of each position, handed to the work: calls on it go to the
+    /// process serving that position when the call is made.
+    let lanes: [W]
 
     /// Starts a pool and returns once every worker is ready.
     /// - Parameters:
@@ -51,8 +54,16 @@ public final class Pool<W: Worker>: Sendable {
         if let maxTasksPerChild, maxTasksPerChild < 1 {
             throw TroupeError(.invalidArgument, "maxTasksPerChild must be at least 1, not \(maxTasksPerChild)")
         }
-        core = try PoolCore(system: try TroupeActorSystem.local(), processes: count,
-                            maxTasksPerChild: maxTasksPerChild, initializer: initializer, options: options)
+        let system = try TroupeActorSystem.local()
+        let number = system.lanes.nextNumber()
+        lanes = try Self.laneReferences(count, pool: number, system: system)
+        var initialize: (@Sendable (WorkerLauncher.Started) async throws -> Void)?
+        if let initializer {
+            initialize = { started in try await initializer(try W.resolve(id: started.actorID, using: system)) }
+        }
+        let starter = PoolCore.WorkerStarter(launch: { launcher in try await launcher.start(W.self) }, initialize: initialize)
+        core = PoolCore(system: system, number: number, processes: count, maxTasksPerChild: maxTasksPerChild,
+                        starter: starter, options: options)
         try await core.startAll()
     }
 
@@ -83,13 +94,24 @@ public final class Pool<W: Worker>: Sendable {
         }
         let client = try SupervisorClient(endpoint: endpoint, security: security)
         _ = try await client.status(timeout: min(options.startTimeout, .seconds(10)))
-        core = try PoolCore(system: client.system, processes: concurrency, maxTasksPerChild: nil, initializer: nil,
-                            options: options, ownsProcesses: false)
+        let number = client.system.lanes.nextNumber()
+        lanes = try Self.laneReferences(concurrency, pool: number, system: client.system)
+        let starter = PoolCore.WorkerStarter(launch: { _ in
+            throw TroupeError(.invalidState, "a pool connected to a supervisor starts no process")
+        }, initialize: nil)
+        core = PoolCore(system: client.system, number: number, processes: concurrency, maxTasksPerChild: nil,
+                        starter: starter, options: options, ownsProcesses: false)
         core.startLanes(peer: .service(endpoint: endpoint, name: W.workerTypeName))
     }
 
     deinit {
         core.abandon()
+    }
+
+    private static func laneReferences(_ count: Int, pool: UInt64, system: TroupeActorSystem) throws -> [W] {
+        try (0..<count).map { position in
+            try W.resolve(id: LaneRegistry.laneID(pool: pool, position: position, node: system.node), using: system)
+        }
     }
 
     /// The number of CPUs online.
@@ -137,10 +159,11 @@ public final class Pool<W: Worker>: Sendable {
         _ body: @escaping @Sendable (W) async throws -> R
     ) throws -> AsyncResult<R> {
         let result = AsyncResult<R>()
-        let id = try core.submit(retryable: retryable, timeout: timeout, PoolCore.JobEntry(execute: { worker in
+        let lanes = self.lanes
+        let id = try core.submit(retryable: retryable, timeout: timeout, PoolCore.JobEntry(execute: { position in
             do {
                 try Task.checkCancellation()
-                result.complete(.success(try await body(worker)))
+                result.complete(.success(try await body(lanes[position])))
                 return nil
             } catch {
                 return error

@@ -5,16 +5,27 @@ import TroupeWire
 /// with real processes, tasks and calls. Its state sits behind one lock; the tasks it runs
 /// live on the mailbox's executor, so that a task's call leaves with the next turn of the
 /// mailbox, batched with the others, and its reply resumes it with no thread hop.
-final class PoolCore<W: Worker>: LaneRouter, Sendable {
+///
+/// It knows nothing of the worker type (so that none of its code runs generic): ``Pool``
+/// gives it the work as closures over worker positions, and the way to start a worker.
+final class PoolCore: LaneRouter, Sendable {
     typealias JobID = PoolStateMachine.JobID
 
     /// A task's work, its type erased.
     struct JobEntry: Sendable {
-        /// Runs the work against a worker; sets the result when it succeeds, returns the
-        /// error it failed with otherwise.
-        let execute: @Sendable (W) async -> (any Error)?
+        /// Runs the work against the worker reference of a position; sets the result when
+        /// it succeeds, returns the error it failed with otherwise.
+        let execute: @Sendable (Int) async -> (any Error)?
         /// Ends the result with an error.
         let fail: @Sendable (any Error) -> Void
+    }
+
+    /// How to start one worker process of the pool's type, and prepare it.
+    struct WorkerStarter: Sendable {
+        /// Starts a process and returns once it is ready.
+        let launch: @Sendable (WorkerLauncher) async throws -> WorkerLauncher.Started
+        /// Runs the pool's initializer against the process's own actor.
+        let initialize: (@Sendable (WorkerLauncher.Started) async throws -> Void)?
     }
 
     /// What serves a position now: a local worker process, or a lane of requests to a
@@ -37,7 +48,7 @@ final class PoolCore<W: Worker>: LaneRouter, Sendable {
 
     private struct State {
         var machine: PoolStateMachine
-        var entries: [JobID: RunningJob] = [:]
+        var entries = JobTable<RunningJob>()
         var workers: [Int: WorkerHandle] = [:]
         var joinWaiters: [CheckedContinuation<Void, Never>] = []
         var watching = false
@@ -47,26 +58,21 @@ final class PoolCore<W: Worker>: LaneRouter, Sendable {
     let options: PoolOptions
     let processCount: Int
     let number: UInt64
-    private let initializer: (@Sendable (W) async throws -> Void)?
+    private let starter: WorkerStarter
     private let launcher: WorkerLauncher
-    private let lanes: [W]
     private let state: Mutex<State>
     private let lastGroup = Atomic<UInt64>(0)
 
-    init(system: TroupeActorSystem, processes: Int, maxTasksPerChild: Int?,
-         initializer: (@Sendable (W) async throws -> Void)?, options: PoolOptions, ownsProcesses: Bool = true) throws {
+    init(system: TroupeActorSystem, number: UInt64, processes: Int, maxTasksPerChild: Int?,
+         starter: WorkerStarter, options: PoolOptions, ownsProcesses: Bool = true) {
         self.system = system
         self.options = options
         self.processCount = processes
-        self.initializer = initializer
+        self.starter = starter
         var launcher = WorkerLauncher(system: system)
         launcher.startTimeout = options.startTimeout
         self.launcher = launcher
-        let number = system.lanes.nextNumber()
         self.number = number
-        lanes = try (0..<processes).map { position in
-            try W.resolve(id: LaneRegistry.laneID(pool: number, position: position, node: system.node), using: system)
-        }
         state = Mutex(State(machine: PoolStateMachine(PoolStateMachine.Configuration(
             positions: processes, maxTasksPerChild: maxTasksPerChild, pipelineDepth: max(1, options.pipelineDepth),
             slowTaskLimit: options.pipelineAgeLimit, restartIntensity: options.restartIntensity,
@@ -109,20 +115,20 @@ final class PoolCore<W: Worker>: LaneRouter, Sendable {
 
     /// Starts the process for `position`, runs the initializer on it, and lets it take work.
     private func startWorker(at position: Int) async throws {
-        let launched = try await launcher.launch(W.self)
+        let launched = try await starter.launch(launcher)
         launched.child.onExit { [weak self] status in
             self?.workerExited(position: position, pid: launched.child.pid, status: status)
         }
-        if let initializer {
+        if let initialize = starter.initialize {
             do {
-                try await initializer(launched.actor)
+                try await initialize(launched)
             } catch {
                 launched.child.send(signal: SIGKILL_VALUE)
                 throw TroupeError(.workerStartFailed, "the pool's initializer failed in worker \(launched.child.pid): \(error)",
                                   context: ["pid": "\(launched.child.pid)"])
             }
         }
-        let handle = WorkerHandle(peer: launched.peer, actor: launched.actor.id.number, node: launched.node,
+        let handle = WorkerHandle(peer: launched.peer, actor: launched.actorNumber, node: launched.node,
                                   child: launched.child, progress: launched.progress)
         let actions = state.withLock { state -> [PoolStateMachine.Action] in
             state.workers[position] = handle
@@ -246,11 +252,10 @@ final class PoolCore<W: Worker>: LaneRouter, Sendable {
     /// Runs a task's work on the mailbox's executor, its calls tagged as the task's.
     private func run(_ id: JobID, at position: Int) {
         guard let entry = state.withLock({ $0.entries[id]?.entry }) else { return }
-        let worker = lanes[position]
         let owner = CallOwner(pool: number, job: id)
         let task = Task(executorPreference: system.executor) {
             let error = await PoolTaskContext.$current.withValue(owner) {
-                await entry.execute(worker)
+                await entry.execute(position)
             }
             self.jobEnded(id, error: error)
         }

@@ -150,7 +150,7 @@ struct PoolStateMachine {
     private(set) var startFailure: TroupeError?
     private(set) var slots: [Slot]
     private(set) var queue: Deque<JobID> = []
-    private(set) var jobs: [JobID: Job] = [:]
+    private(set) var jobs = JobTable<Job>()
     private var restarts: RestartCounter
     private var lastJobID: JobID = 0
 

@@ -10,6 +10,22 @@ import TroupeWire
 
 /// Starts one worker process for a worker type and returns once it has said it is ready.
 struct WorkerLauncher: Sendable {
+    /// A started, ready worker process, its actor's type erased.
+    struct Started: Sendable {
+        /// The worker process.
+        let child: ChildProcess
+        /// Where its messages go.
+        let peer: PeerAddress
+        /// The identity of the actor it serves.
+        let actorID: TroupeActorID
+        /// Its node name.
+        let node: String
+        /// Where it records the calls it starts.
+        let progress: CallProgress?
+
+        var actorNumber: UInt64 { actorID.number }
+    }
+
     /// A started, ready worker process.
     struct Launched<W: Worker>: Sendable {
         /// The worker process.
@@ -113,5 +129,12 @@ struct WorkerLauncher: Sendable {
         system.routes.set(arrival.peer, for: node)
         let actor = try W.resolve(id: TroupeActorID(node: node, number: arrival.ready.actor), using: system)
         return Launched(child: child, peer: arrival.peer, actor: actor, node: node, progress: progress)
+    }
+
+    /// Starts a worker process serving `type`, and gives it back with its type erased.
+    func start<W: Worker>(_ type: W.Type) async throws -> Started {
+        let launched = try await launch(type)
+        return Started(child: launched.child, peer: launched.peer, actorID: launched.actor.id, node: launched.node,
+                       progress: launched.progress)
     }
 }

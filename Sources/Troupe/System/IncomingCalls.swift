@@ -68,7 +68,7 @@ final class IncomingCalls: Sendable {
 
     private static func execute(_ call: Envelope.Call, on actor: any DistributedActor, from peer: PeerAddress,
                                 targets: DistributedTargets, system: TroupeActorSystem) async {
-        if let failure = targets.check(call, on: actor) {
+        if let failure = targets.check(call) {
             system.counters.failedDispatches.add(1, ordering: .relaxed)
             system.send(.throw(Envelope.Throw(failure: failure, callID: call.callID)), to: peer)
             return
@@ -76,8 +76,7 @@ final class IncomingCalls: Sendable {
         var decoder = TroupeInvocationDecoder(call: call, system: system)
         let handler = TroupeResultHandler(system: system, callID: call.callID, peer: peer)
         do {
-            try await system.executeDistributedTarget(
-                on: actor, target: RemoteCallTarget(call.target), invocationDecoder: &decoder, handler: handler)
+            try await targets.execute(call, on: actor, decoder: &decoder, handler: handler, system: system)
         } catch {
             let failure = decoder.argumentFailure ?? TroupeError(
                 .unknownTarget,

@@ -63,20 +63,18 @@ final class LaneRegistry: Sendable {
         for router in routers { router.tick(now: now) }
     }
 
-    private static let marker = "~pool"
+    /// Lane references carry their pool and position in the actor number, above this bit;
+    /// actor numbers of real actors stay below it.
+    private static let laneBit: UInt64 = 1 << 63
 
     /// The identity of the reference to worker position `position` of pool `pool` in `node`.
     static func laneID(pool: UInt64, position: Int, node: String) -> TroupeActorID {
-        TroupeActorID(node: "\(node)\(marker)\(pool).\(position)", number: 0)
+        TroupeActorID(node: node, number: laneBit | pool << 24 | UInt64(position))
     }
 
     /// The pool and position a lane identity names, when it is one of `node`'s.
     static func lane(of id: TroupeActorID, in node: String) -> (pool: UInt64, position: Int)? {
-        guard id.number == 0, id.node.count > node.count, id.node.hasPrefix(node) else { return nil }
-        let rest = id.node.dropFirst(node.count)
-        guard rest.hasPrefix(marker) else { return nil }
-        let parts = rest.dropFirst(marker.count).split(separator: ".")
-        guard parts.count == 2, let pool = UInt64(parts[0]), let position = Int(parts[1]) else { return nil }
-        return (pool, position)
+        guard id.number & laneBit != 0, id.node == node else { return nil }
+        return ((id.number & ~laneBit) >> 24, Int(id.number & (1 << 24 - 1)))
     }
 }

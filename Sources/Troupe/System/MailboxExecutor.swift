@@ -193,14 +193,20 @@ final class MailboxExecutor: TaskExecutor, Sendable {
     /// The leader's loop: jobs, then a turn of I/O, until the driver stops or a standby took
     /// over while a job ran.
     private func lead(as member: Member) {
+        let batch = LeaderBatch()
         while true {
             var ranJobs = false
+            batch.begin()
             while let job = nextJob() {
                 if !ranJobs, standbyAsleep.load(ordering: .relaxed) { wakeStandby() }
                 ranJobs = true
                 // False: a standby leads now, and this thread's job is done.
-                guard run(job, as: member) else { return }
+                guard run(job, as: member) else {
+                    batch.end()
+                    return
+                }
             }
+            batch.end()
             // Poll only once nothing is queued (checked after `polling` is raised, so that a
             // job enqueued meanwhile either sees it and wakes us, or is seen here).
             polling.store(true, ordering: .sequentiallyConsistent)

@@ -4,8 +4,6 @@ import TroupeWire
 /// that hold actor references or shared-state proxies.
 enum ResultDecoding {
     static func decode<R: Decodable>(_ type: R.Type, from bytes: [UInt8], system: TroupeActorSystem) throws -> R {
-        var decoder = MessagePackDecoder()
-        decoder.userInfo[.actorSystemKey] = system
-        return try decoder.decode(R.self, from: bytes)
+        try system.decoder.decode(R.self, from: bytes)
     }
 }

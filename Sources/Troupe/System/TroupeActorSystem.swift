@@ -62,6 +62,12 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     private let disconnectHandler = Mutex<(@Sendable (String, PeerAddress) -> Void)?>(nil)
 
     private static let localSystem = Mutex<TroupeActorSystem?>(nil)
+    /// A MessagePack decoder that knows this system, for values holding actor references or
+    /// shared-state proxies; made once (it refers to the system, which lives as long).
+    private let decoderWithSystem = Mutex<MessagePackDecoder?>(nil)
+
+    /// A decoder for values that may hold actor references or proxies of this system.
+    var decoder: MessagePackDecoder { decoderWithSystem.withLock { $0! } }
 
     /// The actor system of this (parent) process, created on first use: it binds an ipc
     /// endpoint in the process's private run directory for its workers to connect to.
@@ -103,6 +109,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         self.transport = transport
         self.endpoint = transport.boundEndpoint
         self.incoming = IncomingCalls(progress: progress)
+        decoderWithSystem.withLock { $0 = MessagePackDecoder(userInfo: [.actorSystemKey: self]) }
         transport.start(delegate: self)
     }
 
@@ -118,7 +125,8 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     ///   no longer exists or has another type.
     public func resolve<Act>(id: ActorID, as actorType: Act.Type) throws -> Act?
     where Act: DistributedActor, Act.ID == ActorID {
-        guard id.node == node else { return nil }
+        // A pool's worker reference stands for a remote worker, whatever its node.
+        guard id.node == node, LaneRegistry.lane(of: id, in: node) == nil else { return nil }
         guard let actor = actors.actor(number: id.number) else {
             throw TroupeError(.unknownActor, "actor \(id) no longer exists in this process", context: ["actor": "\(id)"])
         }
