@@ -1,3 +1,4 @@
+import DequeModule
 import Synchronization
 import TroupeWire
 
@@ -40,7 +41,8 @@ final class PoolCore: LaneRouter, Sendable {
 
     private struct RunningJob {
         let entry: JobEntry
-        var task: Task<Void, Never>?
+        /// The runner running its work, once it runs.
+        var runner: Runner?
         var lastError: (any Error)?
         /// How many calls its work made (a job that made none never reached a worker).
         var callsMade = 0
@@ -52,6 +54,35 @@ final class PoolCore: LaneRouter, Sendable {
         var workers: [Int: WorkerHandle] = [:]
         var joinWaiters: [CheckedContinuation<Void, Never>] = []
         var watching = false
+        /// Work handed to no runner yet.
+        var ready: Deque<(JobID, position: Int)> = []
+        /// Runners waiting for work.
+        var idleRunners: [UnsafeContinuation<(JobID, position: Int)?, Never>] = []
+        /// The pool has ended: runners stop.
+        var runnersStop = false
+    }
+
+    /// A long-lived task on the mailbox's executor that runs the pool's work, one task after
+    /// another: handing work to a waiting runner costs a resumption, where a task of its own
+    /// would cost a creation and a destruction.
+    private final class Runner: Sendable {
+        private struct State {
+            var task: Task<Void, Never>?
+            var current: JobID?
+        }
+
+        private let state = Mutex(State())
+
+        func started(_ task: Task<Void, Never>) { state.withLock { $0.task = task } }
+        func begin(_ id: JobID) { state.withLock { $0.current = id } }
+        func end() { state.withLock { $0.current = nil } }
+
+        /// Cancels the runner if it still runs the work of `id` (it then ends after it).
+        func stop(_ id: JobID) {
+            state.withLock { state in
+                if state.current == id { state.task?.cancel() }
+            }
+        }
     }
 
     let system: TroupeActorSystem
@@ -190,7 +221,6 @@ final class PoolCore: LaneRouter, Sendable {
         }
         let actions = state.withLock { state -> [PoolStateMachine.Action] in
             state.entries[id]?.lastError = error
-            state.entries[id]?.task = nil
             return state.machine.jobEnded(id, ending)
         }
         perform(actions)
@@ -212,7 +242,9 @@ final class PoolCore: LaneRouter, Sendable {
             case .fail(let id, let error):
                 state.withLock { $0.entries.removeValue(forKey: id) }?.entry.fail(error)
             case .stop(let id):
-                state.withLock { $0.entries[id]?.task }?.cancel()
+                // The runner is cancelled with its work; it ends after it, and a fresh one
+                // takes its place.
+                state.withLock { $0.entries[id]?.runner }?.stop(id)
             case .startDeadline(let id, let timeout):
                 Task { [weak self] in
                     try? await Task.sleep(for: timeout)
@@ -235,10 +267,15 @@ final class PoolCore: LaneRouter, Sendable {
             case .withdraw(let position, let jobs):
                 withdraw(jobs, from: position)
             case .finished:
-                let waiters = state.withLock { state in
-                    defer { state.joinWaiters.removeAll() }
-                    return state.joinWaiters
+                let (waiters, runners) = state.withLock { state in
+                    defer {
+                        state.joinWaiters.removeAll()
+                        state.idleRunners.removeAll()
+                        state.runnersStop = true
+                    }
+                    return (state.joinWaiters, state.idleRunners)
                 }
+                for runner in runners { runner.resume(returning: nil) }
                 for waiter in waiters { waiter.resume() }
             }
         }
@@ -249,19 +286,64 @@ final class PoolCore: LaneRouter, Sendable {
         state.withLock { $0.workers[position] }
     }
 
-    /// Runs a task's work on the mailbox's executor, its calls tagged as the task's.
+    /// Hands a task's work to a waiting runner, or to a new one.
     private func run(_ id: JobID, at position: Int) {
-        guard let entry = state.withLock({ $0.entries[id]?.entry }) else { return }
-        let owner = CallOwner(pool: number, job: id)
-        let task = Task(executorPreference: system.executor) {
+        let waiting = state.withLock { state -> UnsafeContinuation<(JobID, position: Int)?, Never>? in
+            if let runner = state.idleRunners.popLast() { return runner }
+            state.ready.append((id, position))
+            return nil
+        }
+        if let waiting {
+            waiting.resume(returning: (id, position))
+        } else {
+            startRunner()
+        }
+    }
+
+    private func startRunner() {
+        let runner = Runner()
+        let task = Task(executorPreference: system.executor) { [weak self] in
+            guard let self else { return }
+            await self.serve(as: runner)
+        }
+        runner.started(task)
+    }
+
+    /// A runner's loop: the next task's work, with its calls tagged as the task's.
+    private func serve(as runner: Runner) async {
+        while let (id, position) = await nextWork() {
+            let (entry, interrupted) = state.withLock { state -> (JobEntry?, Bool) in
+                state.entries[id]?.runner = runner
+                return (state.entries[id]?.entry, state.machine.job(id)?.interruption != nil)
+            }
+            guard let entry else { continue }
+            if interrupted {
+                // Stopped before it began: it ends without running.
+                jobEnded(id, error: TroupeError(.cancelled, "the task was stopped before it began"))
+                continue
+            }
+            let owner = CallOwner(pool: number, job: id)
+            runner.begin(id)
             let error = await PoolTaskContext.$current.withValue(owner) {
                 await entry.execute(position)
             }
-            self.jobEnded(id, error: error)
+            runner.end()
+            jobEnded(id, error: error)
+            // A runner whose work was stopped stays cancelled: it leaves the work to others.
+            if Task.isCancelled { return }
         }
-        state.withLock { state in
-            // It may have ended already (a very quick task).
-            if state.entries[id] != nil, state.machine.job(id) != nil { state.entries[id]?.task = task }
+    }
+
+    private func nextWork() async -> (JobID, position: Int)? {
+        if let ready = state.withLock({ $0.ready.popFirst() }) { return ready }
+        return await withUnsafeContinuation { continuation in
+            let now = state.withLock { state -> (JobID, position: Int)?? in
+                if let ready = state.ready.popFirst() { return .some(ready) }
+                if state.runnersStop { return .some(nil) }
+                state.idleRunners.append(continuation)
+                return .none
+            }
+            if let now { continuation.resume(returning: now) }
         }
     }
 
