@@ -314,8 +314,24 @@ struct PoolTests {
         }
         let second = try pool.applyAsync { try await $0.echo("second") }
         #expect(try await second.get() == "second")
-        #expect(try await first.get() == "first")
+        // As in Python, a result's own waiters wake only after its callbacks ran.
+        #expect(await first.wait(timeout: .milliseconds(100)) == false)
         blocked.withLock { $0 = false }
+        #expect(try await first.get() == "first")
+        pool.close()
+        try await pool.join()
+    }
+
+    @Test func callbacksRunBeforeGetReturns() async throws {
+        let pool = try await Pool<EchoWorker>(processes: 2)
+        for index in 0..<20 {
+            let result = try pool.applyAsync { try await $0.echo("\(index)") }
+            let seen = Mutex<[String]>([])
+            result.whenReady { outcome in seen.withLock { $0.append((try? outcome.get()) ?? "failed") } }
+            result.whenReady { _ in seen.withLock { $0.append("second callback") } }
+            #expect(try await result.get() == "\(index)")
+            #expect(seen.withLock { $0 } == ["\(index)", "second callback"])
+        }
         pool.close()
         try await pool.join()
     }

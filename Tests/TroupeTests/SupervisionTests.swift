@@ -102,7 +102,7 @@ struct SupervisionTests {
         let pool = try await Pool<EchoWorker>(processes: 2, options: options)
         let results = try (0..<20).map { index in
             try pool.applyAsync { worker -> Int in
-                if index % 4 == 0 { try await worker.exitProcess(code: 9) }
+                if index % 4 == 0 { try await worker.workThenExit(code: 9) }
                 return try await worker.square(index)
             }
         }

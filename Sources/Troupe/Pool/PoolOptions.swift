@@ -1,15 +1,16 @@
 /// How a ``Pool`` runs its workers. Every field has a sensible default.
 public struct PoolOptions: Sendable {
-    /// Most tasks handed to one worker at once when the queue is deep (at least four tasks
-    /// per worker). By default 1: as in Python's pool, a worker takes a task only when it is
-    /// free, work waits in the pool's queue, and a worker that dies takes only its one task
-    /// with it. Raising it pipelines many small tasks (those sent together travel in one
-    /// message, which is far faster), at a price: when a worker dies, the tasks queued in it
-    /// fail too (or run again, if retryable). `map`, `imap` and `mapChunks` always send a
-    /// chunk to one worker, whatever this says.
-    public var pipelineDepth: Int = 1
-    /// A worker gets no more pipelined work while one of its tasks has been running longer
-    /// than this, so that a slow task holds back at most the few tasks already sent with it.
+    /// The most tasks handed to one worker at once (prefetch): a worker holds the task it
+    /// runs and up to this many minus one behind it, so that small tasks travel many to a
+    /// message and a worker never waits for its next one. This costs no safety: the pool
+    /// knows which task a worker was running when it died (that one fails, or runs again if
+    /// retryable), and the ones waiting behind it go back to the queue, uncounted; and a task
+    /// that runs longer than ``pipelineAgeLimit`` has the work behind it taken back for the
+    /// other workers. 64 by default (measured: beyond it `applyAsync` of trivial tasks gains
+    /// nothing); 1 sends a worker one task at a time.
+    public var pipelineDepth: Int = 64
+    /// When a worker's current task has run this long, the tasks waiting behind it are
+    /// withdrawn and handed to other workers, and it gets no more until that task ends.
     public var pipelineAgeLimit: Duration = .milliseconds(5)
     /// How long a worker process may take to start and say it is ready.
     public var startTimeout: Duration = .seconds(60)

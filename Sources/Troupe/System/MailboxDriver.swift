@@ -9,4 +9,7 @@ protocol MailboxDriver {
     /// fired, and hands on what arrived.
     /// - Returns: false once the transport has stopped (the executor then stops too).
     mutating func turn(waitMilliseconds: Int) -> Bool
+
+    /// Sends what is queued now, without waiting for input.
+    mutating func flush()
 }

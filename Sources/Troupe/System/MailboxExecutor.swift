@@ -113,6 +113,13 @@ final class MailboxExecutor: TaskExecutor, Sendable {
         }
     }
 
+    /// Sends what the driver has queued now, when called on the leader thread between its
+    /// turns (from a task); does nothing elsewhere, where the next turn sends it.
+    func flushIfLeader() {
+        guard isLeaderThread else { return }
+        withDriver { $0.flush() }
+    }
+
     /// Waits until the leader has stopped (its driver said so), at most `timeout`.
     func waitUntilStopped(timeout: Duration) -> Bool {
         stopped.wait(timeout: timeout)

@@ -143,6 +143,11 @@ final class MailboxSockets: MailboxDriver {
         }
     }
 
+    func flush() {
+        if closed { return }
+        send(outbox.take())
+    }
+
     /// Sends what is queued now and closes the sockets (the process is about to leave).
     func flushAndClose() {
         if closed { return }

@@ -125,12 +125,27 @@ final class SerialCallQueue: Sendable {
         }
     }
 
+    /// How long a finished call's reply may wait for the calls after it, to leave with them.
+    static let replyHoldLimit: Duration = .milliseconds(1)
+
     private func serve(generation: Int) async {
+        var unsentSince: ContinuousClock.Instant?
         while true {
             let job = await next()
             state.withLock { $0.running = (job.callID, job.peer) }
             if job.callID != 0 { progress?.recordStart(of: job.callID) }
             await job.run()
+            // Replies of quick calls leave together at the end of the mailbox's batch; once
+            // one has waited a while, they leave now, so that a crash in a later call of a
+            // long batch cannot take them along.
+            let now = ContinuousClock.now
+            if let since = unsentSince, now - since >= Self.replyHoldLimit {
+                executor.flushIfLeader()
+                unsentSince = nil
+            } else if unsentSince == nil {
+                unsentSince = now
+            }
+            if !executor.isLeaderThread || state.withLock({ $0.queue.isEmpty }) { unsentSince = nil }
             let current = state.withLock { state -> Bool in
                 guard state.generation == generation else { return false }
                 state.running = nil
