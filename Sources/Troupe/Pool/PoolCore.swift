@@ -465,9 +465,8 @@ final class PoolCore: LaneRouter, Sendable {
                 switch job.place {
                 case .running(let at):
                     target = at
-                    let slot = state.machine.slots[at]
                     // Behind a slow task, the call would only wait: it goes elsewhere.
-                    if slot.slow, slot.current?.job != owner.job { return .wait }
+                    if state.machine.slots[at].slow, state.machine.slots[at].current?.job != owner.job { return .wait }
                 case .queued, .backlog:
                     return .wait
                 }
