@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 
 /// A standalone supervisor in this process, remote workers (the test worker program started

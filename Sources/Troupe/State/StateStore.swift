@@ -86,6 +86,11 @@ final class StateStore: Sendable, StateRequestHandler {
         for (waiterID, timeout) in expiries { scheduleExpiry(of: waiterID, container: name, after: timeout) }
     }
 
+    /// How many `get`s wait on the queue `name`.
+    func waiterCount(queue name: String) -> Int {
+        state.withLock { $0.queueWaiters[name]?.count ?? 0 }
+    }
+
     /// Releases every lock held by `node` (its process died) and fails its waits.
     func release(node: String) {
         var deferred: [() -> Void] = []
