@@ -7,8 +7,10 @@ struct MailboxOutboxTests {
     @Test func aBatchThatWouldPassTheLimitStartsANewBody() throws {
         let outbox = MailboxOutbox(bodyLimit: 1000)
         let peer = PeerAddress.routed(Array("w".utf8))
+        var argument = MessagePackWriter()
+        argument.writeBinary([UInt8](repeating: 7, count: 400))
         for id in 1...5 {
-            let call = Envelope.Call(callID: UInt64(id), actor: 1, target: "t", arguments: [[UInt8](repeating: 0xc0, count: 400)])
+            let call = Envelope.Call(callID: UInt64(id), actor: 1, target: "t", arguments: [argument.bytes])
             _ = outbox.append(.call(call), to: peer)
         }
         _ = outbox.append(.heartbeat, to: PeerAddress.routed(Array("other".utf8)))
