@@ -15,6 +15,26 @@ distributed actor BenchWorker: Worker {
 
     distributed func squares(_ xs: [Int]) -> [Int] { xs.map { $0 * $0 } }
 
+    /// How many numbers it was sent (the payload figure: the work is the transfer).
+    distributed func count(_ values: [Double]) -> Int { values.count }
+
+    /// How many bytes it was sent.
+    distributed func count(bytes: [UInt8]) -> Int { bytes.count }
+
+    /// `calls` word-count batches of `keys` distinct words each, added to `counts` in one
+    /// atomic step per batch; returns when it started and ended.
+    distributed func countWords(_ counts: SharedDictionary<String, Int>, calls: Int, keys: Int, vocabulary: Int) async throws -> Span {
+        let words = (0..<vocabulary).map { "w\($0)" }
+        let start = monotonicNanoseconds()
+        for call in 0..<calls {
+            var batch: [String: Int] = [:]
+            batch.reserveCapacity(keys)
+            for index in 0..<keys { batch[words[(call * keys + index) % vocabulary]] = 1 }
+            try await counts.add(batch)
+        }
+        return Span(start: start, end: monotonicNanoseconds(), operations: calls * keys)
+    }
+
     /// The worker's process id.
     distributed func pid() -> Int32 { getpid() }
 

@@ -22,6 +22,9 @@ enum Figures {
         ("array", array),
         ("rss", rss),
         ("recovery", recovery),
+        ("wordcount", wordCount),
+        ("payload", payload),
+        ("supervisor", supervisor),
     ]
 
     static var names: [String] { table.map(\.name) }

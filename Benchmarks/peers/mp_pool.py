@@ -6,6 +6,7 @@
   --figure map          pool.map over --items ints, --chunksize N or default      -> items/s
   --figure start        Pool(--workers) until every worker has run its initializer (ready),
                         then close() + join()                                     -> ms
+  --figure payload      pool.map(len, ...) over --items bytes objects of --mib MiB each -> MB/s
   --figure rss          VmRSS, and private memory (smaps_rollup), of an idle worker process
                         (a Process waiting on an Event)                          -> MiB
 
@@ -82,6 +83,21 @@ def bench_map(ctx, args, report):
                   args.items / ((t1 - t0) / 1e9))
 
 
+def bench_payload(ctx, args, report):
+    size = args.mib << 20
+    data = [b"\x07" * size for _ in range(args.items)]
+    with ctx.Pool(args.workers) as pool:
+        warm(pool)
+        pool.map(len, data[:2])
+        t0 = now()
+        out = pool.map(len, data)
+        t1 = now()
+    assert out == [size] * args.items
+    m = args.method
+    report.record(f"payload.bytes[{m}]", "MB/s", f"Pool({args.workers}).map(len) over {args.items} bytes of {args.mib} MiB [{m}]",
+                  args.items * size / 1e6 / ((t1 - t0) / 1e9))
+
+
 def _ready(q):
     q.put(os.getpid())
 
@@ -134,7 +150,7 @@ def bench_rss(ctx, args, report):
 
 
 FIGURES = {"apply": bench_apply, "apply_async": bench_apply_async, "map": bench_map,
-           "start": bench_start, "rss": bench_rss}
+           "start": bench_start, "rss": bench_rss, "payload": bench_payload}
 
 
 def main():
@@ -149,6 +165,7 @@ def main():
     ap.add_argument("--chunksize", default="default")
     ap.add_argument("--starts", type=int, default=10)
     ap.add_argument("--settle-ms", type=int, default=300)
+    ap.add_argument("--mib", type=int, default=8)
     args = ap.parse_args()
     ctx = mp.get_context(args.method)
     report = Report(f"mp_pool.{args.figure}")

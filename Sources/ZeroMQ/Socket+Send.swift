@@ -171,3 +171,49 @@ extension Socket {
         return true
     }
 }
+
+/// Keeps an array alive while libzmq sends from its storage.
+private final class HandedOverBytes {
+    let bytes: [UInt8]
+    init(_ bytes: [UInt8]) { self.bytes = bytes }
+}
+
+extension Socket {
+    /// Sends one frame from the array's own storage, without copying it: libzmq keeps the
+    /// array alive until it has sent it (`zmq_msg_init_data`). Worth it for large frames;
+    /// for small ones the copy of ``send(_:more:dontWait:)-([UInt8],_,_)`` costs less than
+    /// the bookkeeping.
+    ///
+    /// - Parameters:
+    ///   - bytes: The frame's content; it must not change afterwards (an array never does:
+    ///     a later change to a copy of it makes a new buffer).
+    ///   - more: `true` if more frames of the same message follow.
+    ///   - dontWait: `true` to return `false` instead of blocking.
+    /// - Returns: `true` when queued; `false` when it would block or the send timed out.
+    /// - Throws: ``ZMQError``, as ``send(_:more:dontWait:)-(UnsafeRawBufferPointer,_,_)``.
+    @discardableResult
+    public func send(handingOver bytes: [UInt8], more: Bool = false, dontWait: Bool = false) throws -> Bool {
+        guard let handle else { throw ZMQError.closedSocket("zmq_msg_send") }
+        let box = Unmanaged.passRetained(HandedOverBytes(bytes))
+        // The storage of a native array stays where it is while the array lives, and the
+        // box keeps it alive until libzmq releases the message.
+        let address = box.takeUnretainedValue().bytes.withUnsafeBytes { UnsafeMutableRawPointer(mutating: $0.baseAddress) }
+        var message = zmq_msg_t()
+        let initialized = zmq_msg_init_data(&message, address, bytes.count, { _, hint in
+            if let hint { Unmanaged<AnyObject>.fromOpaque(hint).release() }
+        }, box.toOpaque())
+        guard initialized == 0 else {
+            box.release()
+            throw ZMQError(code: zmq_errno(), operation: "zmq_msg_init_data(\(bytes.count) bytes)")
+        }
+        let flags = Socket.sendFlags(more: more, dontWait: dontWait)
+        while zmq_msg_send(&message, handle, flags) < 0 {
+            let code = zmq_errno()
+            if code == EINTR { continue }
+            zmq_msg_close(&message)
+            if code == EAGAIN { return false }
+            throw ZMQError(code: code, operation: "zmq_msg_send(\(type), \(bytes.count) bytes)")
+        }
+        return true
+    }
+}

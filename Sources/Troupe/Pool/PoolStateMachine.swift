@@ -445,6 +445,9 @@ struct PoolStateMachine {
                 continue
             }
             guard !slots[position].slow, now - previous.since >= configuration.slowTaskLimit else { continue }
+            // Work moves only to a worker that would start it sooner: one with at most one
+            // task of its own. When every worker is as busy, moving would only shuffle it.
+            guard slots.indices.contains(where: { $0 != position && slots[$0].acceptsWork && slots[$0].load <= 1 }) else { continue }
             slots[position].slow = true
             changed = true
             // The chunk items not handed over yet go back to the queue as they were.

@@ -20,6 +20,8 @@ final class MailboxOutbox: Sendable {
     }
 
     private let pending = Mutex(Batch())
+    /// From this estimated size on, an envelope gets a body of its own.
+    static let largeEnvelope = 64 << 10
     /// The largest body to build: a batch that would grow past it starts a new body.
     private let bodyLimit: Int
 
@@ -33,8 +35,12 @@ final class MailboxOutbox: Sendable {
         let size = envelope.estimatedSize
         return pending.withLock { pending in
             var writers = pending.bodies.removeValue(forKey: peer) ?? []
-            if writers.isEmpty || (writers[writers.count - 1].writer.count + size > bodyLimit && !writers[writers.count - 1].isEmpty) {
-                writers.append(EnvelopeWriter())
+            // A large envelope travels in a body of its own, made to measure: appending it to
+            // a batch would copy the batch as it grows, and keep small ones waiting behind it.
+            let large = size >= Self.largeEnvelope
+            let lastIsLarge = writers.last.map { $0.writer.count >= Self.largeEnvelope } ?? false
+            if writers.isEmpty || large || lastIsLarge || writers[writers.count - 1].writer.count + size > bodyLimit {
+                writers.append(EnvelopeWriter(capacity: large ? size : 256))
             }
             writers[writers.count - 1].append(envelope)
             pending.bodies[peer] = writers

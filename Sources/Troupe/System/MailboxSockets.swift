@@ -258,6 +258,18 @@ final class MailboxSockets: MailboxDriver {
         }
     }
 
+    /// Bodies from this size on are handed to libzmq without a copy.
+    static let handOverSize = 64 << 10
+
+    /// Sends the last frame of a message: a large body from its own storage.
+    private func send(_ body: [UInt8], on socket: Socket) throws {
+        if body.count >= Self.handOverSize {
+            _ = try socket.send(handingOver: body)
+        } else {
+            _ = try socket.send(body)
+        }
+    }
+
     /// Sends one body to `peer`.
     /// - Returns: false when the socket cannot take it now (it must wait for the next turn).
     @discardableResult
@@ -268,14 +280,14 @@ final class MailboxSockets: MailboxDriver {
                 guard let router else { return true }
                 guard try router.send(identity, more: true, dontWait: true) else { return false }
                 _ = try router.send(Mailbox.signature, more: true)
-                _ = try router.send(body)
+                try send(body, on: router)
             case .connection(let endpoint):
                 guard let dealer = dealer(for: endpoint) else {
                     delegate?.transport(cannotReach: peer)
                     return true
                 }
                 guard try dealer.send(Mailbox.signature, more: true, dontWait: true) else { return false }
-                _ = try dealer.send(body)
+                try send(body, on: dealer)
             case .service, .brokered:
                 // Framed as Protocol 2 by the actor system before it reaches the mailbox.
                 logger.debug("dropped a batch for a peer reached through a supervisor", metadata: ["troupe.peer": "\(peer)"])

@@ -19,6 +19,10 @@ enum SocketSetup {
         try socket.set(.maxMessageSize, Int64(maximumMessageSize + 4096))
         try socket.set(.sendHighWaterMark, 0)
         try socket.set(.receiveHighWaterMark, 0)
+        // Kernel buffers big enough that a large message crosses in a few wake-ups, not
+        // hundreds (the kernel caps them at net.core.wmem_max / rmem_max).
+        try socket.set(.sendBufferSize, Int32(4 << 20))
+        try socket.set(.receiveBufferSize, Int32(4 << 20))
         return socket
     }
 }
