@@ -45,6 +45,8 @@ SIZES = {
     "tincrements": (40_000, 20_000),  # Troupe pipelined increments per worker
     "roundtrips": (20_000, 10_000),  # raw libzmq ping-pong
     "messages": (1_000_000, 500_000),  # raw libzmq push/pull
+    "payloads": (64, 16),           # 8 MiB items through map
+    "wordcalls": (20, 5),           # word-count batches of 1,000 words per worker (Python; Troupe does 10x)
 }
 
 
@@ -134,26 +136,27 @@ def groups(binary, quick):
         ],
         "apply-async": [
             T("applyAsync 2", "apply-async", "--workers", 2, "--tasks", n["tasks"]),
-            T("applyAsync 2 depth 16", "apply-async", "--workers", 2, "--depth", 16, "--tasks", n["tasks"]),
+            T("applyAsync 2 depth 1", "apply-async", "--workers", 2, "--depth", 1, "--tasks", n["tasks"]),
             P("apply_async fork 2", mp_pool + ["--figure", "apply_async", "--method", "fork", "--tasks", str(n["tasks"])]),
             P("apply_async spawn 2", mp_pool + ["--figure", "apply_async", "--method", "spawn", "--tasks", str(n["tasks"])]),
             P("submit fork 2", cf_pool + ["--figure", "submit", "--method", "fork", "--tasks", str(n["tasks"])]),
         ],
         "workers": [
             T("applyAsync 1", "apply-async", "--workers", 1, "--tasks", n["tasks"]),
-            T("applyAsync 1 depth 16", "apply-async", "--workers", 1, "--depth", 16, "--tasks", n["tasks"]),
             P("apply_async fork 1", mp_pool + ["--figure", "apply_async", "--workers", "1", "--tasks", str(n["tasks"])]),
             T("applyAsync 4", "apply-async", "--workers", 4, "--tasks", n["tasks"]),
-            T("applyAsync 4 depth 16", "apply-async", "--workers", 4, "--depth", 16, "--tasks", n["tasks"]),
             P("apply_async fork 4", mp_pool + ["--figure", "apply_async", "--workers", "4", "--tasks", str(n["tasks"])]),
         ],
         "map": [
             T("map chunk 1", "map", "--chunksize", 1, "--items", n["items1"]),
-            T("map chunk 1 depth 16", "map", "--chunksize", 1, "--depth", 16, "--items", n["items1"]),
             P("map chunk 1", mp_pool + ["--figure", "map", "--chunksize", "1", "--items", str(n["items1"])]),
             T("map auto", "map", "--chunksize", "auto", "--items", n["items"]),
             T("mapChunks", "map-chunks", "--items", n["items"]),
             P("map default", mp_pool + ["--figure", "map", "--chunksize", "default", "--items", str(n["items"])]),
+        ],
+        "payload": [
+            T("payload", "payload", "--items", n["payloads"]),
+            P("payload fork", mp_pool + ["--figure", "payload", "--items", str(n["payloads"])]),
         ],
         "start": [
             T("pool start", "pool-start", "--starts", n["starts"]),
@@ -171,6 +174,13 @@ def groups(binary, quick):
         "array": [
             T("array", "array", "--increments", n["tincrements"], "--sequential", n["increments"] * 2),
             P("manager array", mp_manager + ["--figure", "array", "--increments", str(n["increments"])]),
+        ],
+        "wordcount": [
+            T("word count", "wordcount", "--calls", n["wordcalls"] * 10),
+            P("manager word count", mp_manager + ["--figure", "wordcount", "--calls", str(n["wordcalls"])]),
+        ],
+        "supervisor": [
+            T("supervisor loopback", "supervisor", "--tasks", n["tasks"] // 2),
         ],
         "rss": [
             T("rss", "rss"),
@@ -227,16 +237,20 @@ ROWS = [
      "Python Pool(2).apply_async [spawn]", "higher", ("ratio", ">=", 10)),
     ("applyAsync x20,000 trivial tasks", "tasks/s", "apply_async.workers2", "python:ppe.submit.workers2[fork]",
      "Python ProcessPoolExecutor(2).submit [fork]", "higher", None),
-    ("applyAsync x20,000, pipelineDepth 16", "tasks/s", "apply_async.workers2.depth16", "python:apply_async.workers2[fork]",
-     "Python Pool(2).apply_async [fork]", "higher", ("ratio", ">=", 10)),
+    ("applyAsync x20,000, pipelineDepth 1 (no prefetch)", "tasks/s", "apply_async.workers2.depth1",
+     "python:apply_async.workers2[fork]", "Python Pool(2).apply_async [fork]", "higher", None),
     ("map, chunk size 1", "items/s", "map.chunk1", "python:map.chunk1[fork]",
-     "Python Pool(2).map chunksize=1 [fork]", "higher", None),
-    ("map, chunk size 1, pipelineDepth 16", "items/s", "map.chunk1.depth16", "python:map.chunk1[fork]",
-     "Python Pool(2).map chunksize=1 [fork]", "higher", None),
-    ("map of 200,000 ints, automatic chunks (per-item calls)", "items/s", "map.auto", "python:map.default[fork]",
-     "Python Pool(2).map default chunks [fork]", "higher", ("ratio", ">=", 1)),
+     "Python Pool(2).map chunksize=1 [fork]", "higher", ("ratio", ">=", 5)),
+    ("map of 200,000 ints, automatic chunks (per-item closure)", "items/s", "map.auto", "python:map.default[fork]",
+     "Python Pool(2).map default chunks [fork]", "higher", ("ratio", ">=", 2)),
     ("mapChunks of 200,000 ints, automatic chunks", "items/s", "map_chunks.auto", "python:map.default[fork]",
      "Python Pool(2).map default chunks [fork]", "higher", ("ratio", ">=", 1)),
+    ("map over 64 items of 8 MiB, [UInt8]", "MB/s", "payload.bytes", "python:payload.bytes[fork]",
+     "Python Pool(2).map(len) over 8 MiB bytes [fork]", "higher", ("ratio", ">=", 1)),
+    ("map over 64 items of 8 MiB, [Double]", "MB/s", "payload.doubles", "python:payload.bytes[fork]",
+     "Python Pool(2).map(len) over 8 MiB bytes [fork]", "higher", ("ratio", ">=", 1)),
+    ("map over 64 items of 8 MiB, [UInt8]", "MB/s", "payload.bytes", "troupe:payload.memcpy",
+     "memcpy in one process (the ceiling)", "higher", None),
     ("pool of 2: start to ready", "ms", "pool_start.ready", "python:pool_start.ready[spawn]",
      "Python Pool(2) start to ready [spawn]", "lower", ("ratio", "<", 1 / 3)),
     ("pool of 2: start to ready", "ms", "pool_start.ready", "python:pool_start.ready[fork]",
@@ -250,7 +264,7 @@ ROWS = [
     ("distributed call to one child, p99", "us", "call.p99", "libzmq:zmq.pingpong.p99",
      "libzmq DEALER/ROUTER ipc 16 B, p99", "lower", None),
     ("distributed calls to one child, 64 in flight", "calls/s", "call.pipelined", "libzmq:zmq.pushpull",
-     "libzmq PUSH->PULL ipc 16 B, one way (a ceiling)", "higher", None),
+     "libzmq PUSH->PULL ipc 16 B, one way (a ceiling)", "higher", ("ratio", ">=", 0.10)),
     ("dict one op (owner process), median", "us", "dict.op_median", "libzmq:zmq.pingpong.median",
      "libzmq DEALER/ROUTER ipc 16 B round trip", "lower", ("ratio", "<=", 1.25)),
     ("dict one op (owner process), median", "us", "dict.op_median", "python:dict.op_median",
@@ -264,26 +278,24 @@ ROWS = [
     ("dict ops/s, 2 clients, 32 pairs in flight each", "ops/s", "dict.ops_2clients_pipelined", "python:dict.ops_2clients",
      "Python Manager().dict, 2 processes", "higher", None),
     ("dict batched (update + read back)", "keys/s", "dict.batched", "python:dict.batched",
-     "Python Manager().dict update() + copy()", "higher", ("value", ">=", 1e6)),
+     "Python Manager().dict update() + copy()", "higher", ("ratio", ">=", 1)),
+    ("word-count increments, 1,000 words a call, 2 procs", "keys/s", "wordcount.keys", "python:wordcount.keys",
+     "Python Manager().dict under Manager().Lock, 2 procs", "higher", ("ratio", ">=", 10)),
     ("atomic array increments, 2 procs, 32 in flight each", "incr/s", "array.incr_2procs_pipelined",
      "python:array.incr_2procs_lock", "Python Manager().Array + Manager().Lock, 2 procs", "higher", ("ratio", ">=", 20)),
     ("atomic array increments, 2 procs, one at a time", "incr/s", "array.incr_2procs_sequential",
      "python:array.incr_2procs_lock", "Python Manager().Array + Manager().Lock, 2 procs", "higher", None),
+    ("trivial tasks through a loopback supervisor, 2 workers", "tasks/s", "supervisor.loopback", "troupe:supervisor.local",
+     "Troupe local pool of 2, applyAsync, same run", "higher", ("ratio", ">=", 0.5)),
     ("idle worker RSS", "MiB", "rss.idle_worker", "python:rss.idle_worker[spawn]",
      "Python idle Process [spawn]", "lower", ("value", "<", 15)),
     ("idle worker private memory (not shared)", "MiB", "rss.idle_worker_private", "python:rss.idle_worker_private[spawn]",
-     "Python idle Process [spawn]", "lower", None),
+     "Python idle Process [spawn]", "lower", ("ratio", "<", 0.25)),
     ("throughput, 1 worker (applyAsync x20,000)", "tasks/s", "apply_async.workers1", "python:apply_async.workers1[fork]",
      "Python Pool(1).apply_async [fork]", "higher", None),
     ("throughput, 2 workers (applyAsync x20,000)", "tasks/s", "apply_async.workers2", "python:apply_async.workers2[fork]",
      "Python Pool(2).apply_async [fork]", "higher", None),
     ("throughput, 4 workers (applyAsync x20,000)", "tasks/s", "apply_async.workers4", "python:apply_async.workers4[fork]",
-     "Python Pool(4).apply_async [fork]", "higher", None),
-    ("throughput, 1 worker, pipelineDepth 16", "tasks/s", "apply_async.workers1.depth16", "python:apply_async.workers1[fork]",
-     "Python Pool(1).apply_async [fork]", "higher", None),
-    ("throughput, 2 workers, pipelineDepth 16", "tasks/s", "apply_async.workers2.depth16", "python:apply_async.workers2[fork]",
-     "Python Pool(2).apply_async [fork]", "higher", None),
-    ("throughput, 4 workers, pipelineDepth 16", "tasks/s", "apply_async.workers4.depth16", "python:apply_async.workers4[fork]",
      "Python Pool(4).apply_async [fork]", "higher", None),
 ]
 

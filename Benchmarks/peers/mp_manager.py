@@ -49,7 +49,19 @@ def mgr_array_ops(a, lock, wid, n):
     return n
 
 
-KERNELS = {"dict": dict_ops, "mgr_array": mgr_array_ops}
+def word_counts(d, lock, keys, vocabulary, wid, calls):
+    """A word count as Python users write it with a Manager: each word's count read and
+    written back under the lock, a batch of `keys` words at a time."""
+    words = ["w%d" % i for i in range(vocabulary)]
+    for call in range(calls):
+        with lock:
+            for index in range(keys):
+                word = words[(call * keys + index) % vocabulary]
+                d[word] = d.get(word, 0) + 1
+    return calls * keys
+
+
+KERNELS = {"dict": dict_ops, "mgr_array": mgr_array_ops, "words": word_counts}
 
 
 def worker(kind, args, wid, n, go, q):
@@ -129,7 +141,18 @@ def bench_array(ctx, args, report):
                   rate)
 
 
-FIGURES = {"dict": bench_dict, "array": bench_array}
+def bench_wordcount(ctx, args, report):
+    with ctx.Manager() as mgr:
+        d = mgr.dict()
+        lk = mgr.Lock()
+        rate = run_workers(ctx, "words", (d, lk, args.keys, args.vocabulary), 2, args.calls)
+        assert sum(d.values()) == 2 * args.calls * args.keys
+    report.record("wordcount.keys", "keys/s",
+                  f"Manager().dict d[w] = d.get(w, 0) + 1 under Manager().Lock(), {args.keys} words a batch, "
+                  f"2 workers x {args.calls} batches, aggregate", rate)
+
+
+FIGURES = {"dict": bench_dict, "array": bench_array, "wordcount": bench_wordcount}
 
 
 def main():
@@ -140,6 +163,9 @@ def main():
     ap.add_argument("--batch", type=int, default=10_000)
     ap.add_argument("--batches", type=int, default=10)
     ap.add_argument("--increments", type=int, default=2_500)
+    ap.add_argument("--calls", type=int, default=20)
+    ap.add_argument("--keys", type=int, default=1000)
+    ap.add_argument("--vocabulary", type=int, default=5000)
     args = ap.parse_args()
     ctx = mp.get_context("fork")
     report = Report(f"mp_manager.{args.figure}")
