@@ -63,6 +63,9 @@ public distributed actor EchoWorker: Worker {
     /// The worker's process id.
     distributed public func processID() -> Int32 { getpid() }
 
+    /// The node name of the worker's actor system (one per worker, in a process or not).
+    distributed public func nodeName() -> String { actorSystem.node }
+
     /// How many `echo` calls this worker served.
     distributed public func callCount() -> Int { calls }
 

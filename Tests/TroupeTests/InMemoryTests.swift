@@ -96,4 +96,62 @@ struct InMemoryTests {
         pool.close()
         try await pool.join()
     }
+
+    @Test func eachNewProcessRunsItsOwnMaxTasksPerChild() async throws {
+        let cluster = try InMemoryCluster(workers: [EchoWorker.self])
+        let pool = try await Pool<EchoWorker>(processes: 1, maxTasksPerChild: 5, system: cluster.system)
+        var tasksPerProcess: [String: Int] = [:]
+        var order: [String] = []
+        for _ in 0..<20 {
+            let pid = try await pool.apply { try await $0.nodeName() }
+            if tasksPerProcess[pid] == nil { order.append(pid) }
+            tasksPerProcess[pid, default: 0] += 1
+        }
+        #expect(order.map { tasksPerProcess[$0]! } == [5, 5, 5, 5])
+        pool.close()
+        try await pool.join()
+    }
+
+    final class Tracked: Sendable {}
+
+    @Test func aTaskReleasesItsWorkWhenItEnds() async throws {
+        let cluster = try InMemoryCluster(workers: [EchoWorker.self])
+        let pool = try await Pool<EchoWorker>(processes: 2, system: cluster.system)
+        weak var tracked: Tracked?
+        do {
+            let object = Tracked()
+            tracked = object
+            _ = try await pool.map(0..<10) { worker, item in
+                withExtendedLifetime(object) {}
+                return try await worker.square(item)
+            }
+            let result = try pool.applyAsync { worker in
+                withExtendedLifetime(object) {}
+                return try await worker.echo("x")
+            }
+            _ = try await result.get()
+        }
+        // What the work captured goes with it, not a thousand tasks later.
+        #expect(await eventually { tracked == nil })
+        pool.close()
+        try await pool.join()
+        #expect(tracked == nil)
+    }
+
+    @Test func aClosedAndJoinedPoolSaysClosedAndRefusesWorkAsClosed() async throws {
+        let cluster = try InMemoryCluster(workers: [EchoWorker.self])
+        let (escaped, answer) = try await withPool(of: EchoWorker.self, processes: 1, system: cluster.system) { pool in
+            (pool, try await pool.apply { try await $0.echo("in") })
+        }
+        #expect(answer == "in")
+        #expect(escaped.status().phase == .closed)
+        let late = #expect(throws: TroupeError.self) { try escaped.applyAsync { try await $0.echo("late") } }
+        #expect(late?.code == .closed)
+        #expect(late?.message.contains("closed") == true, "\(String(describing: late))")
+
+        let terminated = try await Pool<EchoWorker>(processes: 1, system: cluster.system)
+        terminated.terminate()
+        try await terminated.join()
+        #expect(terminated.status().phase == .terminated)
+    }
 }

@@ -81,12 +81,12 @@ struct SupervisionTests {
         let pool = try await Pool<EchoWorker>(processes: 1, options: options)
         for _ in 0..<3 {
             // Wait for a ready worker, then kill it while it has no task.
-            #expect(await eventually { pool.status().workers[0].state == .idle || pool.status().phase != "running" })
-            guard pool.status().phase == "running", let victim = pool.status().workers[0].pid else { break }
+            #expect(await eventually { pool.status().workers[0].state == .idle || pool.status().phase != .running })
+            guard pool.status().phase == .running, let victim = pool.status().workers[0].pid else { break }
             kill(victim, SIGKILL)
             #expect(await eventually { !ProcessTable.isAlive(victim) && pool.status().workers[0].pid != victim })
         }
-        #expect(await eventually { pool.status().phase == "failed" })
+        #expect(await eventually { pool.status().phase == .failed })
         let late = #expect(throws: TroupeError.self) { try pool.applyAsync { try await $0.echo("x") } }
         #expect(late?.code == .restartIntensityExceeded)
         #expect(late?.message.contains("3 times") == true, "\(String(describing: late))")
@@ -116,7 +116,7 @@ struct SupervisionTests {
             }
         }
         #expect(crashed == 5)
-        #expect(pool.status().phase == "running")
+        #expect(pool.status().phase == .running)
         #expect(pool.status().workers.map(\.restarts).reduce(0, +) == 5)
         pool.close()
         try await pool.join()
@@ -237,7 +237,7 @@ struct SupervisionTests {
         let slow = try (0..<4).map { _ in try pool.applyAsync { try await $0.sleep(milliseconds: 500) } }
         #expect(await eventually { pool.status().running == 2 && pool.status().queued == 2 })
         let status = pool.status()
-        #expect(status.phase == "running")
+        #expect(status.phase == .running)
         #expect(status.workers.count == 2)
         #expect(status.workers.allSatisfy { $0.state == .busy && $0.pid != nil })
         #expect(status.description.contains("2 running, 2 queued"))
@@ -245,7 +245,7 @@ struct SupervisionTests {
         #expect(await eventually { pool.status().workers.map(\.tasksDone).reduce(0, +) == 4 })
         pool.close()
         try await pool.join()
-        #expect(pool.status().phase == "terminated")
+        #expect(pool.status().phase == .terminated)
     }
 }
 

@@ -8,7 +8,10 @@
 ///   - processes: how many worker processes; by default, one per CPU.
 ///   - maxTasksPerChild: replace each worker after this many tasks.
 ///   - options: see ``PoolOptions``.
+///   - system: the actor system whose workers these are (see ``Pool/init(processes:maxTasksPerChild:options:system:initializer:)``).
 ///   - initializer: runs once against each new worker.
+///   - isolation: the caller's actor, inherited, so that `body` may be a closure of the
+///     caller's (from `@main`, say) and need not be `Sendable`.
 ///   - body: the work with the pool.
 /// - Returns: what `body` returned.
 /// - Throws: what `body` threw, or a pool start failure.
@@ -17,11 +20,13 @@ public func withPool<W: Worker, R>(
     processes: Int? = nil,
     maxTasksPerChild: Int? = nil,
     options: PoolOptions = PoolOptions(),
+    system: TroupeActorSystem? = nil,
     initializer: (@Sendable (W) async throws -> Void)? = nil,
-    _ body: (Pool<W>) async throws -> R
-) async throws -> R {
+    isolation: isolated (any Actor)? = #isolation,
+    _ body: (Pool<W>) async throws -> sending R
+) async throws -> sending R {
     let pool = try await Pool<W>(processes: processes, maxTasksPerChild: maxTasksPerChild,
-                                 options: options, initializer: initializer)
+                                 options: options, system: system, initializer: initializer)
     do {
         let result = try await body(pool)
         pool.close()

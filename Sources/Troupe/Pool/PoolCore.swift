@@ -542,7 +542,7 @@ final class PoolCore: LaneRouter, Sendable {
         return state.withLock { state in
             let machine = state.machine
             return PoolStatus(
-                phase: machine.failure != nil ? "failed" : machine.phase.rawValue,
+                phase: machine.publicPhase,
                 workers: machine.slots.map { slot in
                     let held = slot.running.count
                     let started = state.workers[slot.position]?.progress == nil ? min(held, 1)

@@ -145,6 +145,8 @@ struct PoolStateMachine {
 
     let configuration: Configuration
     private(set) var phase = Phase.running
+    /// Whether the pool ended by `close()`, all its work done (not by `terminate()`).
+    private(set) var endedByClose = false
     /// Why the pool stopped on its own (too many restarts), if it did.
     private(set) var failure: TroupeError?
     private(set) var startFailure: TroupeError?
@@ -172,6 +174,17 @@ struct PoolStateMachine {
 
     func job(_ id: JobID) -> Job? { jobs[id] }
 
+    /// The phase as ``PoolStatus`` reports it.
+    var publicPhase: PoolStatus.Phase {
+        if failure != nil { return .failed }
+        switch phase {
+        case .running: return .running
+        case .closed: return .closing
+        case .terminating: return .terminating
+        case .terminated: return endedByClose ? .closed : .terminated
+        }
+    }
+
     /// The position a task runs at, if it runs.
     func position(of id: JobID) -> Int? {
         if case .running(let position)? = jobs[id]?.place { return position }
@@ -187,7 +200,8 @@ struct PoolStateMachine {
     mutating func submit(retryable: Bool, timeout: Duration? = nil, group: UInt64? = nil) throws(TroupeError) -> (JobID, [Action]) {
         if let failure { throw failure }
         guard phase == .running else {
-            throw TroupeError(.closed, "the pool is \(phase == .closed ? "closed" : "terminated"): submit work before close(), or create a new pool")
+            let state = phase == .closed || endedByClose ? "closed" : "terminated"
+            throw TroupeError(.closed, "the pool is \(state): submit work before close(), or create a new pool")
         }
         if let startFailure, !hasLiveWorker {
             throw TroupeError(.workerStartFailed, "the pool has no worker left: \(startFailure.message)")
@@ -608,6 +622,7 @@ struct PoolStateMachine {
 
         if phase == .closed || phase == .terminating, slots.allSatisfy({ $0.phase == .exited }),
            queuedCount == 0, runningCount == 0 {
+            endedByClose = phase == .closed
             phase = .terminated
             actions.append(.finished)
         }

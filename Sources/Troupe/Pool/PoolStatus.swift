@@ -42,8 +42,27 @@ public struct PoolStatus: Sendable, CustomStringConvertible {
         public let prefetched: Int
     }
 
-    /// "running", "closed", "terminating", "terminated", or "failed" (too many restarts).
-    public let phase: String
+    /// Where a pool is in its life.
+    public enum Phase: String, Sendable, Codable, CustomStringConvertible {
+        /// Taking work.
+        case running
+        /// `close()` was called: queued work still runs, then the workers leave.
+        case closing
+        /// Closed, and every worker has left.
+        case closed
+        /// `terminate()` was called: the workers are being stopped.
+        case terminating
+        /// Terminated, and every worker has gone.
+        case terminated
+        /// It stopped on its own: its workers kept dying (see ``PoolStatus/failure``).
+        case failed
+
+        /// The phase's name, such as `running`.
+        public var description: String { rawValue }
+    }
+
+    /// Where the pool is in its life.
+    public let phase: Phase
     /// Every worker position.
     public let workers: [Worker]
     /// Tasks waiting for a worker.

@@ -52,7 +52,8 @@ public struct SharedLock: Sendable, Codable {
     ///   - body: the work to do while holding the lock.
     /// - Returns: what `body` returned.
     /// - Throws: ``TroupeError`` `.timeout` when the lock was not taken in time, or `body`'s error.
-    public func withLock<R: Sendable>(timeout: Duration? = nil, _ body: () async throws -> R) async throws -> R {
+    public func withLock<R: Sendable>(timeout: Duration? = nil, isolation: isolated (any Actor)? = #isolation,
+                                      _ body: () async throws -> R) async throws -> R {
         let token = UInt64.random(in: 1...UInt64.max)
         guard try await acquire(token: token, timeout: timeout) else {
             throw TroupeError(.timeout, "the lock \(reference) was not free within \(timeout.map { "\($0)" } ?? "")")

@@ -136,10 +136,12 @@ public final class SupervisedActor<W: Worker>: SupervisedChild, Sendable {
     }
 
     /// Runs `body` against the current incarnation.
-    /// - Parameter body: the work, calling the actor's distributed functions.
+    /// - Parameters:
+    ///   - isolation: the caller's actor, inherited, so that `body` need not be `Sendable`.
+    ///   - body: the work, calling the actor's distributed functions.
     /// - Returns: what `body` returned.
     /// - Throws: ``TroupeError`` `.invalidState` when no process runs the actor, or `body`'s error.
-    public func call<R: Sendable>(_ body: (W) async throws -> R) async throws -> R {
+    public func call<R: Sendable>(isolation: isolated (any Actor)? = #isolation, _ body: (W) async throws -> R) async throws -> R {
         try await body(try actor())
     }
 
