@@ -1,66 +1,155 @@
+import DequeModule
 import Synchronization
 
-/// Gathers the results of a map's items as chunks finish them, and hands them on: all at
+/// Gathers the results of a map's items as their tasks finish, and hands them on: all at
 /// once in input order (`map`), one by one in input order (`imap`), or as they come
 /// (`imapUnordered`). The first error ends a `map`; `imap` raises it at that item.
+///
+/// It also knows the tasks still open, so that a cancelled map can withdraw them, and, for
+/// input that arrives over time, how many items are in flight, so that the input is pulled
+/// only as workers free up.
 final class MapCollector<Value: Sendable>: Sendable {
     enum Delivery: Sendable { case whole, ordered, unordered }
 
-    private struct State {
-        var slots: [Result<Value, any Error>?]
-        var remaining: Int
-        var failed = false
-        // Streaming delivery.
-        var nextIndex = 0
-        var arrivals: [Result<Value, any Error>] = []
-        var arrivalHead = 0
-        var delivered = 0
-        var waiter: UnsafeContinuation<Result<Value, any Error>?, Never>?
+    /// What a streaming consumer gets from ``next(timeout:)``.
+    enum Next {
+        case outcome(Result<Value, any Error>)
+        case end
+        case timedOut
     }
 
-    let count: Int
+    private typealias Waiter = (id: UInt64, continuation: UnsafeContinuation<Next, Never>)
+
+    private struct State {
+        /// The outcomes of items `firstSlot...`; streaming delivery drops the ones handed over.
+        var slots: Deque<Result<Value, any Error>?> = []
+        var firstSlot = 0
+        /// Items added and not yet finished.
+        var inFlight = 0
+        /// Whether every item has been added; until then more may come.
+        var inputEnded: Bool
+        /// The error the input itself threw, raised after every earlier result.
+        var inputError: (any Error)?
+        var failed = false
+        var cancelled = false
+        /// The open tasks, by item, for cancelling.
+        var openJobs: [Int: PoolCore.JobID] = [:]
+        // Streaming delivery.
+        var arrivals: Deque<Result<Value, any Error>> = []
+        var waiter: Waiter?
+        var lastWaiterID: UInt64 = 0
+        /// A feeder waiting until fewer than `roomLimit` items are in flight.
+        var roomWaiter: UnsafeContinuation<Void, Never>?
+        var roomLimit = 0
+    }
+
     let delivery: Delivery
+    /// How many items there are, when the input's size is known from the start.
+    let count: Int?
     let whole = AsyncResult<[Value]>()
-    private let state: Mutex<State>
-
     let progress: ProgressTracker?
+    private let state: Mutex<State>
+    /// Withdraws tasks of the pool; set by the pool that runs the items.
+    private let cancelJobs: @Sendable ([PoolCore.JobID]) -> Void
 
-    init(count: Int, delivery: Delivery, progress: ProgressTracker? = nil) {
+    /// - Parameters:
+    ///   - count: the number of items, or nil when they arrive over time (``add()``).
+    init(count: Int?, delivery: Delivery, progress: ProgressTracker? = nil,
+         cancelJobs: @escaping @Sendable ([PoolCore.JobID]) -> Void) {
         self.count = count
         self.delivery = delivery
         self.progress = progress
-        progress?.begin(total: count)
-        state = Mutex(State(slots: Array(repeating: nil, count: count), remaining: count))
+        self.cancelJobs = cancelJobs
+        var initial = State(inputEnded: count != nil)
+        if let count {
+            initial.slots = Deque(repeating: nil, count: count)
+            initial.inFlight = count
+        }
+        state = Mutex(initial)
+        progress?.begin(total: count ?? 0)
         if count == 0 { whole.complete(.success([])) }
     }
 
-    /// Whether a `map` has already failed, so that its remaining chunks can be skipped.
+    /// Whether a `map` has already failed, so that its remaining items can be skipped.
     var hasFailed: Bool { state.withLock { $0.failed } }
+
+    /// Whether the map was cancelled (or its results abandoned): no more items are added.
+    var isCancelled: Bool { state.withLock { $0.cancelled } }
+
+    // MARK: Items
+
+    /// Adds one more item (input that arrives over time).
+    /// - Returns: its index.
+    func add() -> Int {
+        state.withLock { state in
+            state.slots.append(nil)
+            state.inFlight += 1
+            return state.firstSlot + state.slots.count - 1
+        }
+    }
+
+    /// Records the task that runs item `index`, so that cancelling the map can withdraw it.
+    func record(_ job: PoolCore.JobID, for index: Int) {
+        state.withLock { state in
+            let slot = index - state.firstSlot
+            guard slot >= 0, slot < state.slots.count, state.slots[slot] == nil else { return }
+            state.openJobs[index] = job
+        }
+    }
+
+    /// Says that every item has been added, or that the input threw `error` after them.
+    func endInput(throwing error: (any Error)? = nil) {
+        var waiter: Waiter?
+        var handOver: Next?
+        state.withLock { state in
+            state.inputEnded = true
+            state.inputError = error
+            if let pending = state.waiter, let next = Self.takeNext(&state, delivery: delivery) {
+                state.waiter = nil
+                waiter = pending
+                handOver = next
+            }
+        }
+        if let waiter, let handOver { waiter.continuation.resume(returning: handOver) }
+    }
 
     /// Records the outcome of item `index`. A repeated outcome (a retried chunk) is ignored.
     func set(_ index: Int, _ outcome: Result<Value, any Error>) {
         var finished: [Value]? = nil
         var failure: (any Error)? = nil
-        var waiter: UnsafeContinuation<Result<Value, any Error>?, Never>? = nil
-        var handOver: Result<Value, any Error>?? = nil
+        var waiter: Waiter? = nil
+        var handOver: Next? = nil
+        var room: UnsafeContinuation<Void, Never>? = nil
         var counted = false
         state.withLock { state in
-            guard state.slots[index] == nil else { return }
-            state.slots[index] = outcome
-            state.remaining -= 1
+            let slot = index - state.firstSlot
+            guard slot >= 0, slot < state.slots.count, state.slots[slot] == nil else { return }
+            state.openJobs.removeValue(forKey: index)
+            state.inFlight -= 1
             counted = true
             switch delivery {
             case .whole:
+                state.slots[slot] = outcome
                 if case .failure(let error) = outcome, !state.failed {
                     state.failed = true
                     failure = error
-                } else if state.remaining == 0, !state.failed {
+                } else if state.inFlight == 0, state.inputEnded, !state.failed {
                     finished = state.slots.map { try! $0!.get() }
                 }
-            case .unordered:
-                state.arrivals.append(outcome)
             case .ordered:
-                break
+                state.slots[slot] = outcome
+            case .unordered:
+                state.slots[slot] = .failure(Delivered())
+                state.arrivals.append(outcome)
+                // The slots only guard against repeats now: drop the filled ones in front.
+                while let first = state.slots.first, first != nil {
+                    state.slots.removeFirst()
+                    state.firstSlot += 1
+                }
+            }
+            if let pending = state.roomWaiter, state.inFlight < state.roomLimit {
+                state.roomWaiter = nil
+                room = pending
             }
             if delivery != .whole, let pending = state.waiter, let next = Self.takeNext(&state, delivery: delivery) {
                 state.waiter = nil
@@ -73,80 +162,108 @@ final class MapCollector<Value: Sendable>: Sendable {
         }
         if let failure { whole.complete(.failure(failure)) }
         if let finished { whole.complete(.success(finished)) }
-        if let waiter, let handOver { waiter.resume(returning: handOver) }
+        room?.resume()
+        if let waiter, let handOver { waiter.continuation.resume(returning: handOver) }
     }
 
-    /// Fails every item still open (the chunk that held them failed for good).
-    func fail(_ indices: Range<Int>, with error: any Error) {
-        for index in indices { set(index, .failure(error)) }
-    }
-
-    /// The next result for a streaming consumer, or nil when all were delivered.
-    func next() async -> Result<Value, any Error>? {
-        await withUnsafeContinuation { continuation in
-            let ready: Result<Value, any Error>?? = state.withLock { state in
-                if let next = Self.takeNext(&state, delivery: delivery) { return next }
-                state.waiter = continuation
-                return .none
+    /// Waits until fewer than `limit` items are in flight (or the map was cancelled).
+    func waitForRoom(limit: Int) async {
+        await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
+            let now = state.withLock { state -> Bool in
+                if state.cancelled || state.inFlight < limit { return true }
+                state.roomLimit = limit
+                state.roomWaiter = continuation
+                return false
             }
-            if let ready { continuation.resume(returning: ready) }
+            if now { continuation.resume() }
         }
     }
 
-    /// What a streaming consumer gets next: `.some(nil)` when everything was delivered,
-    /// nil when it must wait.
-    private static func takeNext(_ state: inout State, delivery: Delivery) -> Result<Value, any Error>?? {
-        if state.delivered == state.slots.count { return .some(nil) }
+    // MARK: Cancelling
+
+    /// Withdraws every task still open (queued ones never start, running ones are cancelled
+    /// in their worker) and adds no more items.
+    func cancel() {
+        let (jobs, room) = state.withLock { state -> ([PoolCore.JobID], UnsafeContinuation<Void, Never>?) in
+            state.cancelled = true
+            let jobs = Array(state.openJobs.values)
+            state.openJobs.removeAll()
+            let room = state.roomWaiter
+            state.roomWaiter = nil
+            return (jobs, room)
+        }
+        room?.resume()
+        if !jobs.isEmpty { cancelJobs(jobs) }
+    }
+
+    // MARK: Streaming delivery
+
+    /// The next result for a streaming consumer: waits for it at most `timeout`, or as long
+    /// as it takes; cancelling the waiting task cancels the whole map.
+    func next(timeout: Duration?) async -> Next {
+        if let ready = state.withLock({ Self.takeNext(&$0, delivery: delivery) }) { return ready }
+        let id = state.withLock { state in
+            state.lastWaiterID += 1
+            return state.lastWaiterID
+        }
+        let timer = timeout.map { timeout in
+            Task { [weak self] in
+                try await Task.sleep(for: timeout)
+                self?.resumeWaiter(id, with: .timedOut)
+            }
+        }
+        defer { timer?.cancel() }
+        return await withTaskCancellationHandler {
+            await withUnsafeContinuation { (continuation: UnsafeContinuation<Next, Never>) in
+                let ready = state.withLock { state -> Next? in
+                    if let next = Self.takeNext(&state, delivery: delivery) { return next }
+                    if Task.isCancelled {
+                        return .outcome(.failure(TroupeError(.cancelled, "the task reading these results was cancelled: the map's remaining work was withdrawn")))
+                    }
+                    state.waiter = (id, continuation)
+                    return nil
+                }
+                if let ready { continuation.resume(returning: ready) }
+            }
+        } onCancel: {
+            resumeWaiter(id, with: .outcome(.failure(TroupeError(.cancelled, "the task reading these results was cancelled: the map's remaining work was withdrawn"))))
+            cancel()
+        }
+    }
+
+    private func resumeWaiter(_ id: UInt64, with next: Next) {
+        let waiter = state.withLock { state -> Waiter? in
+            guard let waiter = state.waiter, waiter.id == id else { return nil }
+            state.waiter = nil
+            return waiter
+        }
+        waiter?.continuation.resume(returning: next)
+    }
+
+    /// What a streaming consumer gets next, or nil when it must wait.
+    private static func takeNext(_ state: inout State, delivery: Delivery) -> Next? {
         switch delivery {
         case .ordered:
-            guard let outcome = state.slots[state.nextIndex] else { return nil }
-            state.slots[state.nextIndex] = .failure(Delivered())
-            state.nextIndex += 1
-            state.delivered += 1
-            return .some(outcome)
+            if let first = state.slots.first {
+                guard let outcome = first else { return nil }
+                state.slots.removeFirst()
+                state.firstSlot += 1
+                return .outcome(outcome)
+            }
         case .unordered:
-            guard state.arrivalHead < state.arrivals.count else { return nil }
-            let outcome = state.arrivals[state.arrivalHead]
-            state.arrivalHead += 1
-            state.delivered += 1
-            return .some(outcome)
+            if let outcome = state.arrivals.popFirst() { return .outcome(outcome) }
+            if state.inFlight > 0 { return nil }
         case .whole:
             return nil
         }
-    }
-
-    /// Marks a slot whose value was handed over (so its memory is released).
-    private struct Delivered: Error {}
-}
-
-/// The results of ``Pool/imap(_:chunksize:retryable:progress:_:)`` and
-/// ``Pool/imapUnordered(_:chunksize:retryable:progress:_:)``: an `AsyncSequence` that yields each
-/// result as soon as it (and, for `imap`, every one before it) is ready.
-///
-/// Iterating throws at an item whose work failed; the items after it can still be read.
-public struct PoolResults<Element: Sendable>: AsyncSequence, Sendable {
-    let collector: MapCollector<Element>
-
-    /// How many results the sequence yields in all.
-    public var count: Int { collector.count }
-
-    /// Iterates the results.
-    public struct AsyncIterator: AsyncIteratorProtocol {
-        let collector: MapCollector<Element>
-
-        /// The next result.
-        /// - Returns: the next item's value, or nil when every result has been read.
-        /// - Throws: the error of that item's work.
-        public mutating func next() async throws -> Element? {
-            guard let outcome = await collector.next() else { return nil }
-            return try outcome.get()
+        guard state.inputEnded else { return nil }
+        if let error = state.inputError {
+            state.inputError = nil
+            return .outcome(.failure(error))
         }
+        return .end
     }
 
-    /// Creates an iterator over the results.
-    /// - Returns: an iterator. Every iterator of one sequence shares its position: each
-    ///   result is yielded once.
-    public func makeAsyncIterator() -> AsyncIterator {
-        AsyncIterator(collector: collector)
-    }
+    /// Marks a slot whose outcome was handed on (unordered delivery).
+    private struct Delivered: Error {}
 }

@@ -209,6 +209,16 @@ final class PoolCore: LaneRouter, Sendable {
         perform(state.withLock { $0.machine.cancel(jobID) })
     }
 
+    /// Withdraws or stops many tasks at once (a cancelled map).
+    func cancel(jobIDs: [JobID]) {
+        perform(state.withLock { state in jobIDs.flatMap { state.machine.cancel($0) } })
+    }
+
+    /// Throws the error new work would meet now (see ``submit(retryable:timeout:group:_:)``).
+    func checkAccepting() throws(TroupeError) {
+        try state.withLock { state throws(TroupeError) in try state.machine.checkAccepting() }
+    }
+
     /// A task's work ended.
     private func jobEnded(_ id: JobID, error: (any Error)?) {
         let ending: PoolStateMachine.Ending
@@ -552,7 +562,6 @@ final class PoolCore: LaneRouter, Sendable {
                                              running: started, prefetched: held - started)
                 },
                 queued: machine.queuedCount,
-                running: machine.runningCount,
                 failure: machine.failure)
         }
     }

@@ -193,11 +193,9 @@ struct PoolStateMachine {
 
     // MARK: Submitting
 
-    /// Queues a task.
-    /// - Returns: its id and what to do now.
-    /// - Throws: ``TroupeError`` `.closed` after close or terminate, the reason the pool
-    ///   stopped on its own, or `.workerStartFailed` when no worker is left.
-    mutating func submit(retryable: Bool, timeout: Duration? = nil, group: UInt64? = nil) throws(TroupeError) -> (JobID, [Action]) {
+    /// Throws the error new work would meet now: the pool is closed, terminated, failed, or
+    /// has no worker left.
+    func checkAccepting() throws(TroupeError) {
         if let failure { throw failure }
         guard phase == .running else {
             let state = phase == .closed || endedByClose ? "closed" : "terminated"
@@ -206,6 +204,14 @@ struct PoolStateMachine {
         if let startFailure, !hasLiveWorker {
             throw TroupeError(.workerStartFailed, "the pool has no worker left: \(startFailure.message)")
         }
+    }
+
+    /// Queues a task.
+    /// - Returns: its id and what to do now.
+    /// - Throws: ``TroupeError`` `.closed` after close or terminate, the reason the pool
+    ///   stopped on its own, or `.workerStartFailed` when no worker is left.
+    mutating func submit(retryable: Bool, timeout: Duration? = nil, group: UInt64? = nil) throws(TroupeError) -> (JobID, [Action]) {
+        try checkAccepting()
         lastJobID += 1
         let id = lastJobID
         jobs[id] = Job(id: id, retryable: retryable, retriesLeft: retryable ? configuration.maxRetries : 0,

@@ -67,14 +67,16 @@ public struct PoolStatus: Sendable, CustomStringConvertible {
     public let workers: [Worker]
     /// Tasks waiting for a worker.
     public let queued: Int
-    /// Tasks handed to workers (running, or waiting in a worker behind the one it runs).
-    public let running: Int
+    /// Tasks running now: the sum of the workers' ``Worker/running``.
+    public var running: Int { workers.reduce(0) { $0 + $1.running } }
+    /// Tasks handed to workers ahead of time, waiting behind the ones they run.
+    public var prefetched: Int { workers.reduce(0) { $0 + $1.prefetched } }
     /// Why the pool stopped on its own, if it did.
     public let failure: TroupeError?
 
     /// The status as a few lines of text: the phase and queue, then one line per worker.
     public var description: String {
-        var lines = ["pool \(phase): \(running) running, \(queued) queued"]
+        var lines = ["pool \(phase): \(running) running, \(prefetched) prefetched, \(queued) queued"]
         for worker in workers {
             let pid = worker.pid.map { "\($0)" } ?? "-"
             let last = worker.lastExit.map { ", last exit: \($0)" } ?? ""
