@@ -59,6 +59,11 @@ final class PendingCalls: Sendable {
         return true
     }
 
+    /// Where a pending call was sent; nil when it has ended.
+    func peer(of id: UInt64) -> PeerAddress? {
+        entries.withLock { $0[id]?.peer }
+    }
+
     /// Fails every call waiting on a peer that matches `predicate`.
     @discardableResult
     func failAll(where predicate: (PeerAddress) -> Bool, with error: TroupeError) -> Int {

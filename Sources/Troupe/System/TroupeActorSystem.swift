@@ -255,6 +255,9 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     /// Queues `envelope` for `peer`; envelopes queued together leave in one message.
     func send(_ envelope: Envelope, to peer: PeerAddress) {
+        // Work for a supervisor that has gone silent waits in its link until it answers again.
+        if case .service(let endpoint, _) = peer,
+           supervisorLinks.withLock({ $0[endpoint] })?.holdWhileUnreachable(envelope, to: peer) == true { return }
         mailbox.send(envelope, to: peer)
     }
 
