@@ -160,14 +160,21 @@ final class BrokerLoop: @unchecked Sendable {
                 return
             }
             let server = self.server
-            store.perform(operation.operation, on: operation.container, arguments: arguments,
-                          node: String(decoding: identity, as: UTF8.self)) { result in
+            let node = String(decoding: identity, as: UTF8.self)
+            store.perform(operation.operation, on: operation.container, arguments: arguments, node: node) { result in
                 var body = EnvelopeWriter()
                 switch result {
                 case .success(let value): body.append(.return(Envelope.Return(callID: operation.callID, value: value.encoded)))
                 case .failure(let error): body.append(.throw(Envelope.Throw(failure: error, callID: operation.callID)))
                 }
-                server.enqueue([identity, Signature.bytes, body.bytes])
+                // Sent from the supervisor's thread, which sees whether the peer is still there:
+                // an element or a lock handed to a vanished waiter is taken back.
+                let frames = [identity, Signature.bytes, body.bytes]
+                server.perform { loop in
+                    if !loop.send(frames) {
+                        loop.store.takeBack(result, of: operation.operation, on: operation.container, arguments: arguments, node: node)
+                    }
+                }
             }
         case .call(let call):
             reply(envelope: .throw(Envelope.Throw(
@@ -186,8 +193,21 @@ final class BrokerLoop: @unchecked Sendable {
         switch command {
         case .ready(let node, let pid, let services, let host):
             lostWorkers.remove(identity)
+            // One registration per node: a READY again (from the same connection while busy,
+            // or from a new one) replaces the old, whose request is retried or failed.
+            if let entry = workers[identity], entry.current != nil {
+                workerGone(identity, reason: "registered again (READY) while it ran the request")
+            }
+            var rejoined = false
+            for (other, entry) in workers where other != identity && entry.node == node {
+                workerGone(other, reason: "reconnected from a new connection")
+                // If that connection is in fact the live one, its next message re-registers it.
+                lostWorkers.insert(other)
+                rejoined = true
+            }
             workers[identity] = WorkerEntry(node: node, pid: pid, host: host, address: address, services: services, lastHeard: now)
-            logger.info("worker joined", metadata: ["troupe.node": "\(node)", "troupe.host": "\(host)", "troupe.services": "\(services)"])
+            logger.info(rejoined ? "worker rejoined" : "worker joined",
+                        metadata: ["troupe.node": "\(node)", "troupe.host": "\(host)", "troupe.services": "\(services)"])
             if phase == .closing && queues.values.allSatisfy(\.isEmpty) {
                 send(identity, .disconnect(reason: "the supervisor is stopping"))
             }
@@ -284,7 +304,18 @@ final class BrokerLoop: @unchecked Sendable {
                 running[id] = Running(request: request, worker: identity)
                 runningByClient[ClientKey(client: request.client, id: request.clientID)] = id
                 workers[identity]?.current = id
-                send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload)
+                if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload) {
+                    // The worker's connection is gone: the request never reached it. Put it back
+                    // first in line, forget the worker, and hand the request to another.
+                    running[id] = nil
+                    runningByClient[ClientKey(client: request.client, id: request.clientID)] = nil
+                    workers[identity]?.current = nil
+                    queues[service, default: []].prepend(request)
+                    logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
+                    workerGone(identity, reason: "closed its connection")
+                    dispatch()
+                    return
+                }
                 break
             }
         }
@@ -415,7 +446,10 @@ final class BrokerLoop: @unchecked Sendable {
 
     // MARK: Sending
 
-    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = []) {
+    /// Sends a Protocol 2 message.
+    /// - Returns: false when the peer's connection is gone (the message was not sent).
+    @discardableResult
+    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = []) -> Bool {
         send([identity, SupervisorCommand.signature, command.header, payload])
     }
 
@@ -425,13 +459,20 @@ final class BrokerLoop: @unchecked Sendable {
         send([identity, Signature.bytes, body.bytes])
     }
 
-    private func send(_ frames: [[UInt8]]) {
+    /// Sends a message (its frames, the routing id first).
+    /// - Returns: false when the peer's connection is gone (`ZMQ_ROUTER_MANDATORY`): the
+    ///   message was not sent, and the peer never sees it.
+    @discardableResult
+    private func send(_ frames: [[UInt8]]) -> Bool {
         do {
             _ = try router.send(multipart: frames, dontWait: true)
+            return true
         } catch let error as ZMQError where error.isHostUnreachable {
             // The peer has gone; a worker's heartbeat silence, or a client's, says the rest.
+            return false
         } catch {
             logger.error("send failed", metadata: ["troupe.error": "\(error)"])
+            return true
         }
     }
 

@@ -107,6 +107,43 @@ final class StateStore: Sendable, StateRequestHandler {
         for action in deferred { action() }
     }
 
+    /// Takes back what an answer that could not be delivered handed over (its waiter's
+    /// connection was gone): a queue's element goes to the next waiter or back to the head of
+    /// the queue, a lock to the next waiter or free. Other answers change nothing.
+    /// - Parameters:
+    ///   - result: the answer that was not delivered.
+    ///   - operation: the operation it answered.
+    ///   - name: the container.
+    ///   - arguments: the operation's arguments (a lock's token first).
+    ///   - node: the node the answer was for.
+    func takeBack(_ result: Result<MessagePackValue, TroupeError>, of operation: String, on name: String,
+                  arguments: [MessagePackValue], node: String) {
+        guard case .success(let value) = result else { return }
+        var deferred: [() -> Void] = []
+        state.withLock { state in
+            guard let container = state.containers[name] else { return }
+            switch (container, operation) {
+            case (.queue(var items), "get"):
+                if var waiters = state.queueWaiters[name], let waiter = waiters.popFirst() {
+                    state.queueWaiters[name] = waiters
+                    deferred.append { waiter.reply(.success(value)) }
+                } else {
+                    state.containers[name] = .value(.nil)
+                    items.prepend(value)
+                    state.containers[name] = .queue(items)
+                }
+            case (.lock(let holder?), "acquire") where value == .bool(true):
+                guard holder.node == node, holder.token == arguments.first?.uint64Value else { return }
+                var released = StateContainer.lock(holder: nil)
+                Self.handOverLock(name, container: &released, state: &state, deferred: &deferred)
+                state.containers[name] = released
+            default:
+                return
+            }
+        }
+        for action in deferred { action() }
+    }
+
     private static func create(_ name: String, arguments: [MessagePackValue], state: inout State) throws(TroupeError) -> MessagePackValue {
         guard let kind = arguments.first?.stringValue else {
             throw TroupeError(.badArguments, "create needs the container's kind first")
