@@ -136,6 +136,45 @@ struct ClusterTests {
         }
     }
 
+    @Test func workersBackFromALongOutageRegisterOnceEach() async throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        var supervisor = try await startSupervisorProcess(endpoint)
+        defer { supervisor.send(signal: SIGKILL) }
+        // A node agent whose workers give up on a silent supervisor after 3 s (not 60).
+        let agent = try await ProcessSpawner.shared.spawn(
+            path: TestEnvironment.path(ofSibling: "troupe"),
+            arguments: ["worker", "--connect", endpoint, "--insecure", "--processes", "2", "--",
+                        TestEnvironment.path(ofSibling: "TroupeTestWorker")],
+            environment: currentEnvironment().filter { !$0.hasPrefix("TROUPE_") } + ["TROUPE_GIVE_UP_MS=3000"])
+        defer {
+            for child in ProcessTable.children(of: agent.pid) { kill(child, SIGKILL) }
+            agent.send(signal: SIGKILL)
+        }
+        #expect(await eventually(within: .seconds(30)) { await answers(endpoint, workers: 2) })
+        let first = Set(ProcessTable.children(of: agent.pid))
+
+        supervisor.send(signal: SIGKILL)
+        _ = await supervisor.wait(timeout: nil)
+        // Down for longer than the workers' give-up time: they exit, and the agent starts others.
+        #expect(await eventually(within: .seconds(60)) {
+            let now = Set(ProcessTable.children(of: agent.pid))
+            return now.count == 2 && now.isDisjoint(with: first)
+        })
+        supervisor = try await startSupervisorProcess(endpoint)
+        #expect(await eventually(within: .seconds(60)) { await answers(endpoint, workers: 2) })
+
+        let pool = try await Pool<EchoWorker>(connectingTo: endpoint, security: .insecure, concurrency: 4)
+        let echoed = try await pool.map(0..<400) { worker, index in try await worker.slowEcho("\(index)", milliseconds: 10) }
+        #expect(echoed == (0..<400).map { "\($0)" })
+        let client = try SupervisorClient(endpoint: endpoint, security: .insecure)
+        let status = try await client.status()
+        #expect(status.workers.count == 2, "registrations: \(status.workers.map(\.node))")
+        #expect(status.workersLost == 0, "\(status.workersLost) registrations were lost with no fault")
+        #expect(Set(status.workers.map(\.node)).count == status.workers.count)
+        pool.close()
+        try await pool.join()
+    }
+
     // MARK: Registrations, hand-overs and replies that the protocol allows
 
     /// A CALL body for a raw worker, whose content nobody reads.

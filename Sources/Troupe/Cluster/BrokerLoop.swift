@@ -210,6 +210,10 @@ final class BrokerLoop: @unchecked Sendable {
                         metadata: ["troupe.node": "\(node)", "troupe.host": "\(host)", "troupe.services": "\(services)"])
             if phase == .closing && queues.values.allSatisfy(\.isEmpty) {
                 send(identity, .disconnect(reason: "the supervisor is stopping"))
+            } else {
+                // At once, so that a worker back from an outage knows it is heard before its
+                // next reconnection would make it register again from a new connection.
+                send(identity, .heartbeat)
             }
             dispatch()
         case .heartbeat where lostWorkers.contains(identity):

@@ -31,6 +31,13 @@ final class SupervisorLink: Sendable {
                      missed: environmentValue("TROUPE_LIVENESS").flatMap { Int($0) } ?? 3)
         }
 
+        /// How long a worker keeps trying to reach a silent supervisor before it exits (its
+        /// node agent starts it again), and a client keeps work back for one: 60 s, or
+        /// `TROUPE_GIVE_UP_MS`.
+        static var giveUpFromEnvironment: Duration {
+            .milliseconds(environmentValue("TROUPE_GIVE_UP_MS").flatMap { Int($0) } ?? 60_000)
+        }
+
         var timeout: Duration { interval * missed }
     }
 
@@ -70,7 +77,7 @@ final class SupervisorLink: Sendable {
 
     private let state: Mutex<State>
 
-    init(endpoint: String, role: Role, liveness: Liveness = .fromEnvironment, orphanTimeout: Duration = .seconds(60)) {
+    init(endpoint: String, role: Role, liveness: Liveness = .fromEnvironment, orphanTimeout: Duration = Liveness.giveUpFromEnvironment) {
         self.endpoint = endpoint
         self.role = role
         self.liveness = liveness
