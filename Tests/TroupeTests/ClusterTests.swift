@@ -175,6 +175,71 @@ struct ClusterTests {
         try await pool.join()
     }
 
+    // MARK: Shared state held by the supervisor
+
+    @Test func aProxyWorksWhateverSpellingOfTheSupervisorsAddressEachProcessUsed() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://0.0.0.0:*", security: .insecure))
+        defer { server.stop(now: true) }
+        let port = port(of: server.endpoint)
+        // The workers reach it through 127.0.0.1, this client through 127.0.0.2.
+        let workers = try await startWorkers(1, supervisor: "tcp://127.0.0.1:\(port)")
+        defer { for worker in workers { worker.send(signal: SIGKILL) } }
+        #expect(await waitForWorkers(server, count: 1))
+        let spelling = "tcp://127.0.0.2:\(port)"
+        let manager = try await Manager.connecting(to: spelling, security: .insecure, timeout: .seconds(10))
+        let dictionary: SharedDictionary<String, Int> = try await manager.dictionary()
+        let pool = try await Pool<EchoWorker>(connectingTo: spelling, security: .insecure)
+        try await pool.apply { try await $0.increment(dictionary, key: "k", times: 40, concurrency: 4) }
+        #expect(try await dictionary.get("k") == 40)
+        pool.close()
+        try await pool.join()
+    }
+
+    @Test func theChildrenOfACurveClientUseItsSupervisorHeldProxies() async throws {
+        let serverKeys = try Curve.generateKeyPair(), clientKeys = try Curve.generateKeyPair()
+        let server = try SupervisorServer(SupervisorConfiguration(
+            bind: "tcp://127.0.0.1:*",
+            security: .curve(server: CurveServerSettings(publicKey: serverKeys.publicKey, secretKey: serverKeys.secretKey),
+                             allowedKeys: [clientKeys.publicKey])))
+        defer { server.stop(now: true) }
+        let security = ClientSecurity.curve(CurveClientSettings(serverKey: serverKeys.publicKey, publicKey: clientKeys.publicKey,
+                                                                 secretKey: clientKeys.secretKey))
+        let manager = try await Manager.connecting(to: server.endpoint, security: security, timeout: .seconds(10))
+        let dictionary: SharedDictionary<String, Int> = try await manager.dictionary()
+        let queue: SharedQueue<Int> = try await manager.queue()
+        // A local pool of this client: its workers have no keys, and no connection to the supervisor.
+        let pool = try await Pool<EchoWorker>(processes: 2)
+        _ = try await pool.map(0..<2, chunksize: 1) { worker, _ in
+            try await worker.increment(dictionary, key: "k", times: 10, concurrency: 2)
+        }
+        #expect(try await dictionary.get("k") == 20)
+        try await pool.apply { try await $0.put(7, on: queue) }
+        #expect(try await queue.get(timeout: .seconds(5)) == 7)
+        // A worker that dies holding a lock taken through this client frees it.
+        let lock = try await manager.lock()
+        _ = try? await pool.apply { try await $0.acquireAndDie(lock) }
+        #expect(try await lock.acquire(timeout: .seconds(20)), "the lock of a local worker that died stays held")
+        try await lock.release()
+        pool.close()
+        try await pool.join()
+    }
+
+    @Test func aLockHeldThroughTheSupervisorIsReleasedWhenItsHolderDies() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        defer { server.stop(now: true) }
+        let workers = try await startWorkers(1, supervisor: server.endpoint)
+        defer { for worker in workers { worker.send(signal: SIGKILL) } }
+        #expect(await waitForWorkers(server, count: 1))
+        let manager = try await Manager.connecting(to: server.endpoint, security: .insecure, timeout: .seconds(10))
+        let lock = try await manager.lock()
+        let pool = try await Pool<EchoWorker>(connectingTo: server.endpoint, security: .insecure)
+        // The remote worker takes the lock and dies holding it.
+        _ = try? await pool.apply { try await $0.acquireAndDie(lock) }
+        #expect(try await lock.acquire(timeout: .seconds(20)), "the lock of a worker that died stays held")
+        try await lock.release()
+        pool.terminate()
+    }
+
     // MARK: Registrations, hand-overs and replies that the protocol allows
 
     /// A CALL body for a raw worker, whose content nobody reads.

@@ -2,6 +2,7 @@
 import Glibc
 #endif
 import Testing
+import Synchronization
 @testable import Troupe
 import TroupeTestSupport
 
@@ -228,6 +229,45 @@ struct SharedStateTests {
         #expect(values == [5, 5, 5, 5])
         pool.close()
         try await pool.join()
+    }
+
+    /// The outcome of `task` if it ends within `limit`; nil when it is still running then.
+    private func outcome<T: Sendable>(of task: Task<T, any Error>, within limit: Duration = .seconds(20)) async -> Result<T, any Error>? {
+        await withTaskGroup(of: Result<T, any Error>?.self) { group in
+            group.addTask { await task.result }
+            group.addTask { try? await Task.sleep(for: limit); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test func aDeadOwnerProcessFailsCallsAtOnceInTheParentThatSawItDie() async throws {
+        // An hour's timeout: a call that waited for it would not end within the test.
+        let manager = try await Manager.startOwnerProcess(timeout: .seconds(3600))
+        let ownerPID = try #require(manager.ownerProcessID)
+        let dictionary: SharedDictionary<String, Int> = try await manager.dictionary(["k": 1])
+        let queue: SharedQueue<Int> = try await manager.queue()
+        let waiting = Task { try await queue.get() }
+        #expect(try await dictionary.get("k") == 1)
+        kill(ownerPID, SIGKILL)
+
+        // The call in flight, and every later one, fail with ownerUnavailable, saying why.
+        for task in [Task { try await queue.get() } as Task<Int, any Error>, waiting] {
+            guard let ended = await outcome(of: task) else {
+                Issue.record("a call to the dead owner is still waiting")
+                task.cancel()
+                continue
+            }
+            #expect(throws: TroupeError.self) { try ended.get() }
+        }
+        let later = await outcome(of: Task { try await dictionary.get("k") })
+        guard case .failure(let error as TroupeError)? = later else {
+            Issue.record("a call after the owner's death: \(String(describing: later))")
+            return
+        }
+        #expect(error.code == .ownerUnavailable)
+        #expect(error.message.contains("killed by signal 9"), "\(error)")
     }
 
     @Test func theOwnerCanLiveInItsOwnProcess() async throws {

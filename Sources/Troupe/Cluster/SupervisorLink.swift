@@ -94,6 +94,10 @@ final class SupervisorLink: Sendable {
 
     /// Opens the connection and introduces this process.
     func start(on system: TroupeActorSystem, curve: CurveClientSettings?) {
+        // This process's own workers reach the supervisor's shared state through it.
+        system.stateHandler.withLock { handler in
+            if handler == nil { handler = StateStore() }
+        }
         system.mailbox.connect(to: endpoint, curve: curve)
         introduce(on: system)
     }

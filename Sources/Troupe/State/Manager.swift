@@ -90,6 +90,16 @@ public final class Manager: Sendable {
         system.onPeerLoss { node in
             Task { try? await owner.release(node: node) }
         }
+        // This process sees the owner exit: from then on its containers' calls fail at once.
+        let node = process.node, pid = process.pid
+        Task {
+            let status = await process.join()
+            let reason = "process (pid \(pid)) \(status.map { "\($0)" } ?? "ended")"
+            SharedStateRoute.ownerDied(node, reason: reason)
+            system.calls.failAll(to: .connection(endpoint), with: TroupeError(
+                .ownerUnavailable, "the shared-state owner process (pid \(pid)) \(status.map { "\($0)" } ?? "ended") while the operation waited for it; it may or may not have been performed",
+                context: ["owner": node]))
+        }
         return Manager(system: system, process: process, endpoint: endpoint, timeout: timeout)
     }
 

@@ -27,6 +27,9 @@ final class StateStore: Sendable, StateRequestHandler {
     }
 
     private let state = Mutex(State())
+    /// Forwards operations on containers this store does not hold to this process's
+    /// supervisor, for its local workers (see ``SupervisorStateRelay``).
+    let relay = SupervisorStateRelay()
 
     // MARK: StateRequestHandler
 
@@ -36,6 +39,9 @@ final class StateStore: Sendable, StateRequestHandler {
         case .routed(let identity): node = String(decoding: identity, as: UTF8.self)
         case .connection(let endpoint): node = endpoint
         case .service(let endpoint, _), .brokered(let endpoint, _): node = endpoint
+        }
+        if request.operation != "create", !holds(request.container), relay.forward(request, from: peer, node: node, system: system) {
+            return
         }
         let arguments: [MessagePackValue]
         do {
@@ -86,8 +92,15 @@ final class StateStore: Sendable, StateRequestHandler {
         for (waiterID, timeout) in expiries { scheduleExpiry(of: waiterID, container: name, after: timeout) }
     }
 
-    /// Releases every lock held by `node` (its process died) and fails its waits.
+    /// Whether this store holds a container named `name`.
+    func holds(_ name: String) -> Bool {
+        state.withLock { $0.containers[name] != nil }
+    }
+
+    /// Releases every lock held by `node` (its process died) and fails its waits, here and
+    /// at the supervisor this store relays to.
     func release(node: String) {
+        relay.release(node: node)
         var deferred: [() -> Void] = []
         state.withLock { state in
             for name in Array(state.lockWaiters.keys) {

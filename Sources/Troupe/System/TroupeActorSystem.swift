@@ -39,7 +39,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     let calls = PendingCalls()
     let links = LinkEvents()
     let mailbox: Mailbox
-    private let supervisorLinks = Mutex<[String: SupervisorLink]>([:])
+    let supervisorLinks = Mutex<[String: SupervisorLink]>([:])
     private let localActors = Mutex<[UInt64: LocalActor]>([:])
     private let lastActorNumber = Atomic<UInt64>(0)
     private let routes = Mutex<[String: PeerAddress]>([:])
