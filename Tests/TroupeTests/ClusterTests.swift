@@ -240,6 +240,32 @@ struct ClusterTests {
         pool.terminate()
     }
 
+    @Test func aLockOfAClientThatFallsSilentIsReleasedAfterItsLivenessLimit() async throws {
+        // 1 s heartbeats, liveness 3: a silent client holding a lock is gone after 3 s (not 30).
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+                                                                   heartbeatInterval: .seconds(1), liveness: 3))
+        let context = try Context()
+        let holder = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "silent-holder")
+        let other = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "silent-other")
+        defer { holder.close(); other.close(); server.stop(now: true) }
+        try holder.state(1, "silent-lock", "create", [.string("lock")])
+        try holder.state(2, "silent-lock", "acquire", [.uint(1)])
+        #expect(try answer(holder, 2)?.get() == .bool(true))
+        holder.close()
+        // The other client waits for it (heartbeating, as the protocol asks of a waiting client).
+        try other.state(3, "silent-lock", "acquire", [.uint(2), .int(20)])
+        var got: MessagePackValue?
+        let deadline = ContinuousClock.now + .seconds(25)
+        while got == nil && ContinuousClock.now < deadline {
+            try other.send(.heartbeat)
+            if case .envelopes(let envelopes)? = other.receive(within: .milliseconds(500)),
+               case .return(let reply)? = envelopes.first, reply.callID == 3 {
+                got = try MessagePackValue(decoding: reply.value)
+            }
+        }
+        #expect(got == .bool(true), "the silent client's lock was not released before the other's 20 s wait ended")
+    }
+
     // MARK: Registrations, hand-overs and replies that the protocol allows
 
     /// A CALL body for a raw worker, whose content nobody reads.

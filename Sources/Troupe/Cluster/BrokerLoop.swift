@@ -270,8 +270,8 @@ final class BrokerLoop: @unchecked Sendable {
             if workers[identity] != nil {
                 logger.info("worker left", metadata: ["troupe.node": "\(workers[identity]!.node)", "troupe.reason": "\(reason)"])
                 workerGone(identity, reason: "left the supervisor (\(reason))")
-            } else {
-                clients[identity] = nil
+            } else if clients[identity] != nil {
+                forgetClient(identity, because: "left (\(reason))")
             }
             finishStopIfDone()
         case .statusQuery(let id):
@@ -351,9 +351,13 @@ final class BrokerLoop: @unchecked Sendable {
             logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
             workerGone(identity, reason: "missed \(server.configuration.liveness) heartbeats")
         }
-        for (identity, heard) in clients where now - heard > limit * 10 {
-            clients[identity] = nil
-            store.release(node: String(decoding: identity, as: UTF8.self))
+        for (identity, heard) in clients where now - heard > limit {
+            // A client that holds locks, waits, or has work here must heartbeat, as a worker
+            // does; any other is forgotten after 10 times as long.
+            let node = String(decoding: identity, as: UTF8.self)
+            let involved = store.isInvolved(node: node) || queues.values.contains { $0.contains { $0.client == identity } }
+            guard involved || now - heard > limit * 10 else { continue }
+            forgetClient(identity, because: involved ? "missed \(server.configuration.liveness) heartbeats" : "silent")
         }
         if now - lastHeartbeat >= interval {
             lastHeartbeat = now
@@ -361,6 +365,22 @@ final class BrokerLoop: @unchecked Sendable {
             for identity in clients.keys { send(identity, .heartbeat) }
         }
         if let deadline = stopDeadline, now >= deadline { finish() }
+    }
+
+    /// Forgets a client: frees its locks and waits, and fails its queued requests (there is
+    /// no one to answer). Requests already running finish; their replies are dropped.
+    private func forgetClient(_ identity: [UInt8], because reason: String) {
+        clients[identity] = nil
+        let node = String(decoding: identity, as: UTF8.self)
+        if store.isInvolved(node: node) {
+            logger.info("client gone: its locks and waits are released", metadata: ["troupe.client": "\(node)", "troupe.reason": "\(reason)"])
+        }
+        store.release(node: node)
+        for service in Array(queues.keys) {
+            queues[service]?.removeAll { $0.client == identity }
+            if queues[service]?.isEmpty == true { queues[service] = nil }
+        }
+        finishStopIfDone()
     }
 
     // MARK: Stopping

@@ -92,6 +92,18 @@ final class StateStore: Sendable, StateRequestHandler {
         for (waiterID, timeout) in expiries { scheduleExpiry(of: waiterID, container: name, after: timeout) }
     }
 
+    /// Whether `node` holds a lock or waits for one, or for a queue's element.
+    func isInvolved(node: String) -> Bool {
+        state.withLock { state in
+            state.lockWaiters.values.contains { $0.contains { $0.node == node } }
+                || state.queueWaiters.values.contains { $0.contains { $0.node == node } }
+                || state.containers.values.contains { container in
+                    if case .lock(let holder?) = container { return holder.node == node }
+                    return false
+                }
+        }
+    }
+
     /// Whether this store holds a container named `name`.
     func holds(_ name: String) -> Bool {
         state.withLock { $0.containers[name] != nil }
