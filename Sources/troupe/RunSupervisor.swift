@@ -24,8 +24,9 @@ struct RunSupervisor: TroupeSubcommand {
         if insecure && (key != nil || !allow.isEmpty) {
             throw ValidationError("--insecure cannot be combined with --key or --allow")
         }
-        if !insecure && key == nil && bind.hasPrefix("tcp://") {
-            throw ValidationError("over TCP, pass --key and --allow (make keys with `troupe keygen`), or --insecure on a trusted network")
+        if !insecure && key == nil {
+            let over = bind.hasPrefix("ipc://") ? "over ipc (any local user who can reach the socket could connect)" : "over TCP"
+            throw ValidationError("\(over), pass --key and --allow (make keys with `troupe keygen`), or --insecure on a trusted network")
         }
         if key != nil && allow.isEmpty {
             throw ValidationError("--key needs at least one --allow: with an empty allow-list nobody could connect")

@@ -157,6 +157,47 @@ extension EndToEndTests {
             #expect(missing.status != .exited(0) && missing.error.contains("nothing.pub"), "\(missing)")
         }
 
+        // MARK: ipc
+
+        @Test("an ipc supervisor needs --insecure or keys; its socket is 0600 whatever the umask, out of another user's reach, and removed at exit")
+        func ipcSupervisor() async throws {
+            let scratch = try CLIHarness.Scratch()
+            defer { scratch.remove() }
+            // Another user may pass through the folder: only the socket's own mode protects it.
+            chmod(scratch.path, 0o755)
+            let socket = scratch.path + "/supervisor.sock", endpoint = "ipc://" + socket
+            let logs = scratch.path + "/logs"
+            mkdir(logs, 0o700)
+
+            let unchosen = try await CLIHarness.troupe(["supervisor", "--bind", endpoint], timeout: .seconds(10))
+            #expect(unchosen.status == .exited(64), "\(unchosen)")
+            #expect(unchosen.error.contains("--insecure") && unchosen.error.contains("troupe keygen"), "\(unchosen)")
+
+            let other = try await CLIHarness.otherUser()
+            let (_, ended) = try await CLIHarness.background(
+                "/bin/sh", ["-c", "umask 000; exec \"$0\" supervisor --bind \"$1\" --insecure", CLIHarness.path("troupe"), endpoint],
+                logs: logs, name: "supervisor", tmpdir: "/tmp", grace: .seconds(10)
+            ) { pid in
+                #expect(await eventually { CLIHarness.mode(socket) != nil || !ProcessTable.isAlive(pid) })
+                #expect(CLIHarness.mode(socket) == 0o600, "the socket's mode is \(String(CLIHarness.mode(socket) ?? 0, radix: 8)) under umask 000")
+                let mine = try await CLIHarness.troupe(["status", "--connect", endpoint, "--insecure", "--timeout", "5"])
+                #expect(mine.status == .exited(0), "\(mine)")
+                if let other {
+                    for command in [["status", "--timeout", "2"], ["stop", "--timeout", "2"]] {
+                        let theirs = try await CLIHarness.run(CLIHarness.path("troupe"), [command[0], "--connect", endpoint, "--insecure"] + command.dropFirst(),
+                                                             timeout: .seconds(20), tmpdir: "/tmp", user: other)
+                        #expect(theirs.status == .exited(1), "troupe \(command[0]) as \(other.name): \(theirs)")
+                    }
+                    #expect(ProcessTable.isAlive(pid), "another user stopped the supervisor")
+                } else {
+                    print("ipcSupervisor: not root, so the check by another Unix user is skipped")
+                }
+                kill(pid, SIGTERM)
+            }
+            #expect(ended.status == .exited(0), "\(ended)")
+            #expect(CLIHarness.mode(socket) == nil, "the supervisor left its socket file \(socket)")
+        }
+
         // MARK: A deployment
 
         @Test("supervisor, worker and client on loopback with CURVE keys: the client's tasks run; status shows them")
@@ -356,10 +397,15 @@ enum CLIHarness {
 
     /// The environment of every process started here: a private TMPDIR, no inherited
     /// Troupe launch variables, the default heartbeat.
-    static func environment(tmpdir: String) -> Subprocess.Environment {
-        .inherit.updating(["TMPDIR": tmpdir, "XDG_RUNTIME_DIR": nil, "TROUPE_SUPERVISOR": nil, "TROUPE_SERVER_KEY_FILE": nil,
-                           "TROUPE_KEY_FILE": nil, "TROUPE_AGENT_PID": nil, "TROUPE_HEARTBEAT_MS": nil, "TROUPE_LIVENESS": nil,
-                           "SWIFT_BACKTRACE": "enable=no"])
+    static func environment(tmpdir: String, extra: [Subprocess.Environment.Key: String?] = [:]) -> Subprocess.Environment {
+        var variables: [Subprocess.Environment.Key: String?] = [
+            "TMPDIR": tmpdir, "XDG_RUNTIME_DIR": nil, "TROUPE_SUPERVISOR": nil, "TROUPE_SERVER_KEY_FILE": nil,
+            "TROUPE_KEY_FILE": nil, "TROUPE_AGENT_PID": nil, "TROUPE_HEARTBEAT_MS": nil, "TROUPE_LIVENESS": nil,
+            "TROUPE_CONNECT": nil, "TROUPE_SERVER_KEY": nil, "TROUPE_KEY": nil, "TROUPE_GIVE_UP_MS": nil,
+            "SWIFT_BACKTRACE": "enable=no",
+        ]
+        variables.merge(extra) { _, new in new }
+        return .inherit.updating(variables)
     }
 
     static func troupe(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> Run {
@@ -367,14 +413,20 @@ enum CLIHarness {
     }
 
     /// Runs a program to its end (killing it after `timeout`) and collects its output.
-    static func run(_ program: String, _ arguments: [String], timeout: Duration = .seconds(30), tmpdir: String = "/tmp") async throws -> Run {
+    static func run(_ program: String, _ arguments: [String], timeout: Duration = .seconds(30), tmpdir: String = "/tmp",
+                    user: OtherUser? = nil, environment extra: [Subprocess.Environment.Key: String?] = [:]) async throws -> Run {
         let start = ContinuousClock.now
         var options = PlatformOptions()
         options.processGroupID = 0
+        if let user {
+            options.userID = user.uid
+            options.groupID = user.gid
+            options.supplementaryGroups = []
+        }
         let result = try await Subprocess.run(
             .path(.init(program)),
             arguments: .init(arguments),
-            environment: environment(tmpdir: tmpdir),
+            environment: environment(tmpdir: tmpdir, extra: extra),
             platformOptions: options,
             input: .none,
             output: .string(limit: 1 << 20),
@@ -522,6 +574,28 @@ enum CLIHarness {
             }
         }
         return (value, DeploymentEnd(supervisor: supervisor, agent: agent))
+    }
+
+    // MARK: Another Unix user
+
+    /// A second Unix user, for checks of what another user can reach.
+    struct OtherUser: Sendable {
+        var name: String
+        var uid: uid_t
+        var gid: gid_t
+    }
+
+    /// The user `troupe-test-other`, created with `useradd` if needed; nil when this process
+    /// is not root (the caller then skips, saying so).
+    static func otherUser() async throws -> OtherUser? {
+        guard getuid() == 0 else { return nil }
+        let name = "troupe-test-other"
+        if getpwnam(name) == nil {
+            let made = try await run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name])
+            guard made.status == .exited(0) || getpwnam(name) != nil else { throw Failure("useradd \(name) failed: \(made)") }
+        }
+        guard let entry = getpwnam(name) else { throw Failure("no user \(name) after useradd") }
+        return OtherUser(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
     }
 
     // MARK: Keys and files

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import DequeModule
 import Logging
 import TroupeWire
@@ -104,6 +111,8 @@ final class BrokerLoop: @unchecked Sendable {
         monitor?.close()
         router.close()
         zap?.close()
+        // libzmq leaves an ipc socket's file behind.
+        if let path = SupervisorServer.socketPath(of: server.endpoint) { unlink(path) }
         server.markFinished()
         logger.info("supervisor stopped")
     }
