@@ -56,3 +56,6 @@ extension TroupeSubcommand {
         }
     }
 }
+
+/// The one advice for an allow-list folder, in every option's help and in the docs.
+let allowAdvice = "A folder of .pub files, one per node (copy each node's .pub there; its .key never leaves the node), or one .pub file. Repeatable."

@@ -246,6 +246,37 @@ extension EndToEndTests {
             }
         }
 
+        @Test("roles: a client key cannot serve, a worker key cannot submit, only a key allowed to stop stops")
+        func roles() async throws {
+            _ = try await CLIHarness.withDeployment(roles: true) { deployment in
+                let keys = deployment.keys
+                let client = try await deployment.client(tasks: 5)
+                #expect(client.status == .exited(0) && client.output.contains("have done."), "\(client)")
+
+                // A node agent with the client's key: refused as a worker, says so, gives up.
+                let agent = try await CLIHarness.run(
+                    CLIHarness.path("troupe"),
+                    ["worker", "--connect", deployment.endpoint] + deployment.security("client") + ["--", CLIHarness.path("distributed-pool")],
+                    timeout: .seconds(40), tmpdir: deployment.tmpdir)
+                #expect(agent.status == .exited(1), "\(agent)")
+                #expect(agent.error.contains("may not serve") && agent.error.contains("--allow-workers"), "\(agent)")
+                let status = try #require(try await deployment.statusJSON())
+                #expect((status["workers"] as? [Any])?.count == 2, "a client key registered as a worker: \(status)")
+
+                // The worker's key cannot submit work.
+                let submitter = try await CLIHarness.run(
+                    CLIHarness.path("distributed-pool"),
+                    ["--connect", deployment.endpoint, "--server-key", keys + "/supervisor.pub", "--key", keys + "/worker.key", "--tasks", "3"],
+                    timeout: .seconds(30), tmpdir: deployment.tmpdir)
+                #expect(submitter.output.contains("failed (unauthorized): 3 tasks"), "\(submitter)")
+
+                // Only the admin key stops the deployment.
+                let refused = try await deployment.troupe(["stop", "--timeout", "5"], as: "client")
+                #expect(refused.status == .exited(1) && refused.error.contains("may not stop"), "\(refused)")
+                #expect((try await deployment.statusJSON())?["phase"] as? String == "running")
+            }
+        }
+
         @Test("a client with an unknown key, or none, gets nothing; the supervisor logs and counts the refusal")
         func refusedClients() async throws {
             _ = try await CLIHarness.withDeployment { deployment in
@@ -507,8 +538,8 @@ enum CLIHarness {
         }
 
         /// `troupe COMMAND --connect ENDPOINT` as the allowed client, plus `arguments`.
-        func troupe(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> Run {
-            try await CLIHarness.run(path("troupe"), [arguments[0], "--connect", endpoint] + security("client") + arguments.dropFirst(),
+        func troupe(_ arguments: [String], as name: String = "client", timeout: Duration = .seconds(20)) async throws -> Run {
+            try await CLIHarness.run(path("troupe"), [arguments[0], "--connect", endpoint] + security(name) + arguments.dropFirst(),
                                      timeout: timeout, tmpdir: tmpdir)
         }
 
@@ -535,20 +566,29 @@ enum CLIHarness {
     /// Runs `body` against a fresh deployment: keys (supervisor, worker, client allowed;
     /// stranger not), a supervisor, a node agent with `processes` workers, all joined. Then
     /// stops it with `troupe stop` (unless `stopAtEnd` is false) and ends whatever is left.
+    /// With `roles`, the allow-lists give each key one role: `worker` serves
+    /// (`--allow-workers`), `client` submits (`--allow-clients`), `admin` stops
+    /// (`--allow-stop`); otherwise `worker` and `client` may do everything (`--allow`).
     static func withDeployment<R: Sendable>(
-        secure: Bool = true, processes: Int = 2, stopAtEnd: Bool = true, _ body: (Deployment) async throws -> R
+        secure: Bool = true, roles: Bool = false, processes: Int = 2, stopAtEnd: Bool = true, _ body: (Deployment) async throws -> R
     ) async throws -> (R, DeploymentEnd) {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let keys = scratch.path + "/keys", logs = scratch.path + "/logs", tmpdir = scratch.path + "/tmp"
-        for folder in [keys, keys + "/allow", logs, tmpdir] { mkdir(folder, 0o700) }
-        try await makeKeys(["supervisor", "worker", "client", "stranger"], in: keys)
+        for folder in [keys, keys + "/allow", keys + "/workers", keys + "/clients", keys + "/admins", logs, tmpdir] { mkdir(folder, 0o700) }
+        try await makeKeys(["supervisor", "worker", "client", "stranger", "admin"], in: keys)
         for name in ["worker", "client"] {
             try write(try #require(read(keys + "/\(name).pub")), to: keys + "/allow/\(name).pub")
         }
+        for (name, folder) in [("worker", "workers"), ("client", "clients"), ("admin", "admins")] {
+            try write(try #require(read(keys + "/\(name).pub")), to: keys + "/\(folder)/\(name).pub")
+        }
         let deployment = Deployment(port: try freePort(), keys: keys, secure: secure, tmpdir: tmpdir, logs: logs)
+        let allowed = roles
+            ? ["--allow-workers", keys + "/workers", "--allow-clients", keys + "/clients", "--allow-stop", keys + "/admins"]
+            : ["--allow", keys + "/allow"]
         let supervisorArguments = ["supervisor", "--bind", deployment.endpoint]
-            + (secure ? ["--key", keys + "/supervisor.key", "--allow", keys + "/allow"] : ["--insecure"])
+            + (secure ? ["--key", keys + "/supervisor.key"] + allowed : ["--insecure"])
         let agentArguments = ["worker", "--connect", deployment.endpoint] + deployment.security("worker")
             + ["--processes", "\(processes)", "--", path("distributed-pool")]
 
@@ -569,7 +609,7 @@ enum CLIHarness {
                 try #require(joined, "the workers did not join:\n\(deployment.supervisorLog())\n\(read(logs + "/agent.err") ?? "")")
                 deployment.setWorkers(ProcessTable.children(of: agentPID))
                 let value = try await body(deployment)
-                if stopAtEnd { _ = try? await deployment.troupe(["stop", "--timeout", "10"], timeout: .seconds(15)) }
+                if stopAtEnd { _ = try? await deployment.troupe(["stop", "--timeout", "10"], as: roles ? "admin" : "client", timeout: .seconds(15)) }
                 return value
             }
         }

@@ -52,7 +52,8 @@ final class BrokerLoop: @unchecked Sendable {
     private let zap: Socket?
     private let monitor: SocketMonitor?
     private let store = StateStore()
-    private let allowedKeys: Set<String>
+    /// Who is admitted, with what roles; nil on an insecure supervisor (everybody, every role).
+    private let allowList: KeyAllowList?
     private var logger: Logger { server.logger }
 
     private var workers: [[UInt8]: WorkerEntry] = [:]
@@ -62,6 +63,9 @@ final class BrokerLoop: @unchecked Sendable {
     private var queues: [String: Deque<Request>] = [:]
     private var running: [UInt64: Running] = [:]
     private var runningByClient: [ClientKey: UInt64] = [:]
+    /// Every request queued or running, by its client's id for it: a second REQUEST with the
+    /// same id is refused while the first is outstanding.
+    private var outstanding: Set<ClientKey> = []
     private var lastRequestID: UInt64 = 0
     private var phase = Phase.running
     private var stopRequesters: [(client: [UInt8], id: UInt64)] = []
@@ -72,6 +76,8 @@ final class BrokerLoop: @unchecked Sendable {
     private var lastHeartbeat = ContinuousClock.now
     private var stopDeadline: ContinuousClock.Instant?
     private var lastHandshakeLog: [UInt32: ContinuousClock.Instant] = [:]
+    private var rejectWindowStart = ContinuousClock.now
+    private var rejectsInWindow = 0
 
     init(server: SupervisorServer, context: Context, router: consuming Socket, zap: consuming Socket?, monitor: consuming SocketMonitor?) {
         self.server = server
@@ -79,11 +85,7 @@ final class BrokerLoop: @unchecked Sendable {
         self.router = router
         self.zap = zap
         self.monitor = monitor
-        if case .curve(_, let keys) = server.configuration.security {
-            allowedKeys = keys
-        } else {
-            allowedKeys = []
-        }
+        allowList = server.configuration.security.allowList
     }
 
     private var interval: Duration { server.configuration.heartbeatInterval }
@@ -126,21 +128,23 @@ final class BrokerLoop: @unchecked Sendable {
             let identity = frames[0].bytes
             // libzmq attaches the peer's metadata to content frames, not to the routing id.
             let address = frames[1].property("Peer-Address") ?? "unknown"
-            handle(Array(frames.dropFirst()), from: identity, address: address)
+            // With CURVE, the ZAP handler made the client's key its User-Id.
+            let roles = allowList.map { list in frames[1].property("User-Id").flatMap { list.roles(of: $0) } ?? [] } ?? .all
+            handle(Array(frames.dropFirst()), from: identity, address: address, roles: roles)
         }
     }
 
-    private func handle(_ frames: [Message], from identity: [UInt8], address: String) {
+    private func handle(_ frames: [Message], from identity: [UInt8], address: String, roles: KeyRoles) {
         let first = frames[0]
         if first.withUnsafeBytes({ SupervisorCommand.isSignature($0) }) {
-            guard frames.count == 3 else {
-                reject(WireError(.malformed, "a Protocol 2 message has 3 frames, not \(frames.count)"), to: identity)
-                return
-            }
             do {
+                // The version first: another version may have another number of frames.
                 try first.withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+                guard frames.count == 3 else {
+                    throw WireError(.malformed, "a Protocol 2 message has 3 frames, not \(frames.count)")
+                }
                 let command = try frames[1].withUnsafeBytes { try SupervisorCommand(header: $0) }
-                handle(command, payload: frames[2].bytes, from: identity, address: address)
+                handle(command, payload: frames[2].bytes, from: identity, address: address, roles: roles)
             } catch let error as WireError {
                 reject(error, to: identity)
             } catch {}
@@ -151,15 +155,20 @@ final class BrokerLoop: @unchecked Sendable {
             guard frames.count == 2 else { throw WireError(.malformed, "expected 2 frames (signature, body), got \(frames.count)") }
             try first.withUnsafeBytes { try Signature.check($0) }
             let envelopes = try frames[1].withUnsafeBytes { try EnvelopeDecoder().decode(body: $0) }
-            for envelope in envelopes { handle(envelope, from: identity) }
+            for envelope in envelopes { handle(envelope, from: identity, roles: roles) }
         } catch let error as WireError {
             reject(error, to: identity)
         } catch {}
     }
 
-    private func handle(_ envelope: Envelope, from identity: [UInt8]) {
+    private func handle(_ envelope: Envelope, from identity: [UInt8], roles: KeyRoles) {
         clients[identity] = ContinuousClock.now
         switch envelope {
+        case .state(let operation) where roles.isDisjoint(with: [.client, .worker]):
+            refused("shared state", to: identity)
+            reply(envelope: .throw(Envelope.Throw(failure: TroupeError(
+                .unauthorized, "this key may not use shared state: put its .pub in the supervisor's --allow-clients or --allow-workers folder"),
+                callID: operation.callID)), to: identity)
         case .state(let operation):
             let arguments: [MessagePackValue]
             do {
@@ -193,8 +202,12 @@ final class BrokerLoop: @unchecked Sendable {
         }
     }
 
-    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: [UInt8], address: String) {
+    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: [UInt8], address: String, roles: KeyRoles) {
         let now = ContinuousClock.now
+        if let needed = Self.role(needed: command), !roles.contains(needed) {
+            refuse(command, lacking: needed, to: identity)
+            return
+        }
         if let entry = workers[identity] {
             workers[identity]?.lastHeard = now
             if entry.address == "unknown" && address != "unknown" { workers[identity]?.address = address }
@@ -239,7 +252,14 @@ final class BrokerLoop: @unchecked Sendable {
                 send(identity, .error(id: id, code: TroupeError.Code.closed.rawValue, message: "the supervisor is stopping and takes no new work"))
                 return
             }
-            queues[service, default: []].append(Request(client: identity, clientID: id, service: service, flags: flags, payload: payload))
+            guard !isOutstanding(client: identity, id: id) else {
+                reject(WireError(.malformed, "request id \(id) is already outstanding on this connection; the first one stands"), to: identity)
+                return
+            }
+            // Reserved bits are not passed on: a worker sees only the flags this version defines.
+            queues[service, default: []].append(Request(client: identity, clientID: id, service: service,
+                                                        flags: flags & SupervisorCommand.retryableFlag, payload: payload))
+            outstanding.insert(ClientKey(client: identity, id: id))
             dispatch()
         case .reply(let id, let final):
             guard var entry = workers[identity] else {
@@ -256,6 +276,7 @@ final class BrokerLoop: @unchecked Sendable {
             if final {
                 running[id] = nil
                 runningByClient[ClientKey(client: request.request.client, id: request.request.clientID)] = nil
+                outstanding.remove(ClientKey(client: request.request.client, id: request.request.clientID))
                 entry.current = nil
                 entry.tasksDone += 1
                 workers[identity] = entry
@@ -271,6 +292,7 @@ final class BrokerLoop: @unchecked Sendable {
                 for service in queues.keys {
                     if let index = queues[service]?.firstIndex(where: { $0.client == identity && $0.clientID == clientID }) {
                         queues[service]?.remove(at: index)
+                        outstanding.remove(key)
                         send(identity, .error(id: clientID, code: TroupeError.Code.cancelled.rawValue, message: "the request was cancelled before it started"))
                     }
                 }
@@ -295,12 +317,74 @@ final class BrokerLoop: @unchecked Sendable {
         }
     }
 
+    /// Counts a rejected message and answers it with a REJECT, at most
+    /// ``rejectsPerWindow`` in each ``rejectWindow`` (whoever the peers): a flood of bad
+    /// input gets a few answers and a few log lines, not one each.
     private func reject(_ error: WireError, to identity: [UInt8]) {
         rejected[error.code.rawValue, default: 0] += 1
-        if rejected.values.reduce(0, +) % 100 == 1 {
-            logger.warning("rejected a malformed message", metadata: ["troupe.error": "\(error.code)"])
+        let now = ContinuousClock.now
+        if now - rejectWindowStart >= Self.rejectWindow {
+            rejectWindowStart = now
+            rejectsInWindow = 0
+        }
+        rejectsInWindow += 1
+        guard rejectsInWindow <= Self.rejectsPerWindow else { return }
+        if rejectsInWindow == 1 {
+            logger.warning("rejected a malformed message", metadata: ["troupe.error": "\(error.code)",
+                                                                      "troupe.rejected": "\(rejected.values.reduce(0, +))"])
         }
         reply(envelope: .reject(Envelope.Reject(error)), to: identity)
+    }
+
+    /// At most this many REJECTs in each ``rejectWindow``, as Protocol 1 asks of every peer.
+    static let rejectsPerWindow = 8
+    /// The window of the REJECT rate limit.
+    static let rejectWindow = Duration.milliseconds(50)
+
+    // MARK: Roles
+
+    /// The role a command needs from the sender's key, if any.
+    private static func role(needed command: SupervisorCommand) -> KeyRoles? {
+        switch command {
+        case .ready, .reply: return .worker
+        case .request, .cancel: return .client
+        case .stop: return .stop
+        case .heartbeat, .disconnect, .statusQuery, .error, .status, .done: return nil
+        }
+    }
+
+    /// Answers a command the sender's key may not send.
+    private func refuse(_ command: SupervisorCommand, lacking role: KeyRoles, to identity: [UInt8]) {
+        let folder = role == .worker ? "--allow-workers" : role == .client ? "--allow-clients" : "--allow-stop"
+        switch command {
+        case .ready:
+            refused("serving", to: identity)
+            send(identity, .disconnect(reason: "\(SupervisorLink.unauthorizedReasonPrefix) this key may not serve: put its .pub in the supervisor's \(folder) folder"))
+        case .request(let id, _, _):
+            refused("submitting work", to: identity)
+            send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
+                                  message: "this key may not submit work: put its .pub in the supervisor's \(folder) folder"))
+        case .stop(let id, _):
+            refused("stopping", to: identity)
+            send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
+                                  message: "this key may not stop the deployment: put its .pub in the supervisor's \(folder) folder"))
+        case .reply:
+            send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+        default:
+            break
+        }
+    }
+
+    /// Counts and logs a command refused for want of a role.
+    private func refused(_ what: String, to identity: [UInt8]) {
+        rejected[TroupeError.Code.unauthorized.rawValue, default: 0] += 1
+        logger.warning("refused a command: the key lacks the role", metadata: ["troupe.command": "\(what)",
+                                                                               "troupe.peer": "\(String(decoding: identity, as: UTF8.self))"])
+    }
+
+    /// Whether `client` has a request with its id `id` queued or running.
+    private func isOutstanding(client: [UInt8], id: UInt64) -> Bool {
+        outstanding.contains(ClientKey(client: client, id: id))
     }
 
     // MARK: Routing
@@ -345,6 +429,7 @@ final class BrokerLoop: @unchecked Sendable {
             queues[request.service, default: []].prepend(request)
             dispatch()
         } else {
+            outstanding.remove(ClientKey(client: request.client, id: request.clientID))
             send(request.client, .error(id: request.clientID, code: TroupeError.Code.workerLost.rawValue,
                                         message: "worker \(entry.node) on \(entry.host) \(reason) while it ran the request"))
         }
@@ -359,6 +444,7 @@ final class BrokerLoop: @unchecked Sendable {
             lostWorkers.insert(identity)
             logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
             workerGone(identity, reason: "missed \(server.configuration.liveness) heartbeats")
+            finishStopIfDone()
         }
         for (identity, heard) in clients where now - heard > limit {
             // A client that holds locks, waits, or has work here must heartbeat, as a worker
@@ -389,6 +475,7 @@ final class BrokerLoop: @unchecked Sendable {
             queues[service]?.removeAll { $0.client == identity }
             if queues[service]?.isEmpty == true { queues[service] = nil }
         }
+        outstanding = outstanding.filter { $0.client != identity }
         finishStopIfDone()
     }
 
@@ -416,6 +503,7 @@ final class BrokerLoop: @unchecked Sendable {
             }
             running.removeAll()
             runningByClient.removeAll()
+            outstanding.removeAll()
             for identity in workers.keys { workers[identity]?.current = nil }
         }
         finishStopIfDone()
@@ -423,7 +511,16 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Once closing and idle: tells every worker to leave, then stops shortly after.
     private func finishStopIfDone() {
-        guard phase == .closing, running.isEmpty, queues.values.allSatisfy(\.isEmpty), stopDeadline == nil else { return }
+        guard phase == .closing, stopDeadline == nil else { return }
+        // Work for a service that no worker serves would wait for ever: it ends now.
+        for service in Array(queues.keys) where !workers.values.contains(where: { $0.services.contains(service) }) {
+            for request in queues.removeValue(forKey: service) ?? [] {
+                outstanding.remove(ClientKey(client: request.client, id: request.clientID))
+                send(request.client, .error(id: request.clientID, code: TroupeError.Code.terminated.rawValue,
+                                            message: "the supervisor is stopping and no worker serves \(service): the request did not run"))
+            }
+        }
+        guard running.isEmpty, queues.values.allSatisfy(\.isEmpty) else { return }
         for identity in workers.keys { send(identity, .disconnect(reason: "the supervisor is stopping")) }
         for requester in stopRequesters { send(requester.client, .done(id: requester.id)) }
         // Leave time for the DISCONNECTs and DONE to leave before the socket closes.
@@ -447,7 +544,7 @@ final class BrokerLoop: @unchecked Sendable {
         if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 {
             key = try? Curve.z85Encode(frames[6].bytes)
         }
-        let allowed = key.map { allowedKeys.contains($0) } ?? false
+        let allowed = key.map { allowList?.roles(of: $0) != nil } ?? false
         if !allowed {
             unauthorized += 1
             logger.warning("refused a connection", metadata: ["troupe.address": "\(address)", "troupe.mechanism": "\(mechanism)",

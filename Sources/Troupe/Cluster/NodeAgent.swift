@@ -128,6 +128,11 @@ public final class NodeAgent: Sendable {
                 printError("troupe worker: worker \(slot) (pid \(child.pid)) left: the supervisor stopped the deployment")
                 return 0
             }
+            if status == .exited(code: SupervisorLink.unauthorizedExitCode) {
+                printError("troupe worker: the supervisor refused this node's key as a worker: it may not serve. Put its .pub in the supervisor's --allow-workers folder (or --allow); giving up")
+                for other in ProcessSpawner.shared.liveChildren { other.send(signal: SIGTERM) }
+                return 1
+            }
             if status == .exited(code: WorkerHost.supervisorLostExitCode) {
                 printError("troupe worker: worker \(slot) lost its supervisor; starting it again in \(backoff)")
             } else {

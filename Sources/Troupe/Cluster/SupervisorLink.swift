@@ -43,6 +43,11 @@ final class SupervisorLink: Sendable {
 
     /// The DISCONNECT reason that asks a worker the supervisor does not know to send READY again.
     static let reregisterReason = "unknown worker: send READY first"
+    /// How the DISCONNECT reason begins that refuses a worker whose key may not serve.
+    static let unauthorizedReasonPrefix = "unauthorized:"
+    /// Exit code of a worker whose key the supervisor does not allow to serve (its node agent
+    /// gives up rather than start it again).
+    static let unauthorizedExitCode: Int32 = 77
 
     let endpoint: String
     let role: Role
@@ -62,7 +67,8 @@ final class SupervisorLink: Sendable {
         /// Whether anything was ever heard from the supervisor.
         var heardOnce = false
         var waiters: [UInt64: UnsafeContinuation<[UInt8], any Error>] = [:]
-        var lastQueryID: UInt64 = 0
+        /// Query ids start high, apart from the call ids of REQUESTs (an ERROR may answer either).
+        var lastQueryID: UInt64 = 1 << 62
         /// Calls submitted while the supervisor was unreachable, in order: sent once it answers.
         var held: [HeldCall] = []
     }
@@ -169,6 +175,10 @@ final class SupervisorLink: Sendable {
             }
         case (.cancel(let id), .worker):
             system.cancelBrokered(.brokered(endpoint: endpoint, request: id))
+        case (.disconnect(let reason), .worker) where reason.hasPrefix(Self.unauthorizedReasonPrefix):
+            system.logger.error("the supervisor refused this worker", metadata: ["troupe.reason": "\(reason)"])
+            printError("troupe: the supervisor at \(endpoint) refused this worker: \(String(reason.dropFirst(Self.unauthorizedReasonPrefix.count)).trimmingWhitespace)")
+            exit(Self.unauthorizedExitCode)
         case (.disconnect(let reason), .worker) where reason == Self.reregisterReason:
             // The supervisor no longer knows this worker (it was declared lost): join again.
             introduce(on: system)
@@ -201,7 +211,13 @@ final class SupervisorLink: Sendable {
                                                                      context: ["supervisor": endpoint])))
             }
         case (.error(let id, let code, let message), .client):
-            system.calls.complete(id, with: .failure(TroupeError(TroupeError.Code(code), message, context: ["supervisor": endpoint])))
+            let failure = TroupeError(TroupeError.Code(code), message, context: ["supervisor": endpoint])
+            // A refused STOP or STATUS-QUERY, or a request.
+            if let waiter = state.withLock({ $0.waiters.removeValue(forKey: id) }) {
+                waiter.resume(throwing: failure)
+            } else {
+                system.calls.complete(id, with: .failure(failure))
+            }
         case (.status(let id), .client), (.done(let id), .client):
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.resume(returning: payload)

@@ -51,7 +51,7 @@ public final class SupervisorServer: Sendable {
         var monitor: SocketMonitor? = nil
         do {
             context = try Context(ioThreads: 1)
-            if case .curve = configuration.security {
+            if configuration.security.server != nil {
                 // The ZAP handler must be bound before the first connection arrives.
                 let handler = try Socket(context, type: .rep)
                 try handler.set(.linger, .zero)
@@ -64,7 +64,7 @@ public final class SupervisorServer: Sendable {
             try router.set(.sendHighWaterMark, 0)
             try router.set(.receiveHighWaterMark, 0)
             try router.set(.maxMessageSize, Int64(TroupeActorSystem.defaultMaximumMessageSize + 4096))
-            if case .curve(let server, _) = configuration.security { try server.apply(to: router) }
+            if let server = configuration.security.server { try server.apply(to: router) }
             if zap != nil {
                 // Handshakes that fail before ZAP (plaintext, a wrong server key) are seen here.
                 monitor = try SocketMonitor(monitoring: router, events: [.handshakeFailedNoDetail, .handshakeFailedProtocol])
