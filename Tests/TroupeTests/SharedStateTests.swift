@@ -270,6 +270,26 @@ struct SharedStateTests {
         #expect(error.message.contains("killed by signal 9"), "\(error)")
     }
 
+    @Test func aContainerCannotBeNamedByAPeerThatWasNotGivenItsProxy() async throws {
+        let manager = try Manager()
+        let system = try TroupeActorSystem.local()
+        let secret: SharedDictionary<String, Int> = try await manager.dictionary(["secret": 42])
+        let other: SharedDictionary<String, Int> = try await manager.dictionary()
+        // The name carries 128 random bits, not this process's node and a counter.
+        #expect(!secret.reference.name.contains(system.node), "\(secret.reference.name)")
+        #expect(secret.reference.name != other.reference.name)
+        #expect(secret.reference.name.utf8.count >= "dict-".utf8.count + 32, "\(secret.reference.name)")
+        // What a peer could guess from the node name finds nothing.
+        var found: [String] = []
+        for number in 1...2000 {
+            let guess = SharedStateReference(node: system.node, endpoint: system.endpoint, name: "dict-\(system.node)-\(number)")
+            if (try? await StateClient(system: system, reference: guess, timeout: .seconds(5)).perform("count")) != nil {
+                found.append(guess.name)
+            }
+        }
+        #expect(found.isEmpty, "guessed containers: \(found)")
+    }
+
     @Test func theOwnerCanLiveInItsOwnProcess() async throws {
         let manager = try await Manager.startOwnerProcess(timeout: .seconds(2))
         let ownerPID = try #require(manager.ownerProcessID)
