@@ -86,9 +86,36 @@ extension EndToEndTests {
             #expect(CLIHarness.read(prefix + ".key") != secret && CLIHarness.read(prefix + ".pub") != publicKey)
             #expect(CLIHarness.mode(prefix + ".key") == 0o600)
 
-            // Into a folder that does not exist: an error, no crash.
-            let nowhere = try await CLIHarness.troupe(["keygen", "--out", scratch.path + "/missing/node"])
-            #expect(nowhere.status == .exited(1) && nowhere.error.hasPrefix("troupe: "), "\(nowhere)")
+            // Into a folder that does not exist: it is made, mode 0700, and keygen says so.
+            let fresh = try await CLIHarness.troupe(["keygen", "--out", scratch.path + "/keys/sub/node"])
+            #expect(fresh.status == .exited(0), "\(fresh)")
+            #expect(CLIHarness.mode(scratch.path + "/keys") == 0o700 && CLIHarness.mode(scratch.path + "/keys/sub") == 0o700,
+                    "folder modes \(String(CLIHarness.mode(scratch.path + "/keys") ?? 0, radix: 8))")
+            #expect(CLIHarness.read(scratch.path + "/keys/sub/node.key") != nil)
+            #expect(CLIHarness.lines(fresh.output).count == 1 && fresh.output.contains("made the folder") && fresh.output.contains("0700"),
+                    "\(fresh)")
+            // A path that cannot be a folder: a one-line error.
+            let blocked = try await CLIHarness.troupe(["keygen", "--out", prefix + ".pub/node"])
+            #expect(blocked.status == .exited(1) && blocked.error.hasPrefix("troupe: ") && CLIHarness.lines(blocked.error).count == 1,
+                    "\(blocked)")
+        }
+
+        @Test("troupe keygen never writes through a planted symbolic link, with or without --force")
+        func keygenOverASymlink() async throws {
+            let scratch = try CLIHarness.Scratch()
+            defer { scratch.remove() }
+            let victim = scratch.path + "/victim", prefix = scratch.path + "/node"
+            try CLIHarness.write("precious\n", to: victim)
+            for (link, force) in [(".key", true), (".pub", true), (".key", false)] {
+                unlink(prefix + ".key")
+                unlink(prefix + ".pub")
+                symlink(victim, prefix + link)
+                let run = try await CLIHarness.troupe(["keygen", "--out", prefix] + (force ? ["--force"] : []))
+                #expect(run.status == .exited(1), "keygen over a \(link) symlink (force \(force)): \(run)")
+                #expect(run.error.contains("symbolic link") && CLIHarness.lines(run.error).count == 1, "\(run)")
+                #expect(CLIHarness.read(victim) == "precious\n", "keygen wrote through the \(link) symlink")
+                #expect(CLIHarness.mode(victim) == 0o644, "keygen changed the mode of the link's target")
+            }
         }
 
         // MARK: Errors
