@@ -304,6 +304,41 @@ extension EndToEndTests {
             }
         }
 
+        @Test("troupe status: the text and --json agree; refusals are attempts and keys; clients counts those with work, not watchers")
+        func statusCounters() async throws {
+            _ = try await CLIHarness.withDeployment { deployment in
+                let keys = deployment.keys
+                let client = try await deployment.client(tasks: 10)
+                #expect(client.status == .exited(0), "\(client)")
+                _ = try await CLIHarness.troupe(["status", "--connect", deployment.endpoint, "--timeout", "2",
+                                                 "--server-key", keys + "/supervisor.pub", "--key", keys + "/stranger.key"])
+                // Watching does not make a client: many status queries, and the departed
+                // client is soon forgotten.
+                for _ in 0..<4 { _ = try await deployment.statusJSON() }
+                let forgotten = await eventually { (try? await deployment.statusJSON())?["clients"] as? Int == 0 }
+                let lastCount = try await deployment.statusJSON()?["clients"]
+                #expect(forgotten, "clients: \(String(describing: lastCount))")
+
+                let json = try #require(try await deployment.statusJSON())
+                let text = try await deployment.troupe(["status"])
+                #expect(text.status == .exited(0), "\(text)")
+                let header = try #require(CLIHarness.lines(text.output).first)
+                func number(after label: String) -> Int? {
+                    guard let range = header.range(of: "  " + label + " ") else { return nil }
+                    return Int(header[range.upperBound...].prefix { $0.isNumber })
+                }
+                let queued = (json["queued"] as? [String: Int] ?? [:]).values.reduce(0, +)
+                #expect(number(after: "queued") == queued, "\(header)")
+                #expect(number(after: "running") == json["running"] as? Int, "\(header)")
+                #expect(number(after: "completed") == json["completed"] as? Int && json["completed"] as? Int == 10, "\(header)")
+                #expect(number(after: "clients") == json["clients"] as? Int, "\(header)")
+                #expect(number(after: "workers lost") == json["workersLost"] as? Int, "\(header)")
+                #expect(number(after: "refused") == json["unauthorized"] as? Int && (json["unauthorized"] as? Int ?? 0) >= 1, "\(header)")
+                #expect(header.contains("(\(json["refusedKeys"] as? Int ?? -1) key") && json["refusedKeys"] as? Int == 1, "\(header)")
+                #expect(header.contains("phase \(json["phase"] as? String ?? "?")"), "\(header)")
+            }
+        }
+
         @Test("a client with an unknown key, or none, gets nothing; the supervisor logs and counts the refusal")
         func refusedClients() async throws {
             _ = try await CLIHarness.withDeployment { deployment in
@@ -338,7 +373,10 @@ extension EndToEndTests {
                 let strangerKey = try #require(CLIHarness.read(keys + "/stranger.pub")).trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(log.contains("refused a connection") && log.contains(strangerKey),
                         "the supervisor's log does not name the refused key:\n\(log)")
-                #expect(status?["clients"] as? Int ?? 0 >= 1)
+                // Refused attempts, and the distinct refused keys: the stranger's.
+                #expect(status?["refusedKeys"] as? Int ?? 0 >= 1, "\(status ?? [:])")
+                // troupe status only watches: it is not a client.
+                #expect(status?["clients"] as? Int == 0, "\(status ?? [:])")
                 #expect(log.contains("troupe.mechanism=NULL"), "no log line for the plaintext attempt")
             }
         }

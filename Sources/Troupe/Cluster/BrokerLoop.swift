@@ -60,6 +60,9 @@ final class BrokerLoop: @unchecked Sendable {
     /// Workers declared lost that may still be connected: told to register again if heard from.
     private var lostWorkers: Set<[UInt8]> = []
     private var clients: [[UInt8]: ContinuousClock.Instant] = [:]
+    /// The clients that have sent work or shared-state operations (the rest only watch: status
+    /// queries and heartbeats). They must heartbeat, and are what STATUS counts as clients.
+    private var working: Set<[UInt8]> = []
     private var queues: [String: Deque<Request>] = [:]
     private var running: [UInt64: Running] = [:]
     private var runningByClient: [ClientKey: UInt64] = [:]
@@ -73,6 +76,8 @@ final class BrokerLoop: @unchecked Sendable {
     private var workersLost = 0
     private var rejected: [String: Int] = [:]
     private var unauthorized = 0
+    /// The distinct keys the allow-list refused.
+    private var refusedKeys: Set<String> = []
     private var lastHeartbeat = ContinuousClock.now
     private var stopDeadline: ContinuousClock.Instant?
     private var lastHandshakeLog: [UInt32: ContinuousClock.Instant] = [:]
@@ -163,6 +168,7 @@ final class BrokerLoop: @unchecked Sendable {
 
     private func handle(_ envelope: Envelope, from identity: [UInt8], roles: KeyRoles) {
         clients[identity] = ContinuousClock.now
+        if case .state = envelope { working.insert(identity) }
         switch envelope {
         case .state(let operation) where roles.isDisjoint(with: [.client, .worker]):
             refused("shared state", to: identity)
@@ -248,6 +254,7 @@ final class BrokerLoop: @unchecked Sendable {
             }
         case .request(let id, let service, let flags):
             clients[identity] = now
+            working.insert(identity)
             guard phase == .running else {
                 send(identity, .error(id: id, code: TroupeError.Code.closed.rawValue, message: "the supervisor is stopping and takes no new work"))
                 return
@@ -447,12 +454,11 @@ final class BrokerLoop: @unchecked Sendable {
             finishStopIfDone()
         }
         for (identity, heard) in clients where now - heard > limit {
-            // A client that holds locks, waits, or has work here must heartbeat, as a worker
-            // does; any other is forgotten after 10 times as long.
-            let node = String(decoding: identity, as: UTF8.self)
-            let involved = store.isInvolved(node: node) || queues.values.contains { $0.contains { $0.client == identity } }
-            guard involved || now - heard > limit * 10 else { continue }
-            forgetClient(identity, because: involved ? "missed \(server.configuration.liveness) heartbeats" : "silent")
+            // A client that has sent work or shared-state operations must heartbeat, as a
+            // worker does; one that only watches is forgotten after 10 times as long.
+            let isWorking = working.contains(identity)
+            guard isWorking || now - heard > limit * 10 else { continue }
+            forgetClient(identity, because: isWorking ? "missed \(server.configuration.liveness) heartbeats" : "silent")
         }
         if now - lastHeartbeat >= interval {
             lastHeartbeat = now
@@ -466,6 +472,7 @@ final class BrokerLoop: @unchecked Sendable {
     /// no one to answer). Requests already running finish; their replies are dropped.
     private func forgetClient(_ identity: [UInt8], because reason: String) {
         clients[identity] = nil
+        working.remove(identity)
         let node = String(decoding: identity, as: UTF8.self)
         if store.isInvolved(node: node) {
             logger.info("client gone: its locks and waits are released", metadata: ["troupe.client": "\(node)", "troupe.reason": "\(reason)"])
@@ -547,6 +554,7 @@ final class BrokerLoop: @unchecked Sendable {
         let allowed = key.map { allowList?.roles(of: $0) != nil } ?? false
         if !allowed {
             unauthorized += 1
+            refusedKeys.insert(key ?? "")
             logger.warning("refused a connection", metadata: ["troupe.address": "\(address)", "troupe.mechanism": "\(mechanism)",
                                                               "troupe.key": "\(key ?? "none")"])
         }
@@ -624,9 +632,10 @@ final class BrokerLoop: @unchecked Sendable {
             queued: queues.mapValues(\.count).filter { $0.value > 0 },
             running: running.count,
             completed: completed,
-            clients: clients.count,
+            clients: working.count,
             workersLost: workersLost,
             rejected: rejected,
-            unauthorized: unauthorized)
+            unauthorized: unauthorized,
+            refusedKeys: refusedKeys.count)
     }
 }
