@@ -383,12 +383,12 @@ private final class MailboxLoop: @unchecked Sendable {
 
     /// A Protocol 2 message: signature, header, payload.
     private func deliverCommand(_ frames: ArraySlice<Message>, from peer: PeerAddress) {
-        guard frames.count == 3, let signature = frames.first, let payload = frames.last else {
-            delegate.mailbox(rejected: WireError(.malformed, "a Protocol 2 message has 3 frames (signature, header, payload), not \(frames.count)"), from: peer)
-            return
-        }
         do {
-            try signature.withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+            // The version first: another version of Protocol 2 may have another frame count.
+            try frames[frames.startIndex].withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+            guard frames.count == 3, let payload = frames.last else {
+                throw WireError(.malformed, "a Protocol 2 message has 3 frames (signature, header, payload), not \(frames.count)")
+            }
             let command = try frames[frames.startIndex + 1].withUnsafeBytes { try SupervisorCommand(header: $0) }
             delegate.mailbox(received: command, payload: payload.bytes, from: peer)
         } catch let error as WireError {
