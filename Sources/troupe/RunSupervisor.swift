@@ -8,7 +8,9 @@ struct RunSupervisor: TroupeSubcommand {
         abstract: "Run a standalone supervisor that routes work between clients and workers.",
         discussion: "It runs until `troupe stop`, SIGINT or SIGTERM. Shared state created through it lives in it.")
 
-    @Option(name: .long, help: ArgumentHelp("The endpoint to listen on.", valueName: "tcp://ADDR:PORT"))
+    @Option(name: .long, help: ArgumentHelp(
+        "The endpoint to listen on: tcp://ADDR:PORT, or ipc://PATH for this host only (the socket is made with mode 0600 and removed at exit).",
+        valueName: "endpoint"))
     var bind: String
 
     @Option(name: .long, help: ArgumentHelp("The supervisor's secret key file (.key).", valueName: "file"))

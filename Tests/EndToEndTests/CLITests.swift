@@ -225,6 +225,113 @@ extension EndToEndTests {
             #expect(CLIHarness.mode(socket) == nil, "the supervisor left its socket file \(socket)")
         }
 
+        // MARK: Habits
+
+        @Test("troupe --version names the release and the protocol versions")
+        func version() async throws {
+            let run = try await CLIHarness.troupe(["--version"])
+            #expect(run.status == .exited(0), "\(run)")
+            let line = run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(line.hasPrefix("troupe ") && line.contains("protocols 1/ENVELOPE 1, 2/SUPERVISION 1"), "\(run)")
+            #expect(line.split(separator: " ")[1].split(separator: ".").count == 3, "not a version number: \(line)")
+        }
+
+        @Test("troupe --generate-completion-script writes a completion script for bash, zsh and fish")
+        func completions() async throws {
+            for shell in ["bash", "zsh", "fish"] {
+                let run = try await CLIHarness.troupe(["--generate-completion-script", shell])
+                #expect(run.status == .exited(0), "\(shell): \(run)")
+                for word in ["supervisor", "worker", "status", "stop", "keygen"] {
+                    #expect(run.output.contains(word), "the \(shell) script does not complete \(word)")
+                }
+            }
+            // The overview says how to install them.
+            let help = try await CLIHarness.troupe(["--help"])
+            #expect(help.output.contains("--generate-completion-script"), "\(help.output)")
+        }
+
+        @Test("troupe status and stop read TROUPE_CONNECT, TROUPE_SERVER_KEY and TROUPE_KEY; flags win")
+        func environmentVariables() async throws {
+            _ = try await CLIHarness.withDeployment(stopAtEnd: false) { deployment in
+                let keys = deployment.keys
+                let variables: [Subprocess.Environment.Key: String?] = [
+                    "TROUPE_CONNECT": deployment.endpoint, "TROUPE_SERVER_KEY": keys + "/supervisor.pub", "TROUPE_KEY": keys + "/client.key",
+                ]
+                let status = try await CLIHarness.run(CLIHarness.path("troupe"), ["status", "--json"], tmpdir: deployment.tmpdir,
+                                                      environment: variables)
+                #expect(status.status == .exited(0) && status.output.contains("\"endpoint\":\"\(deployment.endpoint)\""), "\(status)")
+                // A flag wins over its variable.
+                var wrong = variables
+                wrong["TROUPE_CONNECT"] = "tcp://127.0.0.1:\(try CLIHarness.freePort())"
+                let flagged = try await CLIHarness.run(CLIHarness.path("troupe"), ["status", "--connect", deployment.endpoint],
+                                                       tmpdir: deployment.tmpdir, environment: wrong)
+                #expect(flagged.status == .exited(0), "\(flagged)")
+                // Without flag or variable: the usage error says both.
+                let missing = try await CLIHarness.troupe(["status"])
+                #expect(missing.status == .exited(64) && missing.error.contains("TROUPE_CONNECT"), "\(missing)")
+                let stop = try await CLIHarness.run(CLIHarness.path("troupe"), ["stop", "--timeout", "10"], tmpdir: deployment.tmpdir,
+                                                    environment: variables)
+                #expect(stop.status == .exited(0), "\(stop)")
+            }
+        }
+
+        @Test("troupe worker says within seconds that it cannot reach its supervisor, keeps trying, and says when it does")
+        func workerWithoutSupervisor() async throws {
+            let scratch = try CLIHarness.Scratch()
+            defer { scratch.remove() }
+            let logs = scratch.path + "/logs", tmpdir = scratch.path + "/tmp"
+            for folder in [logs, tmpdir] { mkdir(folder, 0o700) }
+            let port = try CLIHarness.freePort(), endpoint = "tcp://127.0.0.1:\(port)"
+            let errors = logs + "/agent.err"
+            _ = try await CLIHarness.background(
+                CLIHarness.path("troupe"), ["worker", "--connect", endpoint, "--insecure", "--", CLIHarness.path("distributed-pool")],
+                logs: logs, name: "agent", tmpdir: tmpdir, grace: .seconds(10)
+            ) { agent in
+                let said = await eventually(within: .seconds(15)) { CLIHarness.read(errors)?.contains("cannot reach the supervisor") == true }
+                #expect(said, "troupe worker said nothing of the missing supervisor:\n\(CLIHarness.read(errors) ?? "")")
+                #expect(ProcessTable.isAlive(agent), "troupe worker gave up instead of retrying")
+                #expect(CLIHarness.lines(CLIHarness.read(errors) ?? "").filter { $0.contains("cannot reach") }.count == 1,
+                        "said more than once:\n\(CLIHarness.read(errors) ?? "")")
+                // The supervisor comes: the agent says so, and its worker joins.
+                _ = try await CLIHarness.background(
+                    CLIHarness.path("troupe"), ["supervisor", "--bind", endpoint, "--insecure"], logs: logs, name: "supervisor",
+                    tmpdir: tmpdir, grace: .seconds(10)
+                ) { supervisor in
+                    let reached = await eventually(within: .seconds(30)) { CLIHarness.read(errors)?.contains("reached the supervisor") == true }
+                    #expect(reached, "\(CLIHarness.read(errors) ?? "")")
+                    kill(supervisor, SIGTERM)
+                }
+            }
+        }
+
+        @Test("troupe worker's probe of the program has a timeout, and says how the program ended")
+        func workerProbe() async throws {
+            let hanging = try await CLIHarness.troupe(["worker", "--connect", "tcp://127.0.0.1:1", "--insecure", "--probe-timeout", "2",
+                                                       "--", "/bin/sleep", "60"], timeout: .seconds(30))
+            #expect(hanging.status == .exited(1), "\(hanging)")
+            #expect(hanging.error.contains("did not answer within 2") && CLIHarness.lines(hanging.error).count == 1, "\(hanging)")
+            let killed = try await CLIHarness.troupe(["worker", "--connect", "tcp://127.0.0.1:1", "--insecure",
+                                                      "--", "/bin/sh", "-c", "kill -TERM $$"], timeout: .seconds(30))
+            #expect(killed.status == .exited(1), "\(killed)")
+            #expect(killed.error.contains("was killed by signal 15 (SIGTERM) when asked"), "\(killed)")
+            let exited = try await CLIHarness.troupe(["worker", "--connect", "tcp://127.0.0.1:1", "--insecure",
+                                                      "--", "/bin/sh", "-c", "exit 3"], timeout: .seconds(30))
+            #expect(exited.error.contains("exited with code 3 when asked"), "\(exited)")
+        }
+
+        @Test("troupe supervisor --help names both transports, and the allow-list advice is one")
+        func supervisorHelp() async throws {
+            let help = try await CLIHarness.troupe(["supervisor", "--help"])
+            let flattened = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(flattened.contains("ipc://"), "\(help.output)")
+            #expect(flattened.contains("tcp://"), "\(help.output)")
+            let advice = "A folder of .pub files, one per node"
+            for option in ["--allow ", "--allow-workers", "--allow-clients", "--allow-stop"] {
+                #expect(flattened.contains(option), "\(option) is missing:\n\(help.output)")
+            }
+            #expect(flattened.components(separatedBy: advice).count - 1 == 4, "the advice is not the same for every allow option:\n\(help.output)")
+        }
+
         // MARK: A deployment
 
         @Test("supervisor, worker and client on loopback with CURVE keys: the client's tasks run; status shows them")
