@@ -21,11 +21,12 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 PROTOCOLS = os.path.dirname(HERE)
 
 CALL, RETURN, THROW = 1, 2, 3
-READY, HEARTBEAT, CANCEL, DISCONNECT, GOODBYE, REJECT = 16, 17, 18, 19, 20, 21
+READY, HEARTBEAT, CANCEL, DISCONNECT, GOODBYE, REJECT, WITHDRAW = 16, 17, 18, 19, 20, 21, 22
 STATE = 32
 KIND_NAMES = {
     CALL: "CALL", RETURN: "RETURN", THROW: "THROW", READY: "READY", HEARTBEAT: "HEARTBEAT",
     CANCEL: "CANCEL", DISCONNECT: "DISCONNECT", GOODBYE: "GOODBYE", REJECT: "REJECT", STATE: "STATE",
+    WITHDRAW: "WITHDRAW",
 }
 
 
@@ -131,6 +132,10 @@ def reject(code, message):
     return envelope(REJECT, code, message), {"kind": "REJECT", "code": code, "message": message}
 
 
+def withdraw(call_ids):
+    return envelope(WITHDRAW, list(call_ids)), {"kind": "WITHDRAW", "call_ids": list(call_ids)}
+
+
 def state(call_id, container, op, args=()):
     args = list(args)
     body = envelope(STATE, call_id, container, op, Raw(array_header(len(args)) + b"".join(arg_bytes(a) for a in args)))
@@ -191,13 +196,16 @@ def envelope_vectors():
     valid("disconnect", disconnect("pool terminated"))
     valid("goodbye", goodbye())
     valid("reject", reject("malformed", "CALL has 6 elements, this one has 5"))
+    valid("withdraw", withdraw([7, 8, 2**64 - 1]))
+    valid("withdraw/empty", withdraw([]), note="nothing to give back; a receiver answers nothing")
+    valid("throw/withdrawn", throw(8, "withdrawn", "", "the call was withdrawn before it started; it did not run", [], None))
     valid("state/set", state(11, "dict", "set", [1, 101]))
     valid("state/snapshot", state(12, "array", "snapshot"))
 
     # --- batches
     valid("batch/every-kind", call(1, 1, target, args=["a"]), ret(1, "b"),
           throw(2, "cancelled", "", "cancelled", [], None), ready("n", 1, "main.W", 5), heartbeat(),
-          cancel(3), disconnect("bye"), goodbye(), reject("truncated", "short"), state(4, "c", "get", ["k"]))
+          cancel(3), disconnect("bye"), goodbye(), reject("truncated", "short"), withdraw([5]), state(4, "c", "get", ["k"]))
     valid("batch/100-calls", *[call(i + 1, 1, target, args=["hello %d" % i, i]) for i in range(100)])
     valid("batch/100-returns", *[ret(i + 1, i * 1000) for i in range(100)])
 
@@ -275,9 +283,12 @@ def envelope_vectors():
     invalid("huge/array16-generics", envelope(CALL, 1, 1, "t", Raw(b"\xdc\xff\xff\xa1a"), []), "truncated")
 
     # --- rejected: kinds
-    for kind in (0, 4, 15, 22, 31, 33, 127, 255, 256, 2**64 - 1):
+    for kind in (0, 4, 15, 23, 31, 33, 127, 255, 256, 2**64 - 1):
         invalid("kind/unknown-%d" % kind, envelope(kind), "unknownKind")
     invalid("kind/unknown-with-fields", envelope(99, 1, "x"), "unknownKind")
+    invalid("withdraw/zero-id", envelope(WITHDRAW, [7, 0]), "malformed")
+    invalid("withdraw/not-an-array", envelope(WITHDRAW, 7), "malformed")
+    invalid("withdraw/string-id", envelope(WITHDRAW, ["7"]), "malformed")
     invalid("kind/negative", envelope(-1), "malformed")
     invalid("kind/string", envelope("CALL", 1, 1, "t", [], []), "malformed")
     invalid("kind/nil", envelope(None), "malformed")

@@ -8,6 +8,8 @@
 #include <stdio.h>
 #include <string.h>
 #include <pthread.h>
+#include <fcntl.h>
+#include <sys/mman.h>
 
 #if defined(__linux__)
 #include <sys/prctl.h>
@@ -105,4 +107,35 @@ void troupe_die_by_signal(int signal_number) {
     // Directed at this thread, which no longer blocks it: nothing else can take it first.
     pthread_kill(pthread_self(), signal_number);
     _exit(128 + signal_number);
+}
+
+volatile unsigned long long *troupe_map_progress(const char *path, int create) {
+    int fd = open(path, O_RDWR | O_CLOEXEC | O_NOFOLLOW | (create ? O_CREAT | O_EXCL : 0), 0600);
+    if (fd < 0) return NULL;
+    if (create && ftruncate(fd, 4096) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return NULL;
+    }
+    void *address = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+    int saved = errno;
+    close(fd);
+    if (address == MAP_FAILED) {
+        errno = saved;
+        return NULL;
+    }
+    return (volatile unsigned long long *)address;
+}
+
+void troupe_unmap_progress(volatile unsigned long long *progress) {
+    if (progress) munmap((void *)progress, 4096);
+}
+
+void troupe_store_progress(volatile unsigned long long *progress, unsigned long long value) {
+    __atomic_store_n(progress, value, __ATOMIC_SEQ_CST);
+}
+
+unsigned long long troupe_load_progress(volatile unsigned long long *progress) {
+    return __atomic_load_n(progress, __ATOMIC_SEQ_CST);
 }

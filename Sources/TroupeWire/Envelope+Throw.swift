@@ -32,6 +32,9 @@ extension Envelope {
             public static let workerCrashed: Code = "workerCrashed"
             /// The call did not finish within its deadline.
             public static let timedOut: Code = "timedOut"
+            /// The call was taken back by its caller (`WITHDRAW`) before it started: it did
+            /// not run, and may be sent elsewhere.
+            public static let withdrawn: Code = "withdrawn"
 
             /// The code's wire spelling.
             public var description: String { rawValue }

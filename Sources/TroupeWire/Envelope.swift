@@ -22,6 +22,9 @@ public enum Envelope: Sendable, Equatable {
     case goodbye
     /// `REJECT` (21): the sender could not decode a message from the receiver (Protocol 2).
     case reject(Reject)
+    /// `WITHDRAW` (22): the caller takes back calls it sent that have not started; each one
+    /// withdrawn is answered with a `THROW` whose code is `withdrawn`.
+    case withdraw(callIDs: [UInt64])
     /// `STATE` (32): an operation on a shared-state owner (Protocol 3).
     case state(StateOperation)
 
@@ -37,6 +40,7 @@ public enum Envelope: Sendable, Equatable {
         case .disconnect: .disconnect
         case .goodbye: .goodbye
         case .reject: .reject
+        case .withdraw: .withdraw
         case .state: .state
         }
     }
@@ -63,6 +67,8 @@ extension Envelope {
         case goodbye = 20
         /// `REJECT`: `[21, code, message]`.
         case reject = 21
+        /// `WITHDRAW`: `[22, [call_id, ...]]`.
+        case withdraw = 22
         /// `STATE`: `[32, call_id, container, op, args]`.
         case state = 32
 
@@ -78,6 +84,7 @@ extension Envelope {
             case .disconnect: 2
             case .goodbye: 1
             case .reject: 3
+            case .withdraw: 2
             case .state: 5
             }
         }
@@ -94,6 +101,7 @@ extension Envelope {
             case .disconnect: "DISCONNECT"
             case .goodbye: "GOODBYE"
             case .reject: "REJECT"
+            case .withdraw: "WITHDRAW"
             case .state: "STATE"
             }
         }

@@ -139,6 +139,17 @@ public struct EnvelopeDecoder: Sendable {
             let code = try string(&reader, "code", of: kind)
             let message = try string(&reader, "message", of: kind)
             return .reject(Envelope.Reject(code: code, message: message))
+        case .withdraw:
+            let count: Int
+            do throws(WireError) {
+                count = try reader.readArrayHeader()
+            } catch {
+                throw field(error, "call_ids", of: kind)
+            }
+            var callIDs: [UInt64] = []
+            callIDs.reserveCapacity(min(count, reader.remainingCount))
+            for _ in 0..<count { callIDs.append(try callIdentifier(&reader, of: kind)) }
+            return .withdraw(callIDs: callIDs)
         case .state:
             let callID = try callIdentifier(&reader, of: kind)
             let container = try string(&reader, "container", of: kind)

@@ -80,6 +80,10 @@ public struct EnvelopeWriter: Sendable {
             begin(.reject)
             writer.writeString(reject.code)
             writer.writeString(reject.message)
+        case .withdraw(let callIDs):
+            begin(.withdraw)
+            writer.writeArrayHeader(callIDs.count)
+            for callID in callIDs { writer.writeUInt(callID) }
         case .state(let operation):
             appendState(callID: operation.callID, container: operation.container, operation: operation.operation, arguments: operation.arguments)
         }

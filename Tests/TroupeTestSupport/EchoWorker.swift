@@ -103,6 +103,20 @@ public distributed actor EchoWorker: Worker {
     /// Ends the worker process at once with `code`, mid-call.
     distributed public func exitProcess(code: Int32) { exit(code) }
 
+    /// Counts one run of task `key` in `runs` (at the owner, so that a run is counted even if
+    /// this process dies right after), and returns this process's id.
+    distributed public func recordRun(_ key: Int, in runs: SharedDictionary<Int, Int>) async throws -> Int32 {
+        _ = try await runs.increment(key, by: 1)
+        return getpid()
+    }
+
+    /// Works a little (long enough for the replies of the calls before it to leave the
+    /// process), then exits with `code`: a task that crashes its worker after some work.
+    distributed public func workThenExit(code: Int32) async throws {
+        try await Task.sleep(for: .milliseconds(30))
+        exit(code)
+    }
+
     /// Kills the worker process with `signal`, mid-call.
     distributed public func raiseSignal(_ signal: Int32) { _ = kill(getpid(), signal) }
 

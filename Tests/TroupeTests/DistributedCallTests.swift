@@ -139,7 +139,7 @@ struct DistributedCallTests {
 extension TroupeActorSystem {
     /// Sends a CALL with hand-made contents, as a broken or hostile peer would.
     func rawCall(to id: TroupeActorID, target: String, arguments: [[UInt8]]) async throws -> [UInt8] {
-        guard let peer = address(of: id) else { throw TroupeError(.unknownPeer, "no route") }
+        guard let peer = routes.address(of: id) else { throw TroupeError(.unknownPeer, "no route") }
         let callID = calls.nextID()
         return try await withUnsafeThrowingContinuation { continuation in
             calls.register(callID, peer: peer, continuation: continuation)

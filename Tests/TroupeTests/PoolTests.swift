@@ -13,7 +13,7 @@ struct PoolTests {
 
     /// The pids of a pool's live workers, as the pool reports them.
     private func workerPIDs(_ pool: Pool<EchoWorker>) -> [Int32] {
-        pool.core.state.withLock { state in state.slots.compactMap { $0.pid } }
+        pool.status().workers.compactMap(\.pid)
     }
 
     @Test func applyReturnsTheValue() async throws {
@@ -129,7 +129,7 @@ struct PoolTests {
         var iterator = slowLast.makeAsyncIterator()
         #expect(try await iterator.next() == "1")
         // The second one is still running: the first came out on its own.
-        #expect(await eventually { pool.core.state.withLock { $0.inFlight } == 1 })
+        #expect(await eventually { pool.status().running == 1 })
         #expect(try await iterator.next() == "4000")
         #expect(try await iterator.next() == nil)
         pool.close()
@@ -200,7 +200,7 @@ struct PoolTests {
         let pids = workerPIDs(pool)
         let running = try (0..<2).map { _ in try pool.applyAsync { try await $0.sleep(milliseconds: 60_000) } }
         let queued = try (0..<5).map { _ in try pool.applyAsync { try await $0.echo("never") } }
-        #expect(await eventually { pool.core.state.withLock { $0.inFlight } == 2 })
+        #expect(await eventually { pool.status().running == 2 })
         pool.terminate()
         try await pool.join()
         for result in running {
@@ -279,7 +279,7 @@ struct PoolTests {
         let pool = try await Pool<EchoWorker>(processes: 1)
         let running = try pool.applyAsync { try await $0.sleep(milliseconds: 60_000) }
         let queued = try pool.applyAsync { try await $0.echo("queued") }
-        #expect(await eventually { pool.core.state.withLock { $0.inFlight } == 1 })
+        #expect(await eventually { pool.status().running == 1 })
         queued.cancel()
         running.cancel()
         let queuedError = await #expect(throws: TroupeError.self) { _ = try await queued.get() }
@@ -294,7 +294,7 @@ struct PoolTests {
     @Test func aSlowTaskDoesNotHoldBackWorkAnotherWorkerCanTake() async throws {
         let pool = try await Pool<EchoWorker>(processes: 2)
         let slow = try pool.applyAsync { try await $0.slowEcho("slow", milliseconds: 5000) }
-        #expect(await eventually { pool.core.state.withLock { $0.inFlight } == 1 })
+        #expect(await eventually { pool.status().running == 1 })
         let quick = try (0..<5).map { index in try pool.applyAsync { try await $0.echo("\(index)") } }
         for (index, result) in quick.enumerated() {
             #expect(try await result.get() == "\(index)")
@@ -314,8 +314,24 @@ struct PoolTests {
         }
         let second = try pool.applyAsync { try await $0.echo("second") }
         #expect(try await second.get() == "second")
-        #expect(try await first.get() == "first")
+        // As in Python, a result's own waiters wake only after its callbacks ran.
+        #expect(await first.wait(timeout: .milliseconds(100)) == false)
         blocked.withLock { $0 = false }
+        #expect(try await first.get() == "first")
+        pool.close()
+        try await pool.join()
+    }
+
+    @Test func callbacksRunBeforeGetReturns() async throws {
+        let pool = try await Pool<EchoWorker>(processes: 2)
+        for index in 0..<20 {
+            let result = try pool.applyAsync { try await $0.echo("\(index)") }
+            let seen = Mutex<[String]>([])
+            result.whenReady { outcome in seen.withLock { $0.append((try? outcome.get()) ?? "failed") } }
+            result.whenReady { _ in seen.withLock { $0.append("second callback") } }
+            #expect(try await result.get() == "\(index)")
+            #expect(seen.withLock { $0 } == ["\(index)", "second callback"])
+        }
         pool.close()
         try await pool.join()
     }

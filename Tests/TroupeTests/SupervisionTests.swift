@@ -34,7 +34,8 @@ struct SupervisionTests {
     @Test func killDashNineAndCrashesMidTaskAreReportedTheSameWay() async throws {
         let pool = try await Pool<EchoWorker>(processes: 2)
         let sleeping = try pool.applyAsync { try await $0.sleep(milliseconds: 60_000) }
-        #expect(await eventually { pool.status().running == 1 })
+        // Killed once its process has started the task (until then the task would only move).
+        #expect(await eventually { pool.status().workers.contains { $0.running == 1 } })
         let victim = try #require(pool.status().workers.first { $0.running == 1 }?.pid)
         kill(victim, SIGKILL)
         let killed = await #expect(throws: TroupeError.self) { try await sleeping.get() }
@@ -74,23 +75,51 @@ struct SupervisionTests {
         try await pool.join()
     }
 
-    @Test func tooManyRestartsStopThePoolWithAClearError() async throws {
+    @Test func workersThatKeepDyingWhileIdleStopThePoolWithAClearError() async throws {
         var options = PoolOptions()
-        options.restartIntensity = RestartIntensity(maxRestarts: 2, period: .seconds(60))
-        let pool = try await Pool<EchoWorker>(processes: 2, options: options)
-        let pending = try pool.applyAsync { try await $0.sleep(milliseconds: 60_000) }
+        options.restartIntensity = RestartIntensity(maxRestarts: 2, period: .seconds(60), backoff: .milliseconds(1))
+        let pool = try await Pool<EchoWorker>(processes: 1, options: options)
         for _ in 0..<3 {
-            _ = try? await pool.apply { try await $0.exitProcess(code: 5) }
+            // Wait for a ready worker, then kill it while it has no task.
+            #expect(await eventually { pool.status().workers[0].state == .idle || pool.status().phase != "running" })
+            guard pool.status().phase == "running", let victim = pool.status().workers[0].pid else { break }
+            kill(victim, SIGKILL)
+            #expect(await eventually { !ProcessTable.isAlive(victim) && pool.status().workers[0].pid != victim })
         }
-        let error = await #expect(throws: TroupeError.self) { try await pending.get() }
-        #expect(error?.code == .restartIntensityExceeded)
-        #expect(error?.message.contains("3 times") == true)
+        #expect(await eventually { pool.status().phase == "failed" })
         let late = #expect(throws: TroupeError.self) { try pool.applyAsync { try await $0.echo("x") } }
         #expect(late?.code == .restartIntensityExceeded)
-        #expect(pool.status().phase == "failed" || pool.status().phase == "terminated")
+        #expect(late?.message.contains("3 times") == true, "\(String(describing: late))")
         try await pool.join()
         let pids = pool.status().workers.compactMap(\.pid)
         #expect(pids.allSatisfy { !ProcessTable.isAlive($0) })
+    }
+
+    @Test func tasksThatCrashTheirWorkerFailAloneAndDoNotStopThePool() async throws {
+        // A death while running a task is that task's failure: no back-off, no intensity.
+        var options = PoolOptions()
+        options.restartIntensity = RestartIntensity(maxRestarts: 2, period: .seconds(60))
+        let pool = try await Pool<EchoWorker>(processes: 2, options: options)
+        let results = try (0..<20).map { index in
+            try pool.applyAsync { worker -> Int in
+                if index % 4 == 0 { try await worker.workThenExit(code: 9) }
+                return try await worker.square(index)
+            }
+        }
+        var crashed = 0
+        for (index, result) in results.enumerated() {
+            do {
+                #expect(try await result.get() == index * index)
+            } catch let error as TroupeError where error.code == .workerCrashed {
+                #expect(index % 4 == 0, "task \(index) failed though it did not crash: \(error)")
+                crashed += 1
+            }
+        }
+        #expect(crashed == 5)
+        #expect(pool.status().phase == "running")
+        #expect(pool.status().workers.map(\.restarts).reduce(0, +) == 5)
+        pool.close()
+        try await pool.join()
     }
 
     @Test func aTimeoutStopsCooperativeWorkAndKeepsTheWorker() async throws {
@@ -137,8 +166,7 @@ struct SupervisionTests {
 
     @Test func chaosKillingRandomWorkersLosesNoTask() async throws {
         var options = PoolOptions()
-        options.restartIntensity = RestartIntensity(maxRestarts: 1000, period: .seconds(60))
-        options.restartBackoff = .milliseconds(1)
+        options.restartIntensity = RestartIntensity(maxRestarts: 1000, period: .seconds(60), backoff: .milliseconds(1))
         let pool = try await Pool<EchoWorker>(processes: 2, options: options)
         let total = 10_000
         let starts = Mutex([Int](repeating: 0, count: total))
@@ -183,9 +211,8 @@ struct SupervisionTests {
 
     @Test func chaosWithRetryableWorkFinishesEverything() async throws {
         var options = PoolOptions()
-        options.restartIntensity = RestartIntensity(maxRestarts: 1000, period: .seconds(60))
+        options.restartIntensity = RestartIntensity(maxRestarts: 1000, period: .seconds(60), backoff: .milliseconds(1))
         options.maxRetries = 50
-        options.restartBackoff = .milliseconds(1)
         let pool = try await Pool<EchoWorker>(processes: 2, options: options)
         let total = 3000
         let results = try (0..<total).map { index in

@@ -107,6 +107,7 @@ struct DecodedEnvelope: Decodable {
     let reason: String?
     let container: String?
     let op: String?
+    let call_ids: [UInt64]?
 
     /// The `Envelope` this entry describes.
     func envelope() throws -> Envelope {
@@ -134,6 +135,8 @@ struct DecodedEnvelope: Decodable {
             return .goodbye
         case "REJECT":
             return .reject(Envelope.Reject(code: try need(code, "code"), message: try need(message, "message")))
+        case "WITHDRAW":
+            return .withdraw(callIDs: try need(call_ids, "call_ids"))
         case "STATE":
             return .state(Envelope.StateOperation(
                 callID: try need(call_id, "call_id"), container: try need(container, "container"),

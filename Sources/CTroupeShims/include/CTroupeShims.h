@@ -32,4 +32,18 @@ void troupe_write_stderr(const char *message);
 /// unblocked first), so that the exit status says which signal ended it. Does not return.
 void troupe_die_by_signal(int signal) __attribute__((noreturn));
 
+/// Maps the first 8 bytes of the file at `path` into memory, shared with every process that
+/// maps it; with `create`, creates the file (mode 0600, zero-filled) first. Returns the
+/// address, or NULL with errno set.
+volatile unsigned long long *troupe_map_progress(const char *path, int create);
+
+/// Unmaps a mapping made by troupe_map_progress.
+void troupe_unmap_progress(volatile unsigned long long *progress);
+
+/// Stores `value` at `progress` (sequentially consistent, visible to other processes).
+void troupe_store_progress(volatile unsigned long long *progress, unsigned long long value);
+
+/// Loads the value at `progress`.
+unsigned long long troupe_load_progress(volatile unsigned long long *progress);
+
 #endif

@@ -203,7 +203,7 @@ final class BrokerLoop: @unchecked Sendable {
         case .call(let call):
             reply(envelope: .throw(Envelope.Throw(
                 failure: TroupeError(.unknownActor, "the supervisor hosts no actors: send work as a Protocol 2 REQUEST"), callID: call.callID)), to: identity)
-        case .heartbeat, .return, .throw, .ready, .cancel, .disconnect, .goodbye, .reject:
+        case .heartbeat, .return, .throw, .ready, .cancel, .withdraw, .disconnect, .goodbye, .reject:
             break
         }
     }

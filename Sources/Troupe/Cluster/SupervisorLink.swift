@@ -101,19 +101,17 @@ final class SupervisorLink: Sendable {
     /// Opens the connection and introduces this process.
     func start(on system: TroupeActorSystem, curve: CurveClientSettings?) {
         // This process's own workers reach the supervisor's shared state through it.
-        system.stateHandler.withLock { handler in
-            if handler == nil { handler = StateStore() }
-        }
-        system.mailbox.connect(to: endpoint, curve: curve)
+        _ = system.stateHandler(orMake: { StateStore() })
+        system.connect(to: endpoint, curve: curve)
         introduce(on: system)
     }
 
     private func introduce(on system: TroupeActorSystem) {
         switch role {
         case .client:
-            system.mailbox.send(.heartbeat, to: endpoint)
+            system.sendCommand(.heartbeat, to: endpoint)
         case .worker(let node, let services):
-            system.mailbox.send(.ready(node: node, pid: Int64(getpid()), services: services.keys.sorted(), host: Self.hostName),
+            system.sendCommand(.ready(node: node, pid: Int64(getpid()), services: services.keys.sorted(), host: Self.hostName),
                                 to: endpoint)
         }
         state.withLock { $0.lastSent = ContinuousClock.now }
@@ -141,7 +139,7 @@ final class SupervisorLink: Sendable {
             // Work submitted meanwhile leaves now, on the new connection; a call that ended
             // while it waited (cancelled, or failed when the supervisor was declared lost) stays.
             for call in held where system.calls.peer(of: call.id) != nil {
-                system.mailbox.send(call.envelope, to: call.peer)
+                system.send(call.envelope, to: call.peer)
             }
         }
         switch (command, role) {
@@ -153,7 +151,7 @@ final class SupervisorLink: Sendable {
                 state.lastSent = now
                 return true
             }
-            if answer { system.mailbox.send(.heartbeat, to: endpoint) }
+            if answer { system.sendCommand(.heartbeat, to: endpoint) }
         case (.request(let id, let service, _), .worker(_, let services)):
             guard let actor = services[service] else {
                 system.send(.throw(Envelope.Throw(failure: TroupeError(.unknownTarget, "this worker does not serve \(service)"), callID: id)),
@@ -166,7 +164,7 @@ final class SupervisorLink: Sendable {
                     throw WireError(.malformed, "a REQUEST payload holds exactly one CALL")
                 }
                 call.actor = actor
-                system.dispatch(call, from: .brokered(endpoint: endpoint, request: id))
+                system.incoming.dispatch(call, from: .brokered(endpoint: endpoint, request: id), system: system)
             } catch {
                 // The call id is unknown; the client matches the REPLY by its header id.
                 system.counters.malformedMessages.add(1, ordering: .relaxed)
@@ -174,7 +172,7 @@ final class SupervisorLink: Sendable {
                             to: .brokered(endpoint: endpoint, request: id))
             }
         case (.cancel(let id), .worker):
-            system.cancelBrokered(.brokered(endpoint: endpoint, request: id))
+            system.incoming.cancelBrokered(.brokered(endpoint: endpoint, request: id), system: system)
         case (.disconnect(let reason), .worker) where reason.hasPrefix(Self.unauthorizedReasonPrefix):
             system.logger.error("the supervisor refused this worker", metadata: ["troupe.reason": "\(reason)"])
             printError("troupe: the supervisor at \(endpoint) refused this worker: \(String(reason.dropFirst(Self.unauthorizedReasonPrefix.count)).trimmingWhitespace)")
@@ -185,7 +183,7 @@ final class SupervisorLink: Sendable {
         case (.disconnect(let reason), .worker):
             system.logger.info("the supervisor told this worker to leave", metadata: ["troupe.reason": "\(reason)"])
             system.afterQueuedCalls {
-                system.mailbox.send(.disconnect(reason: "leaving"), to: self.endpoint)
+                system.sendCommand(.disconnect(reason: "leaving"), to: self.endpoint)
                 system.shutdown()
                 exit(0)
             }
@@ -199,15 +197,15 @@ final class SupervisorLink: Sendable {
                 let envelopes = try EnvelopeDecoder().decode(body: payload)
                 switch envelopes.first {
                 case .return(let reply)?:
-                    system.calls.complete(id, with: .success(reply.value))
+                    system.calls.complete(id, from: .connection(endpoint), with: .success(reply.value))
                 case .throw(let failure)?:
-                    system.calls.complete(id, with: .failure(failure.troupeError))
+                    system.calls.complete(id, from: .connection(endpoint), with: .failure(failure.troupeError))
                 default:
                     throw WireError(.malformed, "a REPLY payload holds a RETURN or a THROW")
                 }
             } catch {
                 system.counters.malformedMessages.add(1, ordering: .relaxed)
-                system.calls.complete(id, with: .failure(TroupeError(.malformedMessage, "the reply could not be decoded: \(error)",
+                system.calls.complete(id, from: .connection(endpoint), with: .failure(TroupeError(.malformedMessage, "the reply could not be decoded: \(error)",
                                                                      context: ["supervisor": endpoint])))
             }
         case (.error(let id, let code, let message), .client):
@@ -216,7 +214,7 @@ final class SupervisorLink: Sendable {
             if let waiter = state.withLock({ $0.waiters.removeValue(forKey: id) }) {
                 waiter.resume(throwing: failure)
             } else {
-                system.calls.complete(id, with: .failure(failure))
+                system.calls.complete(id, from: .connection(endpoint), with: .failure(failure))
             }
         case (.status(let id), .client), (.done(let id), .client):
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
@@ -263,10 +261,10 @@ final class SupervisorLink: Sendable {
             return late
         }
         for call in overdue {
-            system.calls.complete(call.id, with: .failure(TroupeError(
+            system.calls.end(call.id, with: TroupeError(
                 .workerLost,
                 "the supervisor at \(endpoint) stayed unreachable for \(orphanTimeout): the task was never sent, and did not run",
-                context: ["supervisor": endpoint])))
+                context: ["supervisor": endpoint]))
         }
     }
 
@@ -306,7 +304,7 @@ final class SupervisorLink: Sendable {
         case .none:
             break
         case .heartbeat:
-            system.mailbox.send(.heartbeat, to: endpoint)
+            system.sendCommand(.heartbeat, to: endpoint)
         case .lost(let quiet):
             // Before first contact, a query's own timeout says it better than a log line.
             if !quiet {
@@ -315,7 +313,7 @@ final class SupervisorLink: Sendable {
             }
             failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
         case .reconnect:
-            system.mailbox.reconnect(to: endpoint)
+            system.transport.reconnect(to: endpoint)
             introduce(on: system)
         case .giveUp:
             system.logger.error("the supervisor stayed silent; this worker exits", metadata: ["troupe.endpoint": "\(endpoint)"])
@@ -363,7 +361,7 @@ final class SupervisorLink: Sendable {
         defer { timer.cancel() }
         return try await withUnsafeThrowingContinuation { continuation in
             state.withLock { $0.waiters[id] = continuation }
-            system.mailbox.send(command, to: endpoint)
+            system.sendCommand(command, to: endpoint)
         }
     }
 }

@@ -6,8 +6,8 @@ extension Pool {
         return (count + chunks - 1) / chunks
     }
 
-    /// Splits `items` into chunks and queues one job per chunk; each job runs its items
-    /// against one worker, with up to `window` calls in flight at once.
+    /// Queues one task per item, the items of a chunk together: a chunk goes to one worker,
+    /// which holds its calls as they come (their messages travel batched).
     func submitChunks<Item: Sendable, R: Sendable>(
         _ items: [Item], chunksize: Int, retryable: Bool, delivery: MapCollector<R>.Delivery,
         progress: ProgressTracker?, _ body: @escaping @Sendable (W, Item) async throws -> R
@@ -16,60 +16,24 @@ extension Pool {
             throw TroupeError(.invalidArgument, "chunksize must be at least 1, not \(chunksize)")
         }
         let collector = MapCollector<R>(count: items.count, delivery: delivery, progress: progress)
-        // A chunk belongs to one worker, as in Python: its calls are pipelined.
-        let window = 64
-        var start = 0
-        while start < items.count {
-            let range = start..<min(start + chunksize, items.count)
-            let chunk = Array(items[range])
-            _ = try core.submit(retryable: retryable) { _ in
-                (execute: { worker in
-                    if collector.hasFailed && delivery == .whole { return nil }
-                    return await Self.run(chunk, offset: range.lowerBound, window: window, on: worker,
-                                          collector: collector, body)
-                }, fail: { error in
-                    collector.fail(range, with: error)
-                })
-            }
-            start = range.upperBound
+        let firstGroup = core.reserveGroups((items.count + chunksize - 1) / chunksize)
+        let lanes = self.lanes
+        for (index, item) in items.enumerated() {
+            let group = chunksize > 1 ? firstGroup + UInt64(index / chunksize) : nil
+            try core.submit(retryable: retryable, group: group, PoolCore.JobEntry(execute: { position in
+                if delivery == .whole && collector.hasFailed { return nil }
+                do {
+                    try Task.checkCancellation()
+                    collector.set(index, .success(try await body(lanes[position], item)))
+                    return nil
+                } catch {
+                    return error
+                }
+            }, fail: { error in
+                collector.set(index, .failure(error))
+            }))
         }
         return collector
-    }
-
-    /// Runs a chunk's items against `worker`; returns the error of a worker failure that
-    /// should fail (or retry) the whole chunk, or nil when every item has its outcome.
-    private static func run<Item: Sendable, R: Sendable>(
-        _ chunk: [Item], offset: Int, window: Int, on worker: W,
-        collector: MapCollector<R>, _ body: @escaping @Sendable (W, Item) async throws -> R
-    ) async -> (any Error)? {
-        await withTaskGroup(of: (any Error)?.self) { group in
-            var next = 0
-            var chunkFailure: (any Error)? = nil
-            func add() {
-                let index = next
-                let item = chunk[index]
-                next += 1
-                group.addTask {
-                    do {
-                        try Task.checkCancellation()
-                        collector.set(offset + index, .success(try await body(worker, item)))
-                        return nil
-                    } catch let error as TroupeError where error.code == .workerCrashed || error.code == .workerLost
-                                || error.code == .cancelled {
-                        return error
-                    } catch {
-                        collector.set(offset + index, .failure(error))
-                        return nil
-                    }
-                }
-            }
-            while next < min(window, chunk.count) { add() }
-            for await failure in group {
-                if let failure, chunkFailure == nil { chunkFailure = failure }
-                if chunkFailure == nil && next < chunk.count { add() }
-            }
-            return chunkFailure
-        }
     }
 
     /// Applies `body` to every item in parallel and returns the results in input order:

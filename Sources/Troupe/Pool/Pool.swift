@@ -27,7 +27,10 @@ import Darwin
 /// A worker that dies mid-task is replaced; its task fails with `.workerCrashed` (or runs
 /// again, if you marked it `retryable`). A pool dropped without `join()` stops its workers.
 public final class Pool<W: Worker>: Sendable {
-    let core: PoolCore<W>
+    let core: PoolCore
+    /// The worker reference of each position, handed to the work: calls on it go to the
+    /// process serving that position when the call is made.
+    let lanes: [W]
 
     /// Starts a pool and returns once every worker is ready.
     /// - Parameters:
@@ -51,8 +54,16 @@ public final class Pool<W: Worker>: Sendable {
         if let maxTasksPerChild, maxTasksPerChild < 1 {
             throw TroupeError(.invalidArgument, "maxTasksPerChild must be at least 1, not \(maxTasksPerChild)")
         }
-        core = PoolCore(system: try TroupeActorSystem.local(), processes: count,
-                        maxTasksPerChild: maxTasksPerChild, initializer: initializer, options: options)
+        let system = try TroupeActorSystem.local()
+        let number = system.lanes.nextNumber()
+        lanes = try Self.laneReferences(count, pool: number, system: system)
+        var initialize: (@Sendable (WorkerLauncher.Started) async throws -> Void)?
+        if let initializer {
+            initialize = { started in try await initializer(try W.resolve(id: started.actorID, using: system)) }
+        }
+        let starter = PoolCore.WorkerStarter(launch: { launcher in try await launcher.start(W.self) }, initialize: initialize)
+        core = PoolCore(system: system, number: number, processes: count, maxTasksPerChild: maxTasksPerChild,
+                        starter: starter, options: options)
         try await core.startAll()
     }
 
@@ -83,12 +94,24 @@ public final class Pool<W: Worker>: Sendable {
         }
         let client = try SupervisorClient(endpoint: endpoint, security: security)
         _ = try await client.status(timeout: min(options.startTimeout, .seconds(10)))
-        core = PoolCore(system: client.system, processes: concurrency, maxTasksPerChild: nil, initializer: nil, options: options)
-        try core.startLanes(service: .service(W.workerTypeName, at: endpoint), peer: .service(endpoint: endpoint, name: W.workerTypeName))
+        let number = client.system.lanes.nextNumber()
+        lanes = try Self.laneReferences(concurrency, pool: number, system: client.system)
+        let starter = PoolCore.WorkerStarter(launch: { _ in
+            throw TroupeError(.invalidState, "a pool connected to a supervisor starts no process")
+        }, initialize: nil)
+        core = PoolCore(system: client.system, number: number, processes: concurrency, maxTasksPerChild: nil,
+                        starter: starter, options: options, ownsProcesses: false)
+        core.startLanes(peer: .service(endpoint: endpoint, name: W.workerTypeName))
     }
 
     deinit {
         core.abandon()
+    }
+
+    private static func laneReferences(_ count: Int, pool: UInt64, system: TroupeActorSystem) throws -> [W] {
+        try (0..<count).map { position in
+            try W.resolve(id: LaneRegistry.laneID(pool: pool, position: position, node: system.node), using: system)
+        }
     }
 
     /// The number of CPUs online.
@@ -112,17 +135,6 @@ public final class Pool<W: Worker>: Sendable {
         timeout: Duration? = nil,
         _ body: @escaping @Sendable (W) async throws -> R
     ) async throws -> R {
-        // With an idle worker and nothing queued, the work runs right here, in this task.
-        if !retryable, timeout == nil, let lease = core.tryLease() {
-            let value: R
-            do {
-                value = try await body(lease.worker)
-            } catch {
-                throw core.endLease(lease, error: error) ?? error
-            }
-            if let error = core.endLease(lease, error: nil) { throw error }
-            return value
-        }
         let result = try applyAsync(retryable: retryable, timeout: timeout, body)
         return try await withTaskCancellationHandler {
             try await result.get()
@@ -147,19 +159,18 @@ public final class Pool<W: Worker>: Sendable {
         _ body: @escaping @Sendable (W) async throws -> R
     ) throws -> AsyncResult<R> {
         let result = AsyncResult<R>()
-        let id = try core.submit(retryable: retryable, timeout: timeout) { _ in
-            (execute: { worker in
-                do {
-                    try Task.checkCancellation()
-                    result.complete(.success(try await body(worker)))
-                    return nil
-                } catch {
-                    return error
-                }
-            }, fail: { error in
-                result.complete(.failure(error))
-            })
-        }
+        let lanes = self.lanes
+        let id = try core.submit(retryable: retryable, timeout: timeout, PoolCore.JobEntry(execute: { position in
+            do {
+                try Task.checkCancellation()
+                result.complete(.success(try await body(lanes[position])))
+                return nil
+            } catch {
+                return error
+            }
+        }, fail: { error in
+            result.complete(.failure(error))
+        }))
         let core = self.core
         result.setCancelHandler { core.cancel(jobID: id) }
         return result

@@ -1,98 +1,122 @@
+import DequeModule
 import Synchronization
 import TroupeWire
 
-/// The supervisor behind a ``Pool``: it owns the worker processes, the queue of work, and
-/// the pool's life (running, closed, terminating, terminated). All its state sits behind
-/// one lock; work runs on tasks it starts.
-final class PoolCore<W: Worker>: Sendable {
-    enum Phase: String, Sendable, Equatable { case running, closed, terminating, terminated }
+/// The supervisor behind a ``Pool``: it carries out what its ``PoolStateMachine`` decides,
+/// with real processes, tasks and calls. Its state sits behind one lock; the tasks it runs
+/// live on the mailbox's executor, so that a task's call leaves with the next turn of the
+/// mailbox, batched with the others, and its reply resumes it with no thread hop.
+///
+/// It knows nothing of the worker type (so that none of its code runs generic): ``Pool``
+/// gives it the work as closures over worker positions, and the way to start a worker.
+final class PoolCore: LaneRouter, Sendable {
+    typealias JobID = PoolStateMachine.JobID
 
-    /// How many unexpected deaths within the intensity period are replaced without a pause.
-    static var restartsWithoutBackoff: Int { 3 }
+    /// A task's work, its type erased.
+    struct JobEntry: Sendable {
+        /// Runs the work against the worker reference of a position; sets the result when
+        /// it succeeds, returns the error it failed with otherwise.
+        let execute: @Sendable (Int) async -> (any Error)?
+        /// Ends the result with an error.
+        let fail: @Sendable (any Error) -> Void
+    }
 
-    /// What to do with a worker that has just become ready.
-    private enum StartOutcome { case ready, disconnect, kill }
+    /// How to start one worker process of the pool's type, and prepare it.
+    struct WorkerStarter: Sendable {
+        /// Starts a process and returns once it is ready.
+        let launch: @Sendable (WorkerLauncher) async throws -> WorkerLauncher.Started
+        /// Runs the pool's initializer against the process's own actor.
+        let initialize: (@Sendable (WorkerLauncher.Started) async throws -> Void)?
+    }
 
-    /// What became of a job that ended.
-    private enum JobOutcome { case done, retry, fail(any Error) }
-
-    /// What serves a slot: a local worker process, or (for a pool connected to a standalone
-    /// supervisor) a lane of requests to a service, with no process of its own.
-    struct SlotWorker: Sendable {
-        let actor: W
+    /// What serves a position now: a local worker process, or a lane of requests to a
+    /// service behind a standalone supervisor.
+    struct WorkerHandle: Sendable {
         let peer: PeerAddress
+        let actor: UInt64
         let node: String
         let child: ChildProcess?
+        let progress: CallProgress?
     }
 
-    /// One worker position; its process is replaced when it exits while work remains.
-    struct Slot {
-        let position: Int
-        var phase: WorkerState = .starting
-        var worker: SlotWorker?
-        /// Running jobs, with the task that runs each (nil for work running in its caller's
-        /// task: a leased `apply`).
-        var running: [UInt64: Task<Void, Never>?] = [:]
-        var runningJobs: [UInt64: PoolJob<W>] = [:]
-        var started: [UInt64: ContinuousClock.Instant] = [:]
-        /// Jobs stopped while they ran: the worker must show it has let go of them.
-        var interrupted: Set<UInt64> = []
-        /// Jobs whose deadline passed.
-        var timedOut: Set<UInt64> = []
-        var tasksStarted = 0
-        var tasksDone = 0
-        var restarts = 0
-        var lastExit: ExitStatus?
-        /// The pid of the process that ended with ``lastExit``.
-        var lastPID: Int32?
-        var pid: Int32? { worker?.child?.pid }
-        /// Whether the pool may hand this worker more work.
-        var acceptsWork: Bool { phase == .idle || phase == .busy }
-        /// When the longest-running of its jobs was handed over.
-        var oldestStart: ContinuousClock.Instant? { started.values.min() }
+    private struct RunningJob {
+        let entry: JobEntry
+        /// The runner running its work, once it runs.
+        var runner: Runner?
+        var lastError: (any Error)?
+        /// How many calls its work made (a job that made none never reached a worker).
+        var callsMade = 0
     }
 
-    struct State {
-        var phase: Phase = .running
-        var queue = JobQueue<PoolJob<W>>()
-        var slots: [Slot] = []
-        var lastJobID: UInt64 = 0
+    private struct State {
+        var machine: PoolStateMachine
+        var entries = JobTable<RunningJob>()
+        var workers: [Int: WorkerHandle] = [:]
         var joinWaiters: [CheckedContinuation<Void, Never>] = []
-        var startFailure: TroupeError?
-        /// Why the pool stopped on its own (too many restarts), if it did.
-        var failure: TroupeError?
-        /// When workers died unexpectedly, within the restart-intensity window.
-        var crashTimes: [ContinuousClock.Instant] = []
+        var watching = false
+        /// Work handed to no runner yet.
+        var ready: Deque<(JobID, position: Int)> = []
+        /// Runners waiting for work.
+        var idleRunners: [UnsafeContinuation<(JobID, position: Int)?, Never>] = []
+        /// The pool has ended: runners stop.
+        var runnersStop = false
+    }
 
-        var inFlight: Int { slots.reduce(0) { $0 + $1.running.count } }
-        var allExited: Bool { slots.allSatisfy { $0.phase == .exited } }
-        var hasLiveWorker: Bool { slots.contains { $0.phase != .exited } }
+    /// A long-lived task on the mailbox's executor that runs the pool's work, one task after
+    /// another: handing work to a waiting runner costs a resumption, where a task of its own
+    /// would cost a creation and a destruction.
+    private final class Runner: Sendable {
+        private struct State {
+            var task: Task<Void, Never>?
+            var current: JobID?
+        }
+
+        private let state = Mutex(State())
+
+        func started(_ task: Task<Void, Never>) { state.withLock { $0.task = task } }
+        func begin(_ id: JobID) { state.withLock { $0.current = id } }
+        func end() { state.withLock { $0.current = nil } }
+
+        /// Cancels the runner if it still runs the work of `id` (it then ends after it).
+        func stop(_ id: JobID) {
+            state.withLock { state in
+                if state.current == id { state.task?.cancel() }
+            }
+        }
     }
 
     let system: TroupeActorSystem
     let options: PoolOptions
     let processCount: Int
-    let maxTasksPerChild: Int?
-    let initializer: (@Sendable (W) async throws -> Void)?
+    let number: UInt64
+    private let starter: WorkerStarter
     private let launcher: WorkerLauncher
-    let state = Mutex(State())
+    private let state: Mutex<State>
+    private let lastGroup = Atomic<UInt64>(0)
 
-    init(system: TroupeActorSystem, processes: Int, maxTasksPerChild: Int?,
-         initializer: (@Sendable (W) async throws -> Void)?, options: PoolOptions) {
+    init(system: TroupeActorSystem, number: UInt64, processes: Int, maxTasksPerChild: Int?,
+         starter: WorkerStarter, options: PoolOptions, ownsProcesses: Bool = true) {
         self.system = system
         self.options = options
         self.processCount = processes
-        self.maxTasksPerChild = maxTasksPerChild
-        self.initializer = initializer
+        self.starter = starter
         var launcher = WorkerLauncher(system: system)
         launcher.startTimeout = options.startTimeout
         self.launcher = launcher
-        state.withLock { state in
-            state.slots = (0..<processes).map { Slot(position: $0) }
-        }
+        self.number = number
+        state = Mutex(State(machine: PoolStateMachine(PoolStateMachine.Configuration(
+            positions: processes, maxTasksPerChild: maxTasksPerChild, pipelineDepth: max(1, options.pipelineDepth),
+            slowTaskLimit: options.pipelineAgeLimit, restartIntensity: options.restartIntensity,
+            maxRetries: options.maxRetries, ownsProcesses: ownsProcesses))))
+        system.lanes.register(self, as: number)
     }
 
-    // MARK: Starting workers
+    deinit {
+        system.lanes.unregister(number)
+        if state.withLock({ $0.watching }) { system.transport.endFastTicks() }
+    }
+
+    // MARK: Starting
 
     /// Starts every worker and returns once all are ready.
     /// - Throws: the first start failure; the workers already started are then stopped.
@@ -109,478 +133,395 @@ final class PoolCore<W: Worker>: Sendable {
                 throw error
             }
         }
-        pump()
     }
 
-    /// Makes every slot a lane of requests to `service` behind a standalone supervisor.
-    func startLanes(service: TroupeActorID, peer: PeerAddress) throws {
-        let actor = try W.resolve(id: service, using: system)
+    /// Makes every position a lane of requests to `service` behind a standalone supervisor.
+    func startLanes(peer: PeerAddress) {
         state.withLock { state in
-            for index in state.slots.indices {
-                state.slots[index].worker = SlotWorker(actor: actor, peer: peer, node: "lane-\(index)", child: nil)
-                state.slots[index].phase = .idle
+            for position in 0..<processCount {
+                state.workers[position] = WorkerHandle(peer: peer, actor: 0, node: "lane-\(position)", child: nil, progress: nil)
             }
         }
     }
 
-    /// Starts the process for `position` and runs the initializer on it.
+    /// Starts the process for `position`, runs the initializer on it, and lets it take work.
     private func startWorker(at position: Int) async throws {
-        let launched = try await launcher.launch(W.self)
+        let launched = try await starter.launch(launcher)
         launched.child.onExit { [weak self] status in
             self?.workerExited(position: position, pid: launched.child.pid, status: status)
         }
-        if let initializer {
+        if let initialize = starter.initialize {
             do {
-                try await initializer(launched.actor)
+                try await initialize(launched)
             } catch {
                 launched.child.send(signal: SIGKILL_VALUE)
                 throw TroupeError(.workerStartFailed, "the pool's initializer failed in worker \(launched.child.pid): \(error)",
                                   context: ["pid": "\(launched.child.pid)"])
             }
         }
-        let outcome = state.withLock { state -> StartOutcome in
-            state.slots[position].worker = SlotWorker(actor: launched.actor, peer: launched.peer, node: launched.node, child: launched.child)
-            guard state.phase == .running || state.phase == .closed else { return .kill }
-            if state.slots[position].phase == .stopping { return .disconnect }
-            state.slots[position].phase = .idle
-            return .ready
+        let handle = WorkerHandle(peer: launched.peer, actor: launched.actorNumber, node: launched.node,
+                                  child: launched.child, progress: launched.progress)
+        let actions = state.withLock { state -> [PoolStateMachine.Action] in
+            state.workers[position] = handle
+            return state.machine.workerStarted(position: position, pid: launched.child.pid)
         }
-        switch outcome {
-        case .ready: break
-        case .disconnect: system.send(.disconnect(reason: DisconnectReason.done), to: launched.peer)
-        case .kill: launched.child.send(signal: SIGKILL_VALUE)
-        }
+        perform(actions)
     }
 
-    /// Replaces the process at `position` in the background, after `delay`.
-    private func replaceWorker(at position: Int, after delay: Duration) {
+    private func replaceWorker(at position: Int, after pause: Duration) {
         Task {
-            if delay > .zero { try? await Task.sleep(for: delay) }
+            if pause > .zero { try? await Task.sleep(for: pause) }
+            state.withLock { $0.machine.workerStarting(position: position) }
             do {
                 try await self.startWorker(at: position)
-                self.pump()
-                self.finishIfDone()
-            } catch let error as TroupeError {
-                self.workerStartFailed(position: position, error: error)
             } catch {
-                self.workerStartFailed(position: position, error: TroupeError(.workerStartFailed, "\(error)"))
+                let failure = (error as? TroupeError) ?? TroupeError(.workerStartFailed, "\(error)")
+                system.logger.error("worker start failed", metadata: ["troupe.error": "\(failure)"])
+                perform(state.withLock { $0.machine.workerStartFailed(position: position, error: failure, now: .now) })
             }
         }
     }
 
-    private func workerStartFailed(position: Int, error: TroupeError) {
-        system.logger.error("worker start failed", metadata: ["troupe.error": "\(error)"])
-        let abandoned = state.withLock { state -> [PoolJob<W>] in
-            state.slots[position].phase = .exited
-            state.startFailure = error
-            // With no worker left to run it, queued work would wait forever: fail it.
-            guard !state.hasLiveWorker else { return [] }
-            return state.queue.removeAll()
-        }
-        for job in abandoned {
-            job.fail(TroupeError(.workerStartFailed, "no worker is left to run this task: \(error.message)"))
-        }
-        finishIfDone()
-    }
+    // MARK: Submitting
 
-    // MARK: Submitting and dispatching
-
-    /// Queues a job.
+    /// Queues a task.
+    /// - Returns: its id, to cancel it with.
     /// - Throws: ``TroupeError`` `.closed` after `close()` or `terminate()`, or the reason
     ///   the pool stopped on its own.
-    func submit(retryable: Bool, timeout: Duration? = nil,
-                makeJob: (UInt64) -> (execute: @Sendable (W) async -> (any Error)?, fail: @Sendable (any Error) -> Void)) throws -> UInt64 {
-        let id = try state.withLock { state -> UInt64 in
-            if let failure = state.failure { throw failure }
-            guard state.phase == .running else {
-                throw TroupeError(.closed, "the pool is \(state.phase == .closed ? "closed" : "terminated"): submit work before close(), or create a new pool")
-            }
-            if let failure = state.startFailure, !state.hasLiveWorker {
-                throw TroupeError(.workerStartFailed, "the pool has no worker left: \(failure.message)")
-            }
-            state.lastJobID += 1
-            let parts = makeJob(state.lastJobID)
-            state.queue.append(PoolJob(id: state.lastJobID, execute: parts.execute, fail: parts.fail,
-                                       retryable: retryable, retriesLeft: retryable ? options.maxRetries : 0,
-                                       timeout: timeout))
-            return state.lastJobID
+    @discardableResult
+    func submit(retryable: Bool, timeout: Duration? = nil, group: UInt64? = nil, _ entry: JobEntry) throws -> JobID {
+        let (id, actions) = try state.withLock { state throws(TroupeError) -> (JobID, [PoolStateMachine.Action]) in
+            let (id, actions) = try state.machine.submit(retryable: retryable, timeout: timeout, group: group)
+            state.entries[id] = RunningJob(entry: entry)
+            return (id, actions)
         }
-        pump()
+        perform(actions)
         return id
     }
 
-    /// Hands queued jobs to workers with room for them.
-    ///
-    /// Each worker gets one job at a time, unless the queue is deep (at least four jobs per
-    /// worker): then jobs are pipelined, up to ``PoolOptions/pipelineDepth`` per worker, so
-    /// that their messages travel together. A worker is never given a second job behind one
-    /// that has been running longer than ``PoolOptions/pipelineAgeLimit``: a slow task does
-    /// not hold back work that another worker could take.
-    func pump() {
-        let now = ContinuousClock.now
-        state.withLock { state in
-            guard state.phase == .running || state.phase == .closed, !state.queue.isEmpty else { return }
-            let candidates = state.slots.indices.filter { index in
-                state.slots[index].acceptsWork && !(state.slots[index].worker.map { system.isUnreachable($0.peer) } ?? true)
-            }
-            guard !candidates.isEmpty else { return }
-            let deep = state.queue.count >= candidates.count * 4
-            let window = deep ? max(1, min(options.pipelineDepth, state.queue.count / candidates.count)) : 1
-            while !state.queue.isEmpty {
-                var best: Int?
-                for index in candidates {
-                    let slot = state.slots[index]
-                    guard slot.acceptsWork, slot.running.count < window else { continue }
-                    if !slot.running.isEmpty, let oldest = slot.oldestStart, now - oldest > options.pipelineAgeLimit { continue }
-                    if let current = best, state.slots[current].running.count <= slot.running.count { continue }
-                    best = index
+    /// Reserves `count` chunk numbers for a map: the first one is returned.
+    func reserveGroups(_ count: Int) -> UInt64 {
+        lastGroup.add(UInt64(count), ordering: .relaxed).newValue - UInt64(count) + 1
+    }
+
+    /// Withdraws a queued task, or stops a running one (its worker must then let go of it).
+    func cancel(jobID: JobID) {
+        perform(state.withLock { $0.machine.cancel(jobID) })
+    }
+
+    /// A task's work ended.
+    private func jobEnded(_ id: JobID, error: (any Error)?) {
+        let ending: PoolStateMachine.Ending
+        if error == nil {
+            ending = .succeeded
+        } else if let failure = error as? TroupeError, failure.code == .workerCrashed || failure.code == .workerLost {
+            ending = .workerDied
+        } else {
+            ending = .failed
+        }
+        let actions = state.withLock { state -> [PoolStateMachine.Action] in
+            state.entries[id]?.lastError = error
+            return state.machine.jobEnded(id, ending)
+        }
+        perform(actions)
+    }
+
+    // MARK: Carrying out actions
+
+    private func perform(_ actions: [PoolStateMachine.Action]) {
+        for action in actions {
+            switch action {
+            case .run(let id, let position):
+                run(id, at: position)
+            case .resend(let id, let position):
+                resend(id, to: position)
+            case .deliver(let id):
+                if let ended = state.withLock({ $0.entries.removeValue(forKey: id) }), let error = ended.lastError {
+                    ended.entry.fail(error)
                 }
-                guard let index = best, let worker = state.slots[index].worker, let job = state.queue.popFirst() else { break }
-                start(job, on: index, worker: worker.actor, at: now, state: &state)
+            case .fail(let id, let error):
+                state.withLock { $0.entries.removeValue(forKey: id) }?.entry.fail(error)
+            case .stop(let id):
+                // The runner is cancelled with its work; it ends after it, and a fresh one
+                // takes its place.
+                state.withLock { $0.entries[id]?.runner }?.stop(id)
+            case .startDeadline(let id, let timeout):
+                Task { [weak self] in
+                    try? await Task.sleep(for: timeout)
+                    guard let self else { return }
+                    self.perform(self.state.withLock { $0.machine.deadlinePassed(id) })
+                }
+            case .startWorker(let position, let pause):
+                replaceWorker(at: position, after: pause)
+            case .disconnect(let position):
+                if let worker = worker(at: position), worker.child != nil {
+                    system.send(.disconnect(reason: DisconnectReason.done), to: worker.peer)
+                }
+            case .kill(let position):
+                worker(at: position)?.child?.send(signal: SIGKILL_VALUE)
+            case .terminateWorkers:
+                let children = state.withLock { $0.workers.values.compactMap(\.child) }
+                Teardown.terminate(children, gracePeriod: options.terminateGracePeriod)
+            case .confirmRelease(let position):
+                confirmRelease(at: position)
+            case .withdraw(let position, let jobs):
+                withdraw(jobs, from: position)
+            case .finished:
+                let (waiters, runners) = state.withLock { state in
+                    defer {
+                        state.joinWaiters.removeAll()
+                        state.idleRunners.removeAll()
+                        state.runnersStop = true
+                    }
+                    return (state.joinWaiters, state.idleRunners)
+                }
+                for runner in runners { runner.resume(returning: nil) }
+                for waiter in waiters { waiter.resume() }
+            }
+        }
+        updateWatching()
+    }
+
+    private func worker(at position: Int) -> WorkerHandle? {
+        state.withLock { $0.workers[position] }
+    }
+
+    /// Hands a task's work to a waiting runner, or to a new one.
+    private func run(_ id: JobID, at position: Int) {
+        let waiting = state.withLock { state -> UnsafeContinuation<(JobID, position: Int)?, Never>? in
+            if let runner = state.idleRunners.popLast() { return runner }
+            state.ready.append((id, position))
+            return nil
+        }
+        if let waiting {
+            waiting.resume(returning: (id, position))
+        } else {
+            startRunner()
+        }
+    }
+
+    private func startRunner() {
+        let runner = Runner()
+        let task = Task(executorPreference: system.executor) { [weak self] in
+            guard let self else { return }
+            await self.serve(as: runner)
+        }
+        runner.started(task)
+    }
+
+    /// A runner's loop: the next task's work, with its calls tagged as the task's.
+    private func serve(as runner: Runner) async {
+        while let (id, position) = await nextWork() {
+            let (entry, interrupted) = state.withLock { state -> (JobEntry?, Bool) in
+                state.entries[id]?.runner = runner
+                return (state.entries[id]?.entry, state.machine.job(id)?.interruption != nil)
+            }
+            guard let entry else { continue }
+            if interrupted {
+                // Stopped before it began: it ends without running.
+                jobEnded(id, error: TroupeError(.cancelled, "the task was stopped before it began"))
+                continue
+            }
+            let owner = CallOwner(pool: number, job: id)
+            runner.begin(id)
+            let error = await PoolTaskContext.$current.withValue(owner) {
+                await entry.execute(position)
+            }
+            runner.end()
+            jobEnded(id, error: error)
+            // A runner whose work was stopped stays cancelled: it leaves the work to others.
+            if Task.isCancelled { return }
+        }
+    }
+
+    private func nextWork() async -> (JobID, position: Int)? {
+        if let ready = state.withLock({ $0.ready.popFirst() }) { return ready }
+        return await withUnsafeContinuation { continuation in
+            let now = state.withLock { state -> (JobID, position: Int)?? in
+                if let ready = state.ready.popFirst() { return .some(ready) }
+                if state.runnersStop { return .some(nil) }
+                state.idleRunners.append(continuation)
+                return .none
+            }
+            if let now { continuation.resume(returning: now) }
+        }
+    }
+
+    /// Sends a task's parked calls to the worker at `position`.
+    private func resend(_ id: JobID, to position: Int) {
+        guard let worker = worker(at: position) else { return }
+        for callID in system.calls.parked(ownedBy: CallOwner(pool: number, job: id)) {
+            if let call = system.calls.takeForResending(callID, to: worker.peer, actor: worker.actor) {
+                system.transmit(.call(call), to: worker.peer, callID: callID)
             }
         }
     }
 
-    private func start(_ job: PoolJob<W>, on position: Int, worker: W, at now: ContinuousClock.Instant, state: inout State) {
-        let task = Task {
-            let error = await job.execute(worker)
-            self.jobEnded(job, position: position, error: error)
+    /// Takes back tasks queued in a worker behind a slow one.
+    private func withdraw(_ jobs: [JobID], from position: Int) {
+        guard let worker = worker(at: position) else { return }
+        let owners = Set(jobs.map { CallOwner(pool: number, job: $0) })
+        let callIDs = system.calls.outstanding(to: worker.peer).compactMap { call in
+            call.owner.map(owners.contains) == true ? call.id : nil
         }
-        record(job, runningAs: task, on: position, at: now, state: &state)
-        if let timeout = job.timeout {
-            Task { [weak self] in
-                try? await Task.sleep(for: timeout)
-                self?.expire(jobID: job.id, position: position)
-            }
-        }
+        if !callIDs.isEmpty { system.send(.withdraw(callIDs: callIDs), to: worker.peer) }
     }
 
-    /// Notes that `job` runs on the worker at `position` (in `task`, or in its caller's).
-    private func record(_ job: PoolJob<W>, runningAs task: Task<Void, Never>?, on position: Int,
-                        at now: ContinuousClock.Instant, state: inout State) {
-        state.slots[position].running[job.id] = .some(task)
-        state.slots[position].runningJobs[job.id] = job
-        state.slots[position].started[job.id] = now
-        state.slots[position].tasksStarted += 1
-        state.slots[position].phase = .busy
-        if let limit = maxTasksPerChild, state.slots[position].tasksStarted >= limit {
-            state.slots[position].phase = .retiring
-        }
-    }
-
-    private func jobEnded(_ job: PoolJob<W>, position: Int, error original: (any Error)?) {
-        // A job whose worker died just before its call went out finds no route to it: for the
-        // caller that is the same failure as a crash mid-task.
-        var error = original
-        if let failure = original as? TroupeError, failure.code == .unknownPeer {
-            let (pid, status) = state.withLock { ($0.slots[position].lastPID, $0.slots[position].lastExit) }
-            let who = pid.map { "worker process \($0)" } ?? "the worker process"
-            var context = failure.context
-            context["worker"] = "\(position)"
-            if let pid { context["pid"] = "\(pid)" }
-            error = TroupeError(.workerCrashed, "\(who) \(status.map { "\($0)" } ?? "exited") before the task reached it",
-                                context: context)
-        }
-        var disconnect: [PeerAddress] = []
-        var syncPeer: PeerAddress?
-        let next = state.withLock { state -> JobOutcome in
-            state.slots[position].running[job.id] = nil
-            state.slots[position].runningJobs[job.id] = nil
-            state.slots[position].started[job.id] = nil
-            state.slots[position].tasksDone += 1
-            let wasInterrupted = state.slots[position].interrupted.remove(job.id) != nil
-            let timedOut = state.slots[position].timedOut.remove(job.id) != nil
-            if wasInterrupted, state.slots[position].phase == .busy || state.slots[position].phase == .idle,
-               let worker = state.slots[position].worker, worker.child != nil {
-                // The worker may still be running the stopped call: it gets no more work
-                // until it shows it has let go, or it is replaced.
-                state.slots[position].phase = .draining
-                syncPeer = worker.peer
-            }
-            if state.slots[position].phase == .busy && state.slots[position].running.isEmpty {
-                state.slots[position].phase = .idle
-            }
-            if state.slots[position].phase == .stopping, state.slots[position].running.isEmpty,
-               let worker = state.slots[position].worker, worker.child == nil {
-                state.slots[position].phase = .exited
-            }
-            if state.slots[position].phase == .retiring && state.slots[position].running.isEmpty,
-               let worker = state.slots[position].worker {
-                state.slots[position].phase = .stopping
-                disconnect.append(worker.peer)
-            }
-            if timedOut {
-                return .fail(TroupeError(.timeout, "the task did not finish within \(job.timeout.map { "\($0)" } ?? "its deadline"); it was stopped",
-                                         context: ["worker": "\(position)"]))
-            }
-            guard let error else { return .done }
-            if let failure = state.failure { return .fail(failure) }
-            if state.phase == .terminating || state.phase == .terminated {
-                return .fail(TroupeError(.terminated, "the pool was terminated before the task finished"))
-            }
-            if job.retryable, job.retriesLeft > 0, let failure = error as? TroupeError,
-               failure.code == .workerCrashed || failure.code == .workerLost {
-                var again = job
-                again.retriesLeft -= 1
-                state.queue.prepend(again)
-                return .retry
-            }
-            return .fail(error)
-        }
-        if case .fail(let error) = next { job.fail(error) }
-        for peer in disconnect { system.send(.disconnect(reason: DisconnectReason.done), to: peer) }
-        if let syncPeer { confirmRelease(position: position, peer: syncPeer) }
-        pump()
-        finishIfDone()
-    }
-
-    /// Waits for a worker to finish a call it was told to stop; kills it when it does not
-    /// within the grace period (work that ignores cancellation), so that it is replaced.
-    private func confirmRelease(position: Int, peer: PeerAddress) {
+    /// Waits for a worker to finish a call it was told to stop; it is killed when it does
+    /// not within the grace period (work that ignores cancellation), and replaced.
+    private func confirmRelease(at position: Int) {
+        guard let worker = worker(at: position) else { return }
         let grace = options.cancelGracePeriod
         Task {
-            let released = await self.system.sync(with: peer, timeout: grace)
-            let child = self.state.withLock { state -> ChildProcess? in
-                guard state.slots[position].phase == .draining, state.slots[position].worker?.peer == peer else { return nil }
-                if released {
-                    state.slots[position].phase = state.slots[position].running.isEmpty ? .idle : .busy
-                    return nil
-                }
-                state.slots[position].phase = .stopping
-                return state.slots[position].worker?.child
+            let released = await self.system.sync(with: worker.peer, timeout: grace)
+            if !released, let child = worker.child {
+                self.system.logger.info("worker did not stop its cancelled call; killing it", metadata: ["troupe.pid": "\(child.pid)"])
             }
-            if let child {
-                self.system.logger.warning("worker did not stop its cancelled call; killing it",
-                                           metadata: ["troupe.pid": "\(child.pid)"])
-                child.send(signal: SIGKILL_VALUE)
-            }
-            self.pump()
+            self.perform(self.state.withLock { $0.machine.releaseConfirmed(position: position, released: released) })
         }
     }
 
-    /// A job's deadline passed: stop it (its result fails with `.timeout`).
-    private func expire(jobID: UInt64, position: Int) {
-        let task = state.withLock { state -> Task<Void, Never>? in
-            guard let task = state.slots[position].running[jobID] else { return nil }
-            state.slots[position].timedOut.insert(jobID)
-            state.slots[position].interrupted.insert(jobID)
-            return task
+    /// Asks for fast ticks while some worker holds work behind its current task.
+    private func updateWatching() {
+        let change = state.withLock { state -> Bool? in
+            let needed = state.machine.needsWatching && state.machine.configuration.ownsProcesses
+            guard needed != state.watching else { return nil }
+            state.watching = needed
+            return needed
         }
-        task?.cancel()
-    }
-
-    // MARK: Leases (a synchronous apply, run in its caller's task)
-
-    /// A worker lent to one `apply` that runs in its caller's task.
-    struct Lease: Sendable {
-        let position: Int
-        let job: PoolJob<W>
-        let worker: W
-        let outcome: LeaseOutcome
-    }
-
-    /// Where a lease's final error lands (set by `jobEnded` through the job's `fail`).
-    final class LeaseOutcome: Sendable {
-        let error = Mutex<(any Error)?>(nil)
-    }
-
-    /// Lends an idle worker when no work waits: the caller runs its work itself, saving the
-    /// hand-offs to and from a task of the pool's.
-    func tryLease() -> Lease? {
-        let now = ContinuousClock.now
-        return state.withLock { state -> Lease? in
-            guard state.phase == .running, state.failure == nil, state.queue.isEmpty else { return nil }
-            guard let index = state.slots.indices.first(where: { index in
-                let slot = state.slots[index]
-                return slot.phase == .idle && slot.running.isEmpty && !(slot.worker.map { system.isUnreachable($0.peer) } ?? true)
-            }), let worker = state.slots[index].worker else { return nil }
-            state.lastJobID += 1
-            let outcome = LeaseOutcome()
-            let job = PoolJob<W>(id: state.lastJobID, execute: { _ in nil }, fail: { error in outcome.error.withLock { $0 = error } },
-                                 retryable: false, retriesLeft: 0, timeout: nil)
-            record(job, runningAs: nil, on: index, at: now, state: &state)
-            return Lease(position: index, job: job, worker: worker.actor, outcome: outcome)
+        switch change {
+        case true?: system.transport.beginFastTicks()
+        case false?: system.transport.endFastTicks()
+        case nil: break
         }
-    }
-
-    /// Ends a lease; returns the error the caller must throw, if the work failed.
-    func endLease(_ lease: Lease, error: (any Error)?) -> (any Error)? {
-        jobEnded(lease.job, position: lease.position, error: error)
-        return lease.outcome.error.withLock { $0 }
     }
 
     // MARK: Worker exits
 
     private func workerExited(position: Int, pid: Int32, status: ExitStatus) {
-        // Mark the slot first, so that work failing below is never handed back to it.
-        let exited = state.withLock { state -> (expected: Bool, hadWork: Bool, worker: SlotWorker)? in
-            guard state.slots[position].pid == pid, let worker = state.slots[position].worker else { return nil }
-            let expected = state.slots[position].phase == .stopping || SignalHandling.isShuttingDown
-            let hadWork = !state.slots[position].running.isEmpty
-            state.slots[position].phase = .exited
-            state.slots[position].lastExit = status
-            state.slots[position].lastPID = pid
-            state.slots[position].worker = nil
-            return (expected, hadWork, worker)
+        // Let the mailbox take in what the worker sent before it died, then decide.
+        system.executor.afterNextTurn { [weak self] in
+            self?.system.executor.afterNextTurn { [weak self] in
+                self?.handleExit(position: position, pid: pid, status: status)
+            }
         }
-        guard let (expected, hadWork, worker) = exited else { return }
-        system.removeRoute(for: worker.node)
+    }
+
+    private func handleExit(position: Int, pid: Int32, status: ExitStatus) {
+        guard let worker = state.withLock({ state -> WorkerHandle? in
+            guard let worker = state.workers[position], worker.child?.pid == pid else { return nil }
+            state.workers[position] = nil
+            return worker
+        }) else { return }
+        // Which of its tasks had started: the call it recorded last, and every call sent
+        // before it; the ones after it never started.
+        let lastStarted = worker.progress?.lastStarted ?? 0
+        let outstanding = system.calls.outstanding(to: worker.peer)
+        let cut = outstanding.firstIndex { $0.id == lastStarted }
+        var started = Set<JobID>()
+        var notStarted: [(UInt64, JobID)] = []
+        for (index, call) in outstanding.enumerated() {
+            guard let owner = call.owner, owner.pool == number else { continue }
+            if let cut, index <= cut { started.insert(owner.job) } else { notStarted.append((call.id, owner.job)) }
+        }
+        let unstarted = state.withLock { state -> Set<JobID> in
+            let running = state.machine.slots[position].running
+            var unstarted = Set<JobID>()
+            for id in running where !started.contains(id) {
+                // A task whose earlier call was answered had reached the worker.
+                let made = state.entries[id]?.callsMade ?? 0
+                let pending = notStarted.filter { $0.1 == id }.count
+                if made == pending { unstarted.insert(id) }
+            }
+            return unstarted
+        }
+        for (callID, job) in notStarted where unstarted.contains(job) { system.calls.park(callID) }
+        let expected = state.withLock { $0.machine.slots[position].phase == .leaving }
+        if !expected && !SignalHandling.isShuttingDown {
+            system.logger.info("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
+        }
+        let actions = state.withLock { state in
+            state.machine.workerExited(position: position, pid: pid, status: status, unstarted: unstarted,
+                                       shuttingDown: SignalHandling.isShuttingDown, now: .now)
+        }
+        system.routes.remove(for: worker.node)
         system.peerLost(worker.peer, error: TroupeError(
             .workerCrashed, "worker process \(pid) \(status) while it ran the task",
             context: ["pid": "\(pid)", "worker": "\(position)"]))
-        system.forgetUnreachable(worker.peer)
-        if !expected {
-            system.logger.warning("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
-        }
-        let now = ContinuousClock.now
-        let decision = state.withLock { state -> (replace: Bool, delay: Duration, giveUp: TroupeError?) in
-            // A closed pool still needs a worker for queued work and for work that may be retried.
-            let live = state.phase == .running || (state.phase == .closed && (!state.queue.isEmpty || hadWork))
-            guard live, !SignalHandling.isShuttingDown, state.slots[position].phase == .exited else { return (false, .zero, nil) }
-            var delay = Duration.zero
-            if !expected {
-                state.slots[position].restarts += 1
-                let intensity = options.restartIntensity
-                state.crashTimes = state.crashTimes.filter { now - $0 < intensity.period } + [now]
-                if state.crashTimes.count > intensity.maxRestarts {
-                    let failure = TroupeError(
-                        .restartIntensityExceeded,
-                        "workers died \(state.crashTimes.count) times within \(intensity.period) (the last, process \(pid), \(status)); "
-                            + "the pool stopped. Fix the crash, or allow more with PoolOptions.restartIntensity",
-                        context: ["pid": "\(pid)"])
-                    state.failure = failure
-                    return (false, .zero, failure)
+        system.routes.forgetUnreachable(worker.peer)
+        perform(actions)
+    }
+
+    // MARK: LaneRouter
+
+    func route(position: Int, owner: CallOwner?) -> LaneRoute {
+        state.withLock { state in
+            var target = position
+            if let owner {
+                guard let job = state.machine.job(owner.job) else {
+                    return .fail(TroupeError(.cancelled, "the task this call belongs to has ended"))
                 }
-                // Back off when workers keep dying: the first few deaths in the period are
-                // replaced at once, then 50 ms doubling up to the maximum.
-                let recent = state.crashTimes.count - Self.restartsWithoutBackoff
-                if recent > 0 {
-                    let scaled = options.restartBackoff * (1 << min(recent - 1, 16))
-                    delay = min(scaled, options.maximumRestartBackoff)
+                state.entries[owner.job]?.callsMade += 1
+                switch job.place {
+                case .running(let at):
+                    target = at
+                    // Behind a slow task, the call would only wait: it goes elsewhere.
+                    if state.machine.slots[at].slow, state.machine.slots[at].current?.job != owner.job { return .wait }
+                case .queued, .backlog:
+                    return .wait
                 }
             }
-            state.slots[position].phase = .starting
-            return (true, delay, nil)
+            guard let worker = state.workers[target] else {
+                if owner != nil { return .wait }
+                return .fail(TroupeError(.workerCrashed, "worker position \(target) of the pool has no process right now: use a worker reference only inside the work handed to its pool",
+                                         context: ["worker": "\(target)"]))
+            }
+            return .send(worker.peer, actor: worker.actor)
         }
-        if let failure = decision.giveUp {
-            system.logger.error("restart intensity exceeded; the pool stops", metadata: ["troupe.error": "\(failure)"])
-            stop(failing: failure)
-        } else if decision.replace {
-            replaceWorker(at: position, after: decision.delay)
+    }
+
+    func callParked(_ callID: UInt64, owner: CallOwner) {
+        perform(state.withLock { $0.machine.callParked(job: owner.job) })
+    }
+
+    func tick(now: ContinuousClock.Instant) {
+        let pages = state.withLock { state -> [(Int, CallProgress)] in
+            guard state.watching else { return [] }
+            return state.workers.compactMap { position, worker in worker.progress.map { (position, $0) } }
         }
-        finishIfDone()
+        guard !pages.isEmpty else { return }
+        var current: [Int: JobID?] = [:]
+        for (position, page) in pages {
+            let owner = system.calls.owner(of: page.lastStarted)
+            current[position] = owner?.pool == number ? owner?.job : nil
+        }
+        perform(state.withLock { $0.machine.tick(now: now, current: current) })
     }
 
     // MARK: close / terminate / join
 
     func close() {
-        state.withLock { state in
-            if state.phase == .running { state.phase = .closed }
-        }
-        finishIfDone()
+        perform(state.withLock { $0.machine.close() })
     }
 
     func terminate() {
-        stop(failing: TroupeError(.terminated, "the pool was terminated before the task ran"))
-    }
-
-    /// Stops every worker now (SIGTERM, then SIGKILL after the grace period); queued work
-    /// fails with `error`, running work with `.terminated` (or the pool's failure).
-    private func stop(failing error: TroupeError) {
-        let (children, tasks, queued) = state.withLock { state -> ([ChildProcess], [Task<Void, Never>], [PoolJob<W>]) in
-            guard state.phase == .running || state.phase == .closed else { return ([], [], []) }
-            state.phase = .terminating
-            var children: [ChildProcess] = []
-            var tasks: [Task<Void, Never>] = []
-            for index in state.slots.indices {
-                if let child = state.slots[index].worker?.child { children.append(child) }
-                tasks.append(contentsOf: state.slots[index].running.values.compactMap { $0 })
-                if state.slots[index].phase != .exited {
-                    // A lane to a supervisor has no process: it ends with its last task.
-                    let isLane = state.slots[index].worker != nil && state.slots[index].worker?.child == nil
-                    state.slots[index].phase = isLane && state.slots[index].running.isEmpty ? .exited : .stopping
-                }
-            }
-            return (children, tasks, state.queue.removeAll())
-        }
-        for job in queued { job.fail(error) }
-        for task in tasks { task.cancel() }
-        for child in children { child.send(signal: SIGTERM_VALUE) }
-        let grace = options.terminateGracePeriod
-        if !children.isEmpty {
-            Task {
-                for child in children where await child.wait(timeout: grace) == nil {
-                    child.send(signal: SIGKILL_VALUE)
-                }
-            }
-        }
-        finishIfDone()
+        perform(state.withLock { $0.machine.terminate(failing: TroupeError(.terminated, "the pool was terminated before the task ran")) })
     }
 
     /// Waits until every worker has exited.
     func join() async throws {
-        let phase = state.withLock { $0.phase }
+        let phase = state.withLock { $0.machine.phase }
         if phase == .running {
             throw TroupeError(.invalidState, "join() was called on a running pool: call close() or terminate() first")
         }
         await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
             let done = state.withLock { state -> Bool in
-                if state.phase == .terminated { return true }
+                if state.machine.isFinished { return true }
                 state.joinWaiters.append(continuation)
                 return false
             }
             if done { continuation.resume() }
         }
-    }
-
-    /// After close: stops idle workers once no work remains; after every exit: ends the pool.
-    private func finishIfDone() {
-        var disconnect: [PeerAddress] = []
-        let waiters = state.withLock { state -> [CheckedContinuation<Void, Never>] in
-            if state.phase == .closed, state.queue.isEmpty, state.inFlight == 0 {
-                for index in state.slots.indices {
-                    switch state.slots[index].phase {
-                    case .idle, .busy, .retiring, .draining:
-                        if let worker = state.slots[index].worker, worker.child != nil {
-                            state.slots[index].phase = .stopping
-                            disconnect.append(worker.peer)
-                        } else {
-                            state.slots[index].phase = .exited
-                        }
-                    case .starting:
-                        // Not ready yet: it will be stopped when it is (see startWorker).
-                        state.slots[index].phase = .stopping
-                    default:
-                        break
-                    }
-                }
-            }
-            guard state.phase == .closed || state.phase == .terminating, state.allExited,
-                  state.queue.isEmpty, state.inFlight == 0 else { return [] }
-            state.phase = .terminated
-            defer { state.joinWaiters.removeAll() }
-            return state.joinWaiters
-        }
-        for peer in disconnect { system.send(.disconnect(reason: DisconnectReason.done), to: peer) }
-        for waiter in waiters { waiter.resume() }
-    }
-
-    // MARK: Cancelling one job
-
-    /// Withdraws a queued job, or stops a running one (its worker must then let go of it).
-    func cancel(jobID: UInt64) {
-        let (queued, running) = state.withLock { state -> (PoolJob<W>?, Task<Void, Never>?) in
-            if let job = state.queue.remove(where: { $0.id == jobID }) { return (job, nil) }
-            for index in state.slots.indices {
-                if let task = state.slots[index].running[jobID] {
-                    state.slots[index].interrupted.insert(jobID)
-                    return (nil, task)
-                }
-            }
-            return (nil, nil)
-        }
-        queued?.fail(TroupeError(.cancelled, "the task was cancelled before it started"))
-        running?.cancel()
     }
 
     /// Stops every worker now, without waiting (a pool dropped without join).
@@ -592,17 +533,41 @@ final class PoolCore<W: Worker>: Sendable {
 
     /// What the pool is doing now.
     func status() -> PoolStatus {
-        state.withLock { state in
-            PoolStatus(
-                phase: state.failure != nil ? "failed" : state.phase.rawValue,
-                workers: state.slots.map { slot in
-                    PoolStatus.Worker(position: slot.position, pid: slot.pid, state: slot.phase,
-                                      tasksDone: slot.tasksDone, restarts: slot.restarts, lastExit: slot.lastExit,
-                                      running: slot.running.count)
+        let pages = state.withLock { $0.workers.compactMapValues(\.progress) }
+        // A worker runs the task whose call it started last, until that call is answered.
+        var runningNow: [Int: JobID] = [:]
+        for (position, page) in pages {
+            if let owner = system.calls.owner(of: page.lastStarted), owner.pool == number { runningNow[position] = owner.job }
+        }
+        return state.withLock { state in
+            let machine = state.machine
+            return PoolStatus(
+                phase: machine.failure != nil ? "failed" : machine.phase.rawValue,
+                workers: machine.slots.map { slot in
+                    let held = slot.running.count
+                    let started = state.workers[slot.position]?.progress == nil ? min(held, 1)
+                        : (runningNow[slot.position].map { slot.running.contains($0) } == true ? 1 : 0)
+                    return PoolStatus.Worker(position: slot.position, pid: slot.pid, state: WorkerState(slot),
+                                             tasksDone: slot.tasksDone, restarts: slot.restarts, lastExit: slot.lastExit,
+                                             running: started, prefetched: held - started)
                 },
-                queued: state.queue.count,
-                running: state.inFlight,
-                failure: state.failure)
+                queued: machine.queuedCount,
+                running: machine.runningCount,
+                failure: machine.failure)
+        }
+    }
+}
+
+extension WorkerState {
+    /// The public state of a worker position.
+    init(_ slot: PoolStateMachine.Slot) {
+        switch slot.phase {
+        case .starting, .restartPending: self = .starting
+        case .serving: self = slot.running.isEmpty ? .idle : .busy
+        case .draining: self = .draining
+        case .retiring: self = .retiring
+        case .leaving: self = .stopping
+        case .exited: self = .exited
         }
     }
 }

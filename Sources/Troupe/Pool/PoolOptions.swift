@@ -1,15 +1,16 @@
 /// How a ``Pool`` runs its workers. Every field has a sensible default.
 public struct PoolOptions: Sendable {
-    /// Most tasks handed to one worker at once when the queue is deep (at least four tasks
-    /// per worker). By default 1: as in Python's pool, a worker takes a task only when it is
-    /// free, work waits in the pool's queue, and a worker that dies takes only its one task
-    /// with it. Raising it pipelines many small tasks (those sent together travel in one
-    /// message, which is far faster), at a price: when a worker dies, the tasks queued in it
-    /// fail too (or run again, if retryable). `map`, `imap` and `mapChunks` always send a
-    /// chunk to one worker, whatever this says.
-    public var pipelineDepth: Int = 1
-    /// A worker gets no more pipelined work while one of its tasks has been running longer
-    /// than this, so that a slow task holds back at most the few tasks already sent with it.
+    /// The most tasks handed to one worker at once (prefetch): a worker holds the task it
+    /// runs and up to this many minus one behind it, so that small tasks travel many to a
+    /// message and a worker never waits for its next one. This costs no safety: the pool
+    /// knows which task a worker was running when it died (that one fails, or runs again if
+    /// retryable), and the ones waiting behind it go back to the queue, uncounted; and a task
+    /// that runs longer than ``pipelineAgeLimit`` has the work behind it taken back for the
+    /// other workers. 64 by default (measured: beyond it `applyAsync` of trivial tasks gains
+    /// nothing); 1 sends a worker one task at a time.
+    public var pipelineDepth: Int = 64
+    /// When a worker's current task has run this long, the tasks waiting behind it are
+    /// withdrawn and handed to other workers, and it gets no more until that task ends.
     public var pipelineAgeLimit: Duration = .milliseconds(5)
     /// How long a worker process may take to start and say it is ready.
     public var startTimeout: Duration = .seconds(60)
@@ -22,36 +23,14 @@ public struct PoolOptions: Sendable {
     /// worker still busy with it after that (work that ignores cancellation) is killed and
     /// replaced.
     public var cancelGracePeriod: Duration = .seconds(2)
-    /// At most this many unexpected worker deaths in this period; one more and the pool
-    /// stops, failing its pending work with `.restartIntensityExceeded` (Erlang/OTP's
-    /// restart intensity).
-    public var restartIntensity = RestartIntensity(maxRestarts: 20, period: .seconds(10))
-    /// The pause before replacing a worker when workers keep dying (after the third death
-    /// within the intensity period); it doubles with each further death, up to
-    /// ``maximumRestartBackoff``.
-    public var restartBackoff: Duration = .milliseconds(50)
-    /// The longest pause before replacing a worker.
-    public var maximumRestartBackoff: Duration = .seconds(2)
+    /// How many workers may die while starting or idle, in what period, before the pool
+    /// gives up (failing its pending work with `.restartIntensityExceeded`, as an Erlang/OTP
+    /// supervisor's restart intensity), and how long it pauses before replacing them when
+    /// they keep dying. A worker that dies while it runs a task is that task's failure: it
+    /// is replaced at once and does not count.
+    public var restartIntensity = RestartIntensity(maxRestarts: 20, period: .seconds(10), immediateRestarts: 3)
 
     /// Options with every default.
     public init() {}
 }
 
-/// How many unexpected worker deaths a supervisor accepts in a period before it gives up,
-/// as an Erlang/OTP supervisor's `intensity` and `period`.
-public struct RestartIntensity: Sendable, Hashable {
-    /// The most restarts allowed within ``period``.
-    public var maxRestarts: Int
-    /// The sliding window the restarts are counted in.
-    public var period: Duration
-
-    /// Creates a restart intensity.
-    /// - Parameters:
-    ///   - maxRestarts: the most restarts allowed within `period`; one more and the pool or
-    ///     supervisor gives up.
-    ///   - period: the sliding window the restarts are counted in.
-    public init(maxRestarts: Int, period: Duration) {
-        self.maxRestarts = maxRestarts
-        self.period = period
-    }
-}

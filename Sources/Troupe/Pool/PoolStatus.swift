@@ -35,8 +35,11 @@ public struct PoolStatus: Sendable, CustomStringConvertible {
         public let restarts: Int
         /// How its last process ended, if one did.
         public let lastExit: ExitStatus?
-        /// Tasks it is running now.
+        /// Tasks it is running now: 1 once its process has started a task's call, until the
+        /// call is answered.
         public let running: Int
+        /// Tasks handed to it ahead of time, waiting behind the one it runs.
+        public let prefetched: Int
     }
 
     /// "running", "closed", "terminating", "terminated", or "failed" (too many restarts).
@@ -45,7 +48,7 @@ public struct PoolStatus: Sendable, CustomStringConvertible {
     public let workers: [Worker]
     /// Tasks waiting for a worker.
     public let queued: Int
-    /// Tasks running.
+    /// Tasks handed to workers (running, or waiting in a worker behind the one it runs).
     public let running: Int
     /// Why the pool stopped on its own, if it did.
     public let failure: TroupeError?

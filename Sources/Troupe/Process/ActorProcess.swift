@@ -28,7 +28,7 @@ public final class ActorProcess<W: Worker>: Sendable {
         let node = launched.node
         let pid = launched.child.pid
         launched.child.onExit { status in
-            system.removeRoute(for: node)
+            system.routes.remove(for: node)
             system.peerLost(peer, error: TroupeError(.workerCrashed, "worker process \(pid) \(status)",
                                                      context: ["pid": "\(pid)"]))
         }
@@ -113,11 +113,12 @@ public final class ActorProcess<W: Worker>: Sendable {
     @discardableResult
     public func stop(gracePeriod: Duration = .seconds(5)) async -> ExitStatus {
         if let status = exitStatus { return status }
-        system.send(.disconnect(reason: DisconnectReason.done), to: peer)
-        if let status = await child.wait(timeout: gracePeriod) { return status }
-        terminate()
-        if let status = await child.wait(timeout: gracePeriod) { return status }
-        kill()
+        let system = self.system
+        let peer = self.peer
+        await Teardown.run([child], steps: [
+            .request({ _ in system.send(.disconnect(reason: DisconnectReason.done), to: peer) }, allowedDurationToNextStep: gracePeriod),
+            .send(signal: SIGTERM_VALUE, allowedDurationToNextStep: gracePeriod),
+        ])
         return await child.wait(timeout: nil) ?? .signaled(signal: SIGKILL_VALUE)
     }
 }

@@ -64,14 +64,7 @@ final class ProcessSpawner: Sendable {
     /// Stops every child in order: SIGTERM, up to `gracePeriod` to exit, then SIGKILL; waits
     /// (blocking the calling thread, at most one more second) until they are gone.
     func terminateAll(gracePeriod: Duration) {
-        let children = liveChildren
-        for child in children { child.send(signal: SIGTERM) }
-        let clock = ContinuousClock()
-        let deadline = clock.now.advanced(by: gracePeriod)
-        while clock.now < deadline, children.contains(where: \.isAlive) { usleep(5_000) }
-        for child in children where child.isAlive { child.send(signal: SIGKILL) }
-        let last = clock.now.advanced(by: .seconds(1))
-        while clock.now < last, children.contains(where: \.isAlive) { usleep(5_000) }
+        Teardown.runBlocking(liveChildren, steps: Teardown.terminating(gracePeriod: gracePeriod))
     }
 
     private struct Watched {

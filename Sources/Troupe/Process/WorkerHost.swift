@@ -46,14 +46,16 @@ enum WorkerHost {
 
         // A shared-state owner accepts connections from the workers; a worker only connects.
         let isOwner = String(reflecting: type) == StateOwner.workerTypeName
-        let system = try TroupeActorSystem(node: launch.node, bind: isOwner ? RunDirectory.shared().endpoint("owner") : nil)
+        let progress = launch.progressPath.flatMap { CallProgress.attach(path: $0) }
+        let system = try TroupeActorSystem(node: launch.node, bind: isOwner ? RunDirectory.shared().endpoint("owner") : nil,
+                                           progress: progress)
         if let parent = launch.parentPID { system.watchParent(parent) }
         if isOwner { system.stateHandler.withLock { $0 = StateStore() } }
         let parent = PeerAddress.connection(launch.endpoint)
-        system.setRoute(parent, for: launch.parentNode)
+        system.routes.set(parent, for: launch.parentNode)
         system.connect(to: launch.endpoint)
         system.serveCallsSerially()
-        system.links.onDisconnect { reason, peer in
+        system.onDisconnect { reason, peer in
             guard peer == parent else { return }
             // Leave after the calls already queued, as a closed pool's workers do.
             system.afterQueuedCalls {

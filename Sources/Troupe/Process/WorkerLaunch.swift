@@ -7,7 +7,7 @@ struct WorkerLaunch: Sendable {
     static let parentPIDVariable = "TROUPE_PARENT_PID"
     static let parentNodeVariable = "TROUPE_PARENT_NODE"
     static let allVariables = [endpointVariable, nodeVariable, typeVariable, parentPIDVariable,
-                               parentNodeVariable]
+                               parentNodeVariable, CallProgress.pathVariable]
 
     /// The parent's endpoint.
     let endpoint: String
@@ -19,6 +19,9 @@ struct WorkerLaunch: Sendable {
     let parentPID: Int32?
     /// The parent's node name.
     let parentNode: String
+    /// Where the worker records the calls it starts (see ``CallProgress``), if the parent
+    /// made a page for it.
+    var progressPath: String? = nil
 
     /// The launch this process was started with, or nil when it is not a worker.
     static func fromEnvironment() -> WorkerLaunch? {
@@ -28,7 +31,7 @@ struct WorkerLaunch: Sendable {
               let parentNode = environmentValue(parentNodeVariable) else { return nil }
         return WorkerLaunch(endpoint: endpoint, node: node, typeName: typeName,
                             parentPID: environmentValue(parentPIDVariable).flatMap { Int32($0) },
-                            parentNode: parentNode)
+                            parentNode: parentNode, progressPath: environmentValue(CallProgress.pathVariable))
     }
 
     /// The environment for the worker: the parent's own, without Troupe's variables, plus this launch.
@@ -41,6 +44,7 @@ struct WorkerLaunch: Sendable {
         variables.append("\(WorkerLaunch.typeVariable)=\(typeName)")
         variables.append("\(WorkerLaunch.parentNodeVariable)=\(parentNode)")
         if let parentPID { variables.append("\(WorkerLaunch.parentPIDVariable)=\(parentPID)") }
+        if let progressPath { variables.append("\(CallProgress.pathVariable)=\(progressPath)") }
         // Swift's crash backtracer has been seen to hang a crashed multi-threaded worker
         // instead of letting it die; a pool must see a crash at once. Set SWIFT_BACKTRACE
         // yourself to get backtraces from workers.

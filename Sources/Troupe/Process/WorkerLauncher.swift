@@ -10,6 +10,22 @@ import TroupeWire
 
 /// Starts one worker process for a worker type and returns once it has said it is ready.
 struct WorkerLauncher: Sendable {
+    /// A started, ready worker process, its actor's type erased.
+    struct Started: Sendable {
+        /// The worker process.
+        let child: ChildProcess
+        /// Where its messages go.
+        let peer: PeerAddress
+        /// The identity of the actor it serves.
+        let actorID: TroupeActorID
+        /// Its node name.
+        let node: String
+        /// Where it records the calls it starts.
+        let progress: CallProgress?
+
+        var actorNumber: UInt64 { actorID.number }
+    }
+
     /// A started, ready worker process.
     struct Launched<W: Worker>: Sendable {
         /// The worker process.
@@ -20,6 +36,8 @@ struct WorkerLauncher: Sendable {
         let actor: W
         /// Its node name.
         let node: String
+        /// Where it records the calls it starts.
+        let progress: CallProgress?
     }
 
     private static let lastWorkerNumber = Atomic<UInt64>(0)
@@ -57,8 +75,9 @@ struct WorkerLauncher: Sendable {
         }
         let number = Self.lastWorkerNumber.add(1, ordering: .relaxed).newValue
         let node = "\(system.node).w\(number)"
+        let progress = try CallProgress.create(at: RunDirectory.shared().path + "/progress-\(number)")
         let launch = WorkerLaunch(endpoint: parentEndpoint, node: node, typeName: W.workerTypeName,
-                                  parentPID: currentProcessID(), parentNode: system.node)
+                                  parentPID: currentProcessID(), parentNode: system.node, progressPath: progress.path)
         let child: ChildProcess
         do {
             child = try await ProcessSpawner.shared.spawn(
@@ -78,7 +97,7 @@ struct WorkerLauncher: Sendable {
                 hint = ": does \(executable) call Troupe.bootstrap(workers:) with \(W.workerTypeName).self first thing in main? "
                     + "(the program started for workers is the running one, or Troupe.workerExecutable / TROUPE_WORKER_EXECUTABLE; see its stderr)"
             }
-            system.links.abandonReadyWait(node: node, error: TroupeError(
+            system.arrivals.abandon(node: node, error: TroupeError(
                 .workerStartFailed,
                 "worker process \(child.pid) for \(W.workerTypeName) \(status) before it was ready\(hint)",
                 context: ["pid": "\(child.pid)", "executable": executable]))
@@ -88,27 +107,34 @@ struct WorkerLauncher: Sendable {
         let timer = Task {
             try await Task.sleep(for: timeout)
             child.send(signal: SIGKILL_VALUE)
-            system.links.abandonReadyWait(node: node, error: TroupeError(
+            system.arrivals.abandon(node: node, error: TroupeError(
                 .workerStartFailed,
                 "worker process \(child.pid) for \(W.workerTypeName) was not ready within \(timeout); it was killed",
                 context: ["pid": "\(child.pid)", "executable": executable]))
         }
         defer { timer.cancel() }
 
-        let arrival: LinkEvents.Arrival
+        let arrival: ReadyWaiters.Arrival
         do {
             arrival = try await withTaskCancellationHandler {
-                try await system.links.waitForReady(node: node)
+                try await system.arrivals.wait(for: node)
             } onCancel: {
                 child.send(signal: SIGKILL_VALUE)
-                system.links.abandonReadyWait(node: node, error: TroupeError(.cancelled, "the worker start was cancelled"))
+                system.arrivals.abandon(node: node, error: TroupeError(.cancelled, "the worker start was cancelled"))
             }
         } catch {
             child.send(signal: SIGKILL_VALUE)
             throw error
         }
-        system.setRoute(arrival.peer, for: node)
+        system.routes.set(arrival.peer, for: node)
         let actor = try W.resolve(id: TroupeActorID(node: node, number: arrival.ready.actor), using: system)
-        return Launched(child: child, peer: arrival.peer, actor: actor, node: node)
+        return Launched(child: child, peer: arrival.peer, actor: actor, node: node, progress: progress)
+    }
+
+    /// Starts a worker process serving `type`, and gives it back with its type erased.
+    func start<W: Worker>(_ type: W.Type) async throws -> Started {
+        let launched = try await launch(type)
+        return Started(child: launched.child, peer: launched.peer, actorID: launched.actor.id, node: launched.node,
+                       progress: launched.progress)
     }
 }

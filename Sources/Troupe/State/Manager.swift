@@ -15,7 +15,7 @@ public final class Manager: Sendable {
     let system: TroupeActorSystem
     private let ownerNode: String
     private let ownerEndpoint: String?
-    private let store: StateStore?
+    private let store: (any StateRequestHandler)?
     private let ownerProcess: ActorProcess<StateOwner>?
     /// How long an operation may go unanswered before it fails with `.ownerUnavailable`.
     public let timeout: Duration
@@ -26,12 +26,7 @@ public final class Manager: Sendable {
     public init(timeout: Duration = .seconds(30)) throws {
         WorkerLauncher.refuseWithoutBootstrap()
         let system = try TroupeActorSystem.local()
-        let store = system.stateHandler.withLock { handler -> StateStore in
-            if let existing = handler as? StateStore { return existing }
-            let created = StateStore()
-            handler = created
-            return created
-        }
+        let store = system.stateHandler { StateStore() }
         self.system = system
         self.store = store
         self.ownerNode = system.node

@@ -138,6 +138,19 @@ public struct SharedDictionary<Key: Codable & Hashable & Sendable, Value: Codabl
         try await client.perform("increment", [client.encode(key), client.encode(delta)], as: Value.self)
     }
 
+    /// Adds each amount to the value of its key (an absent key counts as zero), all in one
+    /// round trip and one atomic step: a word count sends a chunk's counts at once, and no
+    /// other process sees some of them added and not others.
+    /// - Parameter deltas: what to add to each key.
+    /// - Throws: ``TroupeError`` `.typeMismatch` when a stored value is not a number (then
+    ///   nothing is added), `.invalidArgument` when a sum overflows, or `.ownerUnavailable`.
+    public func add(_ deltas: [Key: Value]) async throws where Value: Numeric {
+        guard !deltas.isEmpty else { return }
+        var writer = MapArgumentWriter(count: deltas.count)
+        for (key, delta) in deltas { try writer.append(client.encode(key), client.encode(delta)) }
+        _ = try await client.perform("incrementMany", [writer.bytes])
+    }
+
     /// Stores `desired` for `key` only if its value is `expected` (nil: only if absent), atomically.
     /// - Parameters:
     ///   - key: the key.

@@ -36,7 +36,7 @@ enum SharedStateRoute {
     static func peer(for reference: SharedStateReference, operation: String, in system: TroupeActorSystem) throws -> PeerAddress? {
         if let error = deathError(for: reference, operation: operation) { throw error }
         guard reference.isHeldBySupervisor else {
-            return system.address(of: TroupeActorID(node: reference.node, number: 0, endpoint: reference.endpoint))
+            return system.routes.address(of: TroupeActorID(node: reference.node, number: 0, endpoint: reference.endpoint))
         }
         let links = system.connectedSupervisors
         if let link = supervisorLink(for: reference, among: links) {
@@ -53,11 +53,11 @@ enum SharedStateRoute {
                               context: ["container": reference.name])
         }
         if let via = reference.via, via != system.node,
-           let relay = system.address(of: TroupeActorID(node: via, number: 0, endpoint: nil)) {
+           let relay = system.routes.address(of: TroupeActorID(node: via, number: 0, endpoint: nil)) {
             return relay
         }
         // No connection of this process to that supervisor: a direct one, without keys.
-        return system.address(of: TroupeActorID(node: reference.node, number: 0, endpoint: reference.endpoint))
+        return system.routes.address(of: TroupeActorID(node: reference.node, number: 0, endpoint: reference.endpoint))
     }
 
     /// The link that reaches the supervisor holding `reference`: the one for its endpoint, or
@@ -89,6 +89,6 @@ enum SharedStateRoute {
 extension TroupeActorSystem {
     /// This process's links to standalone supervisors.
     var connectedSupervisors: [SupervisorLink] {
-        supervisorLinks.withLock { Array($0.values) }
+        supervisorLinks.all
     }
 }

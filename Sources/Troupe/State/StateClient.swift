@@ -19,7 +19,7 @@ struct StateClient: Sendable {
 
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
-        let milliseconds = timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000
+        let milliseconds = timeout.wholeMilliseconds
         try container.encode(WireForm(reference: SharedStateRoute.handedOn(reference, by: system), timeoutMilliseconds: milliseconds))
     }
 
@@ -83,7 +83,7 @@ extension TroupeActorSystem {
     /// Performs a shared-state operation at the owner of `reference`: directly when this
     /// process is the owner, otherwise as a STATE envelope.
     func stateCall(_ reference: SharedStateReference, operation: String, arguments: [[UInt8]], timeout: Duration) async throws -> [UInt8] {
-        if reference.node == node, let store = stateHandler.withLock({ $0 }) as? StateStore {
+        if reference.node == node, let store = stateHandler.withLock({ $0 }) {
             let values: [MessagePackValue]
             do {
                 values = try arguments.map { bytes throws(WireError) in try MessagePackValue(decoding: bytes) }
@@ -106,7 +106,7 @@ extension TroupeActorSystem {
         }
         let callID = calls.nextID()
         let envelope = Envelope.state(Envelope.StateOperation(callID: callID, container: reference.name,
-                                                     operation: operation, arguments: arguments))
+                                                              operation: operation, arguments: arguments))
         let expiry = TroupeError(
             .ownerUnavailable,
             "the shared-state owner of '\(reference.name)' did not answer \(operation) within \(timeout): is its process alive and reachable?",
@@ -115,7 +115,7 @@ extension TroupeActorSystem {
             return try await withUnsafeThrowingContinuation { continuation in
                 calls.register(callID, peer: peer, continuation: continuation,
                                deadline: (ContinuousClock.now.advanced(by: timeout), expiry))
-                send(envelope, to: peer)
+                transmit(envelope, to: peer, callID: callID)
             }
         } catch let error as TroupeError where error.code == .unknownPeer || error.code == .workerCrashed {
             throw TroupeError(

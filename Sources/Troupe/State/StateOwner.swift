@@ -23,6 +23,6 @@ public distributed actor StateOwner: Worker {
     /// Releases the locks and waits of a process that died.
     /// - Parameter node: the node name of the process that died.
     distributed public func release(node: String) {
-        (actorSystem.stateHandler.withLock { $0 } as? StateStore)?.release(node: node)
+        actorSystem.stateHandler.withLock { $0 }?.release(node: node)
     }
 }

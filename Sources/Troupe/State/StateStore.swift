@@ -269,6 +269,21 @@ final class StateStore: Sendable, StateRequestHandler {
                 let sum = try add(contents[key] ?? .int(0), try argument(1))
                 contents[key] = sum
                 return sum
+            case "incrementMany":
+                // Every sum is worked out before any is stored: all or nothing.
+                guard let deltas = try argument(0).mapValue else {
+                    throw TroupeError(.badArguments, "incrementMany takes a map of keys to amounts")
+                }
+                var sums: [(MessagePackValue, MessagePackValue)] = []
+                sums.reserveCapacity(deltas.count)
+                var pending: [MessagePackValue: MessagePackValue] = [:]
+                for pair in deltas {
+                    let sum = try add(pending[pair.key] ?? contents[pair.key] ?? .int(0), pair.value)
+                    pending[pair.key] = sum
+                    sums.append((pair.key, sum))
+                }
+                for (key, sum) in sums { contents[key] = sum }
+                return .nil
             case "compareExchange":
                 let key = try argument(0)
                 let current = contents[key]

@@ -24,8 +24,8 @@ enum OSThread {
     /// Starts a detached thread running `body`.
     /// - Parameters:
     ///   - name: the thread's name as `ps -L` and debuggers show it (at most 15 bytes on Linux).
-    ///   - body: the work; the thread ends when it returns.
-    static func start(name: String, _ body: @escaping @Sendable () -> Void) {
+    ///   - body: the work, handed over to the new thread, which ends when it returns.
+    static func start(name: String, _ body: sending @escaping () -> Void) {
         let box = Unmanaged.passRetained(Body(name: name, body)).toOpaque()
         var thread = pthread_t()
         let result = pthread_create(&thread, nil, { raw in

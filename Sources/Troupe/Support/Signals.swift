@@ -15,3 +15,8 @@ let SIGTERM_VALUE: Int32 = SIGTERM
 func printError(_ message: String) {
     troupe_write_stderr(message + "\n")
 }
+
+/// The text of the current `errno`, as `strerror` gives it.
+func systemErrorText() -> String {
+    String(cString: strerror(errno))
+}

@@ -1,11 +1,13 @@
+import DequeModule
 import Synchronization
 
 /// Runs a worker's incoming calls one at a time, in arrival order, as a process in a pool
 /// does; a queued call can be withdrawn and the running one cancelled.
 ///
-/// Calls run inline in one long-lived loop task, with no task of their own (that would cost
-/// a thread hop per call). To cancel the running call, the loop's task is cancelled and a new
-/// loop takes over once the cancelled call has returned.
+/// Calls run inline in one long-lived loop task on the mailbox's executor, with no task of
+/// their own and no thread hop: a call that arrives is run by the thread that received it,
+/// and its reply leaves with the next turn. To cancel the running call, the loop's task is
+/// cancelled and a new loop takes over once the cancelled call has returned.
 final class SerialCallQueue: Sendable {
     struct Job: Sendable {
         let callID: UInt64
@@ -14,29 +16,22 @@ final class SerialCallQueue: Sendable {
     }
 
     private struct State {
-        var queue: [Job] = []
-        var head = 0
+        var queue: Deque<Job> = []
         var waiter: UnsafeContinuation<Job, Never>?
         var running: (callID: UInt64, peer: PeerAddress)?
         var loop: Task<Void, Never>?
         /// Bumped when the running call is cancelled: the loop that ran it then stops.
         var generation = 0
-
-        mutating func popFirst() -> Job? {
-            guard head < queue.count else { return nil }
-            let job = queue[head]
-            head += 1
-            if head > 64 && head * 2 > queue.count {
-                queue.removeFirst(head)
-                head = 0
-            }
-            return job
-        }
     }
 
     private let state = Mutex(State())
+    private let executor: MailboxExecutor
+    /// Where the worker records each call it starts, for its parent to read after a death.
+    private let progress: CallProgress?
 
-    init() {
+    init(executor: MailboxExecutor, progress: CallProgress?) {
+        self.executor = executor
+        self.progress = progress
         state.withLock { startLoop(after: nil, state: &$0) }
     }
 
@@ -53,6 +48,8 @@ final class SerialCallQueue: Sendable {
         waiter?.resume(returning: job)
     }
 
+    enum CancelOutcome { case withdrawn, cancelled, unknown }
+
     /// Withdraws a queued call, or cancels it if it is running.
     /// - Returns: `.withdrawn` when it had not started, `.cancelled` when it was running,
     ///   `.unknown` when it is neither (finished already).
@@ -62,7 +59,7 @@ final class SerialCallQueue: Sendable {
                 cancelRunning(state: &state)
                 return .cancelled
             }
-            if let index = state.queue[state.head...].firstIndex(where: { $0.callID == callID && $0.peer == peer }) {
+            if let index = state.queue.firstIndex(where: { $0.callID == callID && $0.peer == peer }) {
                 state.queue.remove(at: index)
                 return .withdrawn
             }
@@ -70,7 +67,19 @@ final class SerialCallQueue: Sendable {
         }
     }
 
-    enum CancelOutcome { case withdrawn, cancelled, unknown }
+    /// Withdraws the calls among `callIDs` that have not started; never touches a running one.
+    /// - Returns: the ids withdrawn.
+    func withdraw(_ callIDs: Set<UInt64>, from peer: PeerAddress) -> [UInt64] {
+        state.withLock { state in
+            var withdrawn: [UInt64] = []
+            state.queue.removeAll { job in
+                guard job.peer == peer, callIDs.contains(job.callID) else { return false }
+                withdrawn.append(job.callID)
+                return true
+            }
+            return withdrawn
+        }
+    }
 
     /// Withdraws or cancels the call that came from `peer` (a request relayed by a supervisor).
     /// - Returns: the call id when a queued call was withdrawn (its caller must be told).
@@ -80,7 +89,7 @@ final class SerialCallQueue: Sendable {
                 cancelRunning(state: &state)
                 return nil
             }
-            if let index = state.queue[state.head...].firstIndex(where: { $0.peer == peer }) {
+            if let index = state.queue.firstIndex(where: { $0.peer == peer }) {
                 return state.queue.remove(at: index).callID
             }
             return nil
@@ -98,16 +107,17 @@ final class SerialCallQueue: Sendable {
     private func startLoop(after previous: Task<Void, Never>?, state: inout State) {
         state.generation += 1
         let generation = state.generation
-        state.loop = Task {
+        state.loop = Task(executorPreference: executor) {
             await previous?.value
             await self.serve(generation: generation)
         }
     }
 
     private func next() async -> Job {
-        await withUnsafeContinuation { continuation in
+        if let job = state.withLock({ $0.queue.popFirst() }) { return job }
+        return await withUnsafeContinuation { continuation in
             let job: Job? = state.withLock { state in
-                if let job = state.popFirst() { return job }
+                if let job = state.queue.popFirst() { return job }
                 state.waiter = continuation
                 return nil
             }
@@ -115,11 +125,27 @@ final class SerialCallQueue: Sendable {
         }
     }
 
+    /// How long a finished call's reply may wait for the calls after it, to leave with them.
+    static let replyHoldLimit: Duration = .milliseconds(1)
+
     private func serve(generation: Int) async {
+        var unsentSince: ContinuousClock.Instant?
         while true {
             let job = await next()
             state.withLock { $0.running = (job.callID, job.peer) }
+            if job.callID != 0 { progress?.recordStart(of: job.callID) }
             await job.run()
+            // Replies of quick calls leave together at the end of the mailbox's batch; once
+            // one has waited a while, they leave now, so that a crash in a later call of a
+            // long batch cannot take them along.
+            let now = ContinuousClock.now
+            if let since = unsentSince, now - since >= Self.replyHoldLimit {
+                executor.flushIfLeader()
+                unsentSince = nil
+            } else if unsentSince == nil {
+                unsentSince = now
+            }
+            if !executor.isLeaderThread || state.withLock({ $0.queue.isEmpty }) { unsentSince = nil }
             let current = state.withLock { state -> Bool in
                 guard state.generation == generation else { return false }
                 state.running = nil

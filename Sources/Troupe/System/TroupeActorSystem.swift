@@ -2,10 +2,10 @@ import Distributed
 import Logging
 import Synchronization
 import TroupeWire
-import ZeroMQ
 
-/// The distributed actor system of Troupe: remote calls travel as ZeroMQ messages between
-/// processes, and each process's mailbox is a set of ZeroMQ sockets owned by one thread.
+/// The distributed actor system of Troupe: remote calls travel as messages between
+/// processes, and each process's mailbox is a set of ZeroMQ sockets owned by one thread,
+/// which also runs the system's tasks (``MailboxExecutor``).
 ///
 /// You rarely touch it: ``Troupe/bootstrap(workers:handleSignals:)`` creates the one a worker process
 /// serves, and a ``Pool`` or ``ActorProcess`` uses the parent's ``local()`` system.
@@ -36,40 +36,38 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     static var defaultMaximumMessageSize: Int {
         environmentValue("TROUPE_MAX_MESSAGE_SIZE").flatMap { Int($0) } ?? 256 << 20
     }
+
+    /// The calls this process waits on.
     let calls = PendingCalls()
-    let links = LinkEvents()
-    let mailbox: Mailbox
-    let supervisorLinks = Mutex<[String: SupervisorLink]>([:])
-    private let localActors = Mutex<[UInt64: LocalActor]>([:])
-    private let lastActorNumber = Atomic<UInt64>(0)
-    private let routes = Mutex<[String: PeerAddress]>([:])
-    private let serialQueue = Mutex<SerialCallQueue?>(nil)
+    /// Local actors by number.
+    let actors = ActorRegistry()
+    /// How to reach other nodes.
+    let routes = Routes()
+    /// Workers that said they are ready.
+    let arrivals = ReadyWaiters()
+    /// The calls this process serves.
+    let incoming: IncomingCalls
+    /// Connections to standalone supervisors.
+    let supervisorLinks = SupervisorLinks()
+    /// Pools whose workers this process's calls are routed to.
+    let lanes = LaneRegistry()
+    /// What moves this process's messages.
+    let transport: any MessageTransport
+    /// The executor of the mailbox's thread: the system's own tasks run there.
+    var executor: MailboxExecutor { transport.executor }
+
     let stateHandler = Mutex<(any StateRequestHandler)?>(nil)
     private let watchedParent = Atomic<Int32>(0)
     private let peerLossObservers = Mutex<[@Sendable (String) -> Void]>([])
-    private let unreachable = Mutex<Set<PeerAddress>>([])
-
-    /// Whether a send to `peer` has failed because it is gone.
-    func isUnreachable(_ peer: PeerAddress) -> Bool {
-        unreachable.withLock { $0.contains(peer) }
-    }
-
-    /// Forgets that `peer` was unreachable (its exit has been handled).
-    func forgetUnreachable(_ peer: PeerAddress) {
-        _ = unreachable.withLock { $0.remove(peer) }
-    }
-
-    /// Calls `observer` with the node name of every directly connected process that dies.
-    func onPeerLoss(_ observer: @escaping @Sendable (String) -> Void) {
-        peerLossObservers.withLock { $0.append(observer) }
-    }
-
-    private final class LocalActor: Sendable {
-        weak let actor: (any DistributedActor)?
-        init(_ actor: any DistributedActor) { self.actor = actor }
-    }
+    private let disconnectHandler = Mutex<(@Sendable (String, PeerAddress) -> Void)?>(nil)
 
     private static let localSystem = Mutex<TroupeActorSystem?>(nil)
+    /// A MessagePack decoder that knows this system, for values holding actor references or
+    /// shared-state proxies; made once (it refers to the system, which lives as long).
+    private let decoderWithSystem = Mutex<MessagePackDecoder?>(nil)
+
+    /// A decoder for values that may hold actor references or proxies of this system.
+    var decoder: MessagePackDecoder { decoderWithSystem.withLock { $0! } }
 
     /// The actor system of this (parent) process, created on first use: it binds an ipc
     /// endpoint in the process's private run directory for its workers to connect to.
@@ -87,23 +85,32 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         }
     }
 
-    /// Creates a system.
+    /// Creates a system over ZeroMQ.
     /// - Parameters:
     ///   - node: this process's node name.
     ///   - bind: an endpoint to accept connections on, or nil for a system that only connects.
     ///   - security: CURVE settings for TCP endpoints, or nil.
-    init(node: String, bind: String?, security: CurveServerSettings? = nil,
-         maximumMessageSize: Int = TroupeActorSystem.defaultMaximumMessageSize) throws {
-        self.node = node
+    ///   - progress: where to record the calls this process starts, for its parent.
+    convenience init(node: String, bind: String?, security: CurveServerSettings? = nil,
+                     maximumMessageSize: Int = TroupeActorSystem.defaultMaximumMessageSize, progress: CallProgress? = nil) throws {
         var logger = Logger(label: "troupe")
         logger[metadataKey: "troupe.node"] = "\(node)"
-        self.logger = logger
-        self.maximumMessageSize = maximumMessageSize
         let mailbox = try Mailbox(routingID: Array(node.utf8), bind: bind, security: security,
                                   maximumMessageSize: maximumMessageSize, logger: logger)
-        self.mailbox = mailbox
-        self.endpoint = mailbox.boundEndpoint
-        mailbox.start(delegate: self)
+        self.init(node: node, transport: mailbox, logger: logger, maximumMessageSize: maximumMessageSize, progress: progress)
+    }
+
+    /// Creates a system over `transport` (an in-memory one, in tests).
+    init(node: String, transport: any MessageTransport, logger: Logger,
+         maximumMessageSize: Int = TroupeActorSystem.defaultMaximumMessageSize, progress: CallProgress? = nil) {
+        self.node = node
+        self.logger = logger
+        self.maximumMessageSize = maximumMessageSize
+        self.transport = transport
+        self.endpoint = transport.boundEndpoint
+        self.incoming = IncomingCalls(progress: progress)
+        decoderWithSystem.withLock { $0 = MessagePackDecoder(userInfo: [.actorSystemKey: self]) }
+        transport.start(delegate: self)
     }
 
     // MARK: Distributed actor life cycle
@@ -118,8 +125,9 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     ///   no longer exists or has another type.
     public func resolve<Act>(id: ActorID, as actorType: Act.Type) throws -> Act?
     where Act: DistributedActor, Act.ID == ActorID {
-        guard id.node == node else { return nil }
-        guard let actor = localActors.withLock({ $0[id.number]?.actor }) else {
+        // A pool's worker reference stands for a remote worker, whatever its node.
+        guard id.node == node, LaneRegistry.lane(of: id, in: node) == nil else { return nil }
+        guard let actor = actors.actor(number: id.number) else {
             throw TroupeError(.unknownActor, "actor \(id) no longer exists in this process", context: ["actor": "\(id)"])
         }
         guard let typed = actor as? Act else {
@@ -133,19 +141,19 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     /// - Returns: an identity unique in this process.
     public func assignID<Act>(_ actorType: Act.Type) -> ActorID
     where Act: DistributedActor, Act.ID == ActorID {
-        TroupeActorID(node: node, number: lastActorNumber.add(1, ordering: .relaxed).newValue, endpoint: endpoint)
+        TroupeActorID(node: node, number: actors.nextNumber(), endpoint: endpoint)
     }
 
     /// Makes a new local actor reachable by its identity; called by the Distributed runtime.
     /// - Parameter actor: the actor, once initialized.
     public func actorReady<Act>(_ actor: Act) where Act: DistributedActor, Act.ID == ActorID {
-        localActors.withLock { $0[actor.id.number] = LocalActor(actor) }
+        actors.add(actor, number: actor.id.number)
     }
 
     /// Forgets a local actor that is being deinitialized; called by the Distributed runtime.
     /// - Parameter id: the actor's identity.
     public func resignID(_ id: ActorID) {
-        _ = localActors.withLock { $0.removeValue(forKey: id.number) }
+        actors.remove(number: id.number)
     }
 
     /// Creates the encoder of an outgoing call; called by the Distributed runtime.
@@ -175,11 +183,9 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         throwing: Err.Type,
         returning: Res.Type
     ) async throws -> Res where Act: DistributedActor, Act.ID == ActorID, Err: Error, Res: Codable {
-        let bytes = try await send(invocation, to: actor.id, target: target)
-        var decoder = MessagePackDecoder()
-        decoder.userInfo[.actorSystemKey] = self
+        let bytes = try await sendCall(invocation, to: actor.id, target: target)
         do {
-            return try decoder.decode(Res.self, from: bytes)
+            return try ResultDecoding.decode(Res.self, from: bytes, system: self)
         } catch {
             throw TroupeError(.badArguments, "the result of \(target.identifier) does not decode as \(Res.self): \(error)",
                               context: ["actor": "\(actor.id)"])
@@ -200,91 +206,107 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         invocation: inout InvocationEncoder,
         throwing: Err.Type
     ) async throws where Act: DistributedActor, Act.ID == ActorID, Err: Error {
-        _ = try await send(invocation, to: actor.id, target: target)
+        _ = try await sendCall(invocation, to: actor.id, target: target)
     }
 
-    private func send(_ invocation: InvocationEncoder, to id: ActorID, target: RemoteCallTarget) async throws -> [UInt8] {
-        guard let peer = address(of: id) else {
-            throw TroupeError(.unknownPeer, "no connection to node \(id.node), which hosts actor \(id)", context: ["actor": "\(id)"])
-        }
-        TargetRecorder.current?.record(target.identifier)
+    /// Sends one call and waits for its reply's value.
+    private func sendCall(_ invocation: InvocationEncoder, to id: ActorID, target: RemoteCallTarget) async throws -> [UInt8] {
         let size = invocation.arguments.reduce(0) { $0 + $1.count }
         if size > maximumMessageSize {
             throw TroupeError(.badArguments, "the arguments of \(target.identifier) take \(size) bytes, more than the \(maximumMessageSize)-byte message limit: send less per call (TROUPE_MAX_MESSAGE_SIZE raises the limit)",
                               context: ["actor": "\(id)"])
         }
+        TargetRecorder.current?.record(target.identifier)
+        let owner = PoolTaskContext.current
+        let route = try route(to: id, owner: owner)
         let callID = calls.nextID()
-        let envelope = Envelope.call(Envelope.Call(
-            callID: callID, actor: id.number, target: target.identifier,
-            genericSubstitutions: invocation.genericSubstitutions, arguments: invocation.arguments))
+        let call = Envelope.Call(callID: callID, actor: route.actor ?? id.number, target: target.identifier,
+                                 genericSubstitutions: invocation.genericSubstitutions, arguments: invocation.arguments)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
-                calls.register(callID, peer: peer, continuation: continuation)
-                if Task.isCancelled {
-                    calls.complete(callID, with: .failure(TroupeError(.cancelled, "the call was cancelled before it was sent")))
+                let keep = owner != nil ? call : nil
+                guard calls.register(callID, peer: route.peer ?? .connection(""), continuation: continuation,
+                                     owner: owner, call: keep) else {
+                    continuation.resume(throwing: TroupeError(.system, "a call id was drawn twice; try again"))
                     return
                 }
-                send(envelope, to: peer)
+                if Task.isCancelled {
+                    calls.end(callID, with: TroupeError(.cancelled, "the call was cancelled before it was sent"))
+                    return
+                }
+                guard let peer = route.peer else {
+                    // The pool's worker for this task is being replaced: the call waits for one.
+                    calls.park(callID)
+                    if let owner { lanes.router(for: owner.pool)?.callParked(callID, owner: owner) }
+                    return
+                }
+                transmit(.call(call), to: peer, callID: callID)
             }
         } onCancel: {
-            if calls.complete(callID, with: .failure(TroupeError(.cancelled, "the call was cancelled while it ran (its worker was told to stop it)", context: ["actor": "\(id)"]))) {
+            let peer = calls.peer(of: callID)
+            if calls.end(callID, with: TroupeError(.cancelled, "the call was cancelled while it ran (its worker was told to stop it)", context: ["actor": "\(id)"])),
+               let peer {
                 send(.cancel(callID: callID), to: peer)
             }
         }
     }
 
-    // MARK: Routing
-
-    /// Where to send messages for the actor `id`.
-    func address(of id: ActorID) -> PeerAddress? {
-        if let name = id.serviceName, let endpoint = id.endpoint { return .service(endpoint: endpoint, name: name) }
-        if let route = routes.withLock({ $0[id.node] }) { return route }
-        if let endpoint = id.endpoint { return .connection(endpoint) }
-        return nil
+    /// Where a call to `id` goes: to the node's route, or, for a pool's worker reference, to
+    /// the process serving that pool position now (nil peer: none yet).
+    private func route(to id: ActorID, owner: CallOwner?) throws -> (peer: PeerAddress?, actor: UInt64?) {
+        if let lane = LaneRegistry.lane(of: id, in: node) {
+            guard let router = lanes.router(for: lane.pool) else {
+                throw TroupeError(.closed, "the pool of worker reference \(id) is gone: use a worker reference only inside the work handed to its pool",
+                                  context: ["actor": "\(id)"])
+            }
+            switch router.route(position: lane.position, owner: owner?.pool == lane.pool ? owner : nil) {
+            case .send(let peer, let actor): return (peer, actor)
+            case .wait: return (nil, nil)
+            case .fail(let error): throw error
+            }
+        }
+        guard let peer = routes.address(of: id) else {
+            throw TroupeError(.unknownPeer, "no connection to node \(id.node), which hosts actor \(id)", context: ["actor": "\(id)"])
+        }
+        return (peer, nil)
     }
 
-    /// Records how to reach `node`.
-    func setRoute(_ address: PeerAddress, for node: String) {
-        routes.withLock { $0[node] = address }
+    /// Sends a registered call, recording where it stands in the order of calls to its peer.
+    func transmit(_ envelope: Envelope, to peer: PeerAddress, callID: UInt64) {
+        if let sequence = send(envelope, to: peer) { calls.setSequence(callID, sequence) }
     }
 
-    /// Forgets how to reach `node`.
-    func removeRoute(for node: String) {
-        _ = routes.withLock { $0.removeValue(forKey: node) }
-    }
+    // MARK: Sending
 
     /// Queues `envelope` for `peer`; envelopes queued together leave in one message.
-    func send(_ envelope: Envelope, to peer: PeerAddress) {
-        // Work for a supervisor that has gone silent waits in its link until it answers again.
-        if case .service(let endpoint, _) = peer,
-           supervisorLinks.withLock({ $0[endpoint] })?.holdWhileUnreachable(envelope, to: peer) == true { return }
-        mailbox.send(envelope, to: peer)
+    /// - Returns: for a direct peer, where the envelope stands in the order of this
+    ///   process's messages.
+    @discardableResult
+    func send(_ envelope: Envelope, to peer: PeerAddress) -> UInt64? {
+        switch peer {
+        case .routed, .connection:
+            return transport.send(envelope, to: peer)
+        case .service, .brokered:
+            ClusterFraming.send(envelope, to: peer, over: transport, links: supervisorLinks, logger: logger)
+            return nil
+        }
     }
 
     /// Connects to `endpoint` (a node that binds one), ahead of the first message.
     func connect(to endpoint: String, curve: CurveClientSettings? = nil) {
-        mailbox.connect(to: endpoint, curve: curve)
+        transport.connect(to: endpoint, curve: curve)
     }
 
-    /// Connects to the standalone supervisor at `endpoint` (once; later calls return the
-    /// same link).
-    func connectSupervisor(_ endpoint: String, role: SupervisorLink.Role, curve: CurveClientSettings?) -> SupervisorLink {
-        let (link, created) = supervisorLinks.withLock { links -> (SupervisorLink, Bool) in
-            if let existing = links[endpoint] { return (existing, false) }
-            let link = SupervisorLink(endpoint: endpoint, role: role)
-            links[endpoint] = link
-            return (link, true)
-        }
-        if created { link.start(on: self, curve: curve) }
-        return link
+    // MARK: Peers
+
+    /// Calls `observer` with the node name of every directly connected process that dies.
+    func onPeerLoss(_ observer: @escaping @Sendable (String) -> Void) {
+        peerLossObservers.withLock { $0.append(observer) }
     }
 
-    /// Withdraws or cancels the call that arrived as the request `peer`.
-    func cancelBrokered(_ peer: PeerAddress) {
-        guard let queue = serialQueue.withLock({ $0 }) else { return }
-        if let withdrawn = queue.cancel(peer: peer) {
-            send(.throw(Envelope.Throw(failure: TroupeError(.cancelled, "the call was cancelled before it started"), callID: withdrawn)), to: peer)
-        }
+    /// Sets what happens when a peer sends DISCONNECT.
+    func onDisconnect(_ handler: @escaping @Sendable (String, PeerAddress) -> Void) {
+        disconnectHandler.withLock { $0 = handler }
     }
 
     /// Fails every call waiting on `peer`, whose process is gone.
@@ -297,22 +319,22 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         // owners in processes of their own (which cannot see this process's children die).
         if case .routed(let identity) = peer {
             let node = String(decoding: identity, as: UTF8.self)
-            (stateHandler.withLock({ $0 }) as? StateStore)?.release(node: node)
+            stateHandler.withLock({ $0 })?.release(node: node)
             for observer in peerLossObservers.withLock({ $0 }) { observer(node) }
         }
     }
 
+    // MARK: Serving
+
     /// Makes incoming calls run one at a time, in order (the worker process's discipline).
     func serveCallsSerially() {
-        serialQueue.withLock { queue in
-            if queue == nil { queue = SerialCallQueue() }
-        }
+        incoming.serveSerially(on: executor)
     }
 
-    /// Actor number 0 addresses the system itself, never a user's actor.
-    static let systemActorNumber: UInt64 = 0
-    /// The system target that answers when the peer's earlier calls have all finished.
-    static let syncTarget = "troupe.sync"
+    /// Runs `body` once every incoming call queued so far has finished.
+    func afterQueuedCalls(_ body: @escaping @Sendable () async -> Void) {
+        incoming.afterQueuedCalls(executor: executor, body)
+    }
 
     /// Waits until `peer` has finished every call sent to it before this one (a worker runs
     /// calls in order), or until `timeout` passes.
@@ -324,20 +346,12 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
             _ = try await withUnsafeThrowingContinuation { continuation in
                 calls.register(callID, peer: peer, continuation: continuation,
                                deadline: (ContinuousClock.now.advanced(by: timeout), expiry))
-                send(.call(Envelope.Call(callID: callID, actor: Self.systemActorNumber, target: Self.syncTarget)), to: peer)
+                transmit(.call(Envelope.Call(callID: callID, actor: IncomingCalls.systemActorNumber, target: IncomingCalls.syncTarget)),
+                         to: peer, callID: callID)
             }
             return true
         } catch {
             return false
-        }
-    }
-
-    /// Runs `body` once every incoming call queued so far has finished.
-    func afterQueuedCalls(_ body: @escaping @Sendable () async -> Void) {
-        if let queue = serialQueue.withLock({ $0 }) {
-            queue.enqueue(SerialCallQueue.Job(callID: 0, peer: .connection(""), run: body))
-        } else {
-            Task { await body() }
         }
     }
 
@@ -346,147 +360,21 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         watchedParent.store(parent, ordering: .relaxed)
     }
 
-    /// Stops the mailbox thread after sending what is queued.
+    /// Stops the mailbox after sending what is queued.
     func shutdown() {
-        mailbox.shutdown()
+        transport.shutdown()
     }
 
-    // MARK: Incoming calls
+    // MARK: For the transport delegate
 
-    func dispatch(_ call: Envelope.Call, from peer: PeerAddress) {
-        if call.actor == Self.systemActorNumber, call.target == Self.syncTarget {
-            // Answered once every call queued before it has finished (see `sync(with:timeout:)`).
-            afterQueuedCalls { [self] in self.send(.return(Envelope.Return(callID: call.callID)), to: peer) }
-            return
-        }
-        guard let actor = localActors.withLock({ $0[call.actor]?.actor }) else {
-            counters.unknownActors.add(1, ordering: .relaxed)
-            send(.throw(Envelope.Throw(
-                failure: TroupeError(.unknownActor, "no actor number \(call.actor) in node \(node)",
-                                     context: ["node": node]),
-                callID: call.callID)), to: peer)
-            return
-        }
-        let run: @Sendable () async -> Void = { [self] in
-            await self.execute(call, on: actor, from: peer)
-        }
-        if let queue = serialQueue.withLock({ $0 }) {
-            queue.enqueue(SerialCallQueue.Job(callID: call.callID, peer: peer, run: run))
-        } else {
-            Task { await run() }
-        }
+    func received(disconnect reason: String, from peer: PeerAddress) {
+        disconnectHandler.withLock { $0 }?(reason, peer)
     }
 
-    private func execute(_ call: Envelope.Call, on actor: any DistributedActor, from peer: PeerAddress) async {
-        var decoder = TroupeInvocationDecoder(call: call, system: self)
-        let handler = TroupeResultHandler(system: self, callID: call.callID, peer: peer)
-        do {
-            try await executeDistributedTarget(
-                on: actor, target: RemoteCallTarget(call.target), invocationDecoder: &decoder, handler: handler)
-        } catch {
-            let failure = decoder.argumentFailure ?? TroupeError(
-                .unknownTarget,
-                "\(type(of: actor)) in node \(node) has no distributed function \(call.target): both processes must run the same build",
-                context: ["node": node])
-            counters.failedDispatches.add(1, ordering: .relaxed)
-            send(.throw(Envelope.Throw(failure: failure, callID: call.callID)), to: peer)
-        }
-    }
-
-    fileprivate func cancel(callID: UInt64, from peer: PeerAddress) {
-        guard let queue = serialQueue.withLock({ $0 }) else { return }
-        if queue.cancel(callID: callID, from: peer) == .withdrawn {
-            send(.throw(Envelope.Throw(
-                failure: TroupeError(.cancelled, "the call was cancelled before it started"), callID: callID)), to: peer)
-        }
-    }
-
-}
-
-extension TroupeActorSystem: MailboxDelegate {
-    func mailbox(received envelope: Envelope, from peer: PeerAddress) {
-        switch envelope {
-        case .call(let call):
-            dispatch(call, from: peer)
-        case .return(let reply):
-            if !calls.complete(reply.callID, with: .success(reply.value)) {
-                counters.unknownReplies.add(1, ordering: .relaxed)
-                logger.debug("reply for an unknown call", metadata: ["troupe.kind": "RETURN"])
-            }
-        case .throw(let failure):
-            if !calls.complete(failure.callID, with: .failure(failure.troupeError)) {
-                counters.unknownReplies.add(1, ordering: .relaxed)
-                logger.debug("reply for an unknown call", metadata: ["troupe.kind": "THROW"])
-            }
-        case .cancel(let callID):
-            cancel(callID: callID, from: peer)
-        case .state(let request):
-            if let handler = stateHandler.withLock({ $0 }) {
-                handler.handle(request, from: peer, system: self)
-            } else {
-                send(.throw(Envelope.Throw(
-                    failure: TroupeError(.unknownContainer, "node \(node) holds no shared state"),
-                    callID: request.callID)), to: peer)
-            }
-        case .ready, .heartbeat, .disconnect, .goodbye:
-            links.received(envelope, from: peer)
-        case .reject(let rejection):
-            counters.rejectedByPeer.add(1, ordering: .relaxed)
-            logger.warning("peer rejected a message", metadata: ["troupe.code": "\(rejection.code)", "troupe.reason": "\(rejection.message)"])
-        }
-    }
-
-    func mailbox(rejected error: WireError, from peer: PeerAddress) {
-        counters.malformedMessages.add(1, ordering: .relaxed)
-        // A flood of garbage gets a few answers and a few log lines per tick, not one each.
-        guard counters.rejectsThisTick.add(1, ordering: .relaxed).newValue <= 8 else { return }
-        logger.warning("rejected a malformed message", metadata: ["troupe.error": "\(error.code)"])
-        send(.reject(Envelope.Reject(error)), to: peer)
-    }
-
-    func mailbox(received command: SupervisorCommand, payload: [UInt8], from peer: PeerAddress) {
-        guard case .connection(let endpoint) = peer, let link = supervisorLinks.withLock({ $0[endpoint] }) else {
-            mailbox(rejected: WireError(.unknownKind, "this process is not a supervisor; it takes no Protocol 2 commands"), from: peer)
-            return
-        }
-        link.received(command, payload: payload, system: self)
-    }
-
-    func mailboxTick() {
-        counters.rejectsThisTick.store(0, ordering: .relaxed)
-        if let parent = watchedParent.load(ordering: .relaxed) as Int32?, parent != 0,
-           !ParentLifeline.isAlive(parent: parent) {
+    func checkParent() {
+        let parent = watchedParent.load(ordering: .relaxed)
+        if parent != 0, !ParentLifeline.isAlive(parent: parent) {
             ParentLifeline.exitOrphan()
         }
-        let now = ContinuousClock.now
-        calls.expire(now: now)
-        for link in supervisorLinks.withLock({ Array($0.values) }) { link.tick(now: now, system: self) }
     }
-
-    func mailbox(cannotReach peer: PeerAddress) {
-        let error = TroupeError(.unknownPeer, "\(peer) is not connected (its process has exited or disconnected)")
-        guard case .routed = peer else {
-            peerLost(peer, error: error)
-            return
-        }
-        // A local child that vanished: its exit, reported in a moment with its status, fails
-        // its calls with a truer error. Meanwhile nothing more is sent to it; if no exit is
-        // reported (not our child), its calls fail after a grace period.
-        let isNew = unreachable.withLock { $0.insert(peer).inserted }
-        guard isNew else { return }
-        Task {
-            try? await Task.sleep(for: .seconds(2))
-            self.peerLost(peer, error: error)
-        }
-    }
-}
-
-/// Counts of what the system rejected or could not match, for status reports and tests.
-final class SystemCounters: Sendable {
-    let malformedMessages = Atomic<Int>(0)
-    let unknownReplies = Atomic<Int>(0)
-    let unknownActors = Atomic<Int>(0)
-    let failedDispatches = Atomic<Int>(0)
-    let rejectedByPeer = Atomic<Int>(0)
-    let rejectsThisTick = Atomic<Int>(0)
 }

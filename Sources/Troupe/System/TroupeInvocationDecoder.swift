@@ -16,9 +16,7 @@ public struct TroupeInvocationDecoder: DistributedTargetInvocationDecoder {
 
     init(call: Envelope.Call, system: TroupeActorSystem) {
         self.call = call
-        var decoder = MessagePackDecoder()
-        decoder.userInfo[.actorSystemKey] = system
-        self.decoder = decoder
+        self.decoder = system.decoder
     }
 
     /// The call's generic arguments, found by their mangled names.

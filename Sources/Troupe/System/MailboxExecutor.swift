@@ -1,0 +1,319 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import CTroupeShims
+import DequeModule
+import Synchronization
+
+/// Runs Troupe's tasks on the thread that owns a mailbox's sockets, between two polls, so
+/// that a call and its reply never cross a thread inside the process.
+///
+/// One thread at a time is the *leader*: it runs the ready jobs one by one, then takes a
+/// turn of I/O through its ``MailboxDriver`` (send what is queued, poll, hand on what
+/// arrived), and again. A second thread stands by. When a job keeps the leader busy for
+/// longer than ``takeoverInterval`` (CPU-bound work in a worker, say), the standby takes
+/// the leader's place: it keeps receiving (a CANCEL for that very job, heartbeats, more
+/// calls) and runs the other jobs, while the former leader finishes its job and then stands
+/// by in turn. The sockets move between threads only at such a hand-over, through an atomic
+/// compare-and-exchange and the driver's lock, as libzmq allows ("migrating a socket from one
+/// thread to another with a full memory barrier").
+///
+/// Tasks run here when they are created with `Task(executorPreference:)` or inside
+/// `withTaskExecutorPreference(_:)`; their children and the default actors they call run
+/// here too.
+final class MailboxExecutor: TaskExecutor, Sendable {
+    /// How long a job may hold the leader before the standby takes over.
+    static let takeoverInterval: Duration = .milliseconds(5)
+
+    /// A thread of this executor: the leader, the standby, or a former leader finishing a
+    /// long job.
+    private final class Member: Sendable {
+        let index: UInt64
+        let wakeup = Semaphore()
+        init(index: UInt64) { self.index = index }
+    }
+
+    /// Leadership and progress in one word, changed with compare-and-exchange: the
+    /// leader's member index (16 bits), whether it is running a job (1 bit), and how many
+    /// jobs it has started (the rest).
+    private struct LeaderState: Equatable {
+        var leader: UInt64
+        var inJob: Bool
+        var started: UInt64
+
+        init(leader: UInt64, inJob: Bool, started: UInt64) {
+            self.leader = leader
+            self.inJob = inJob
+            self.started = started
+        }
+
+        init(word: UInt64) {
+            leader = word >> 48
+            inJob = (word >> 47) & 1 == 1
+            started = word & (1 << 47 - 1)
+        }
+
+        var word: UInt64 { leader << 48 | (inJob ? 1 << 47 : 0) | (started & (1 << 47 - 1)) }
+    }
+
+    private struct Queue {
+        var jobs: Deque<UnownedJob> = []
+        /// What waits for the leader's next turn of I/O to end.
+        var afterTurn: [@Sendable () -> Void] = []
+        var stopping = false
+    }
+
+    private let name: String
+    private let queue = Mutex(Queue())
+    private let state = Atomic<UInt64>(0)
+    private let lastMember = Atomic<UInt64>(0)
+    /// The member that watches the leader, if one does.
+    private let standby = Mutex<Member?>(nil)
+    /// Set while the standby sleeps until woken (the leader was idle for a while).
+    private let standbyAsleep = Atomic<Bool>(false)
+    private let driver: Mutex<(any MailboxDriver)?>
+    /// Wakes the leader from its poll: the driver polls this descriptor.
+    let wakeDescriptor: Int32
+    private let polling = Atomic<Bool>(false)
+    private let wakePending = Atomic<Bool>(false)
+    private let stopped = Semaphore()
+    private let threadKey: ThreadKey
+
+    /// Creates the executor; ``start()`` starts its threads.
+    /// - Parameters:
+    ///   - name: the threads' name prefix, as `ps -L` shows it.
+    ///   - wakeDescriptor: an eventfd that `driver` polls; the executor writes it to wake the leader.
+    ///   - driver: the I/O the leader does between jobs, until it says to stop.
+    init(name: String, wakeDescriptor: Int32, driver: sending any MailboxDriver) {
+        self.name = name
+        self.wakeDescriptor = wakeDescriptor
+        self.driver = Mutex(driver)
+        threadKey = ThreadKey()
+    }
+
+    /// Starts the leader thread and the standby.
+    func start() {
+        let first = newMember()
+        state.store(LeaderState(leader: first.index, inJob: false, started: 0).word, ordering: .sequentiallyConsistent)
+        launch(first, leading: true)
+        ensureStandby()
+    }
+
+    /// Runs `body` with the driver, between two of the leader's turns: from a task on this
+    /// executor (the leader is then in that task, not in a turn), or from any thread, which
+    /// then waits for the current turn to end.
+    func withDriver(_ body: (inout any MailboxDriver) -> Void) {
+        driver.withLock { driver in
+            guard driver != nil else { return }
+            body(&driver!)
+        }
+    }
+
+    /// Sends what the driver has queued now, when called on the leader thread between its
+    /// turns (from a task); does nothing elsewhere, where the next turn sends it.
+    func flushIfLeader() {
+        guard isLeaderThread else { return }
+        withDriver { $0.flush() }
+    }
+
+    /// Waits until the leader has stopped (its driver said so), at most `timeout`.
+    func waitUntilStopped(timeout: Duration) -> Bool {
+        stopped.wait(timeout: timeout)
+    }
+
+    // MARK: TaskExecutor
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let unowned = UnownedJob(job)
+        let accepted = queue.withLock { queue -> Bool in
+            guard !queue.stopping else { return false }
+            queue.jobs.append(unowned)
+            return true
+        }
+        guard accepted else {
+            // The mailbox has stopped (a system shut down in tests): such tasks still run, on
+            // the global executor.
+            globalConcurrentExecutor.enqueue(unowned)
+            return
+        }
+        wakeLeader()
+    }
+
+    /// Wakes the leader if it waits in its poll (once, however many callers ask).
+    func wakeLeader() {
+        guard polling.load(ordering: .sequentiallyConsistent) else { return }
+        if !wakePending.exchange(true, ordering: .sequentiallyConsistent) {
+            var one: UInt64 = 1
+            _ = write(wakeDescriptor, &one, 8)
+        }
+    }
+
+    /// Runs `body` on the leader once its next turn of I/O has ended (what had arrived by
+    /// then has been handed on).
+    func afterNextTurn(_ body: @escaping @Sendable () -> Void) {
+        queue.withLock { $0.afterTurn.append(body) }
+        wakeLeader()
+    }
+
+    /// Whether the calling thread is the leader now (and may therefore skip waking it).
+    var isLeaderThread: Bool {
+        guard let index = threadKey.value else { return false }
+        return LeaderState(word: state.load(ordering: .acquiring)).leader == index
+    }
+
+    /// Whether the calling thread is one of this executor's.
+    var isExecutorThread: Bool { threadKey.value != nil }
+
+    // MARK: Threads
+
+    private func newMember() -> Member {
+        Member(index: lastMember.add(1, ordering: .relaxed).newValue)
+    }
+
+    private func launch(_ member: Member, leading: Bool) {
+        OSThread.start(name: leading ? name : name + "+") { [self] in
+            threadKey.value = member.index
+            var leads = leading
+            while true {
+                if leads { lead(as: member) }
+                guard standBy(as: member) else { return }
+                leads = true
+            }
+        }
+    }
+
+    /// Makes sure a thread watches the leader.
+    private func ensureStandby() {
+        let created: Member? = standby.withLock { standby in
+            if standby != nil { return nil }
+            let member = newMember()
+            standby = member
+            return member
+        }
+        if let created { launch(created, leading: false) }
+    }
+
+    /// The leader's loop: jobs, then a turn of I/O, until the driver stops or a standby took
+    /// over while a job ran.
+    private func lead(as member: Member) {
+        let batch = LeaderBatch()
+        while true {
+            var ranJobs = false
+            batch.begin()
+            while let job = nextJob() {
+                if !ranJobs, standbyAsleep.load(ordering: .relaxed) { wakeStandby() }
+                ranJobs = true
+                // False: a standby leads now, and this thread's job is done.
+                guard run(job, as: member) else {
+                    batch.end()
+                    return
+                }
+            }
+            batch.end()
+            // Poll only once nothing is queued (checked after `polling` is raised, so that a
+            // job enqueued meanwhile either sees it and wakes us, or is seen here).
+            polling.store(true, ordering: .sequentiallyConsistent)
+            let (hasJobs, waiting) = queue.withLock { queue -> (Bool, [@Sendable () -> Void]) in
+                defer { queue.afterTurn.removeAll() }
+                return (!queue.jobs.isEmpty || !queue.afterTurn.isEmpty, queue.afterTurn)
+            }
+            let keepGoing = driver.withLock { driver -> Bool in
+                guard driver != nil else { return false }
+                return driver!.turn(waitMilliseconds: hasJobs ? 0 : -1)
+            }
+            polling.store(false, ordering: .sequentiallyConsistent)
+            // The driver read the wake-up descriptor if it fired.
+            wakePending.store(false, ordering: .sequentiallyConsistent)
+            for body in waiting { body() }
+            if !keepGoing {
+                finish()
+                return
+            }
+        }
+    }
+
+    private func nextJob() -> UnownedJob? {
+        queue.withLock { $0.jobs.popFirst() }
+    }
+
+    /// Runs one job as the leader.
+    /// - Returns: false when a standby took over while it ran.
+    private func run(_ job: UnownedJob, as member: Member) -> Bool {
+        let before = LeaderState(word: state.load(ordering: .relaxed))
+        let running = LeaderState(leader: member.index, inJob: true, started: before.started &+ 1)
+        state.store(running.word, ordering: .releasing)
+        job.runSynchronously(on: asUnownedTaskExecutor())
+        let after = LeaderState(leader: member.index, inJob: false, started: running.started)
+        let (exchanged, _) = state.compareExchange(expected: running.word, desired: after.word,
+                                                   successOrdering: .acquiringAndReleasing, failureOrdering: .acquiring)
+        return exchanged
+    }
+
+    /// The standby's loop: checks every ``takeoverInterval`` whether the leader is stuck in
+    /// one job, and takes its place if so; sleeps until woken while the leader is idle.
+    /// - Returns: true when this thread took the lead, false when it should end (another
+    ///   thread stands by already, or the executor stopped).
+    private func standBy(as member: Member) -> Bool {
+        // A former leader whose place was taken stands by only if nobody does.
+        let isStandby = standby.withLock { standby -> Bool in
+            if standby == nil { standby = member }
+            return standby === member
+        }
+        guard isStandby else { return false }
+        var last = LeaderState(word: state.load(ordering: .acquiring))
+        var quietChecks = 0
+        while true {
+            if isStopping { return false }
+            if quietChecks >= 20 {
+                standbyAsleep.store(true, ordering: .sequentiallyConsistent)
+                // Re-check after announcing the sleep: a leader that started its jobs before
+                // it could see the flag must not be missed.
+                let now = LeaderState(word: state.load(ordering: .sequentiallyConsistent))
+                if now == last && !now.inJob && !isStopping {
+                    member.wakeup.wait(timeout: nil)
+                }
+                standbyAsleep.store(false, ordering: .relaxed)
+                quietChecks = 0
+            } else {
+                member.wakeup.wait(timeout: Self.takeoverInterval)
+            }
+            if isStopping { return false }
+            let now = LeaderState(word: state.load(ordering: .acquiring))
+            if now.inJob && now == last {
+                let taken = LeaderState(leader: member.index, inJob: false, started: now.started)
+                let (exchanged, _) = state.compareExchange(expected: now.word, desired: taken.word,
+                                                           successOrdering: .acquiringAndReleasing, failureOrdering: .relaxed)
+                if exchanged {
+                    standby.withLock { if $0 === member { $0 = nil } }
+                    ensureStandby()
+                    return true
+                }
+            }
+            quietChecks = (now.started == last.started && !now.inJob) ? quietChecks + 1 : 0
+            last = now
+        }
+    }
+
+    private var isStopping: Bool { queue.withLock { $0.stopping } }
+
+    private func wakeStandby() {
+        standbyAsleep.store(false, ordering: .relaxed)
+        standby.withLock { $0 }?.wakeup.signal()
+    }
+
+    private func finish() {
+        let left = queue.withLock { queue -> Deque<UnownedJob> in
+            queue.stopping = true
+            defer { queue.jobs.removeAll() }
+            return queue.jobs
+        }
+        for job in left { globalConcurrentExecutor.enqueue(job) }
+        standby.withLock { $0 }?.wakeup.signal()
+        close(wakeDescriptor)
+        stopped.signal()
+    }
+}

@@ -1,0 +1,294 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
+import Logging
+import TroupeWire
+import ZeroMQ
+
+/// The sockets of a ``Mailbox`` and what could not be sent yet: the I/O its executor's
+/// leader thread does between jobs. Only the leader touches it.
+final class MailboxSockets: MailboxDriver {
+    let boundEndpoint: String?
+    var delegate: (any TransportDelegate)?
+    /// The tick interval to use now, in milliseconds.
+    var tickInterval: () -> Int = { Mailbox.tickInterval }
+
+    private let context: Context
+    private let routingID: [UInt8]
+    private let maximumMessageSize: Int
+    private let logger: Logger
+    private let outbox: MailboxOutbox
+    private let wakeDescriptor: Int32
+    private var router: Socket?
+    private var dealers: [String: Socket] = [:]
+    private var dealerOrder: [String] = []
+    private var dealerSecurity: [String: CurveClientSettings] = [:]
+    /// How many connections were made to each endpoint (a reconnection gets a new identity).
+    private var connections: [String: Int] = [:]
+    private var stalled: [PeerAddress: [UInt8]] = [:]
+    private var stalledFrames: [(endpoint: String, frames: [[UInt8]])] = []
+    private let poller = Poller()
+    private let clock = ContinuousClock()
+    private var nextTick: ContinuousClock.Instant
+    private var closed = false
+
+    init(routingID: [UInt8], bind: String?, security: CurveServerSettings?, maximumMessageSize: Int,
+         logger: Logger, outbox: MailboxOutbox, wakeDescriptor: Int32) throws {
+        self.routingID = routingID
+        self.maximumMessageSize = maximumMessageSize
+        self.logger = logger
+        self.outbox = outbox
+        self.wakeDescriptor = wakeDescriptor
+        nextTick = ContinuousClock.now.advanced(by: .milliseconds(Mailbox.tickInterval))
+        do {
+            context = try Context(ioThreads: 1)
+            if let bind {
+                let socket = try SocketSetup.messageSocket(context, type: .router, maximumMessageSize: maximumMessageSize)
+                try socket.set(.routerMandatory, true)
+                if let security { try security.apply(to: socket) }
+                try socket.bind(bind)
+                boundEndpoint = try socket.lastEndpoint ?? bind
+                router = socket
+            } else {
+                boundEndpoint = nil
+                router = nil
+            }
+        } catch let error as ZMQError {
+            throw TroupeError(.system, "cannot open the mailbox\(bind.map { " on \($0)" } ?? ""): \(error)",
+                              context: bind.map { ["endpoint": $0] } ?? [:])
+        }
+    }
+
+    // MARK: One turn
+
+    func turn(waitMilliseconds: Int) -> Bool {
+        if closed { return false }
+        let batch = outbox.take()
+        send(batch)
+        if batch.stopping {
+            close()
+            return false
+        }
+        let interval = tickInterval()
+        let untilTick = max(0, Int(clock.now.duration(to: nextTick).wholeMilliseconds))
+        var timeout = waitMilliseconds < 0 ? min(untilTick, interval) : waitMilliseconds
+        if !stalled.isEmpty || !stalledFrames.isEmpty { timeout = min(timeout, 1) }
+        poll(milliseconds: timeout)
+        let now = clock.now
+        if now >= nextTick {
+            nextTick = now.advanced(by: .milliseconds(interval))
+            delegate?.transportTick()
+        }
+        return true
+    }
+
+    /// Sends one turn's batch: connections first, then stalled and new messages.
+    private func send(_ batch: MailboxOutbox.Batch) {
+        for (endpoint, curve) in batch.connects {
+            if let curve { dealerSecurity[endpoint] = curve }
+            _ = dealer(for: endpoint)
+        }
+        for endpoint in batch.reconnects {
+            dealers.removeValue(forKey: endpoint)?.close()
+            dealerOrder.removeAll { $0 == endpoint }
+            stalledFrames.removeAll { $0.endpoint == endpoint }
+            _ = dealer(for: endpoint)
+        }
+        if !stalledFrames.isEmpty || !batch.frames.isEmpty {
+            let waitingFrames = stalledFrames + batch.frames
+            stalledFrames.removeAll()
+            for (endpoint, frames) in waitingFrames { transmit(frames: frames, to: endpoint) }
+        }
+        if !stalled.isEmpty {
+            for (peer, body) in stalled where batch.bodies[peer] == nil { transmit(body, to: peer) }
+        }
+        for (peer, writer) in batch.bodies {
+            if let earlier = stalled[peer] {
+                transmit(earlier + writer.bytes, to: peer)
+            } else {
+                transmit(writer.bytes, to: peer)
+            }
+        }
+    }
+
+    /// Waits for input and hands on everything that arrived.
+    private func poll(milliseconds: Int) {
+        poller.removeAll()
+        poller.add(fileDescriptor: wakeDescriptor, events: .readable)
+        if let router { poller.add(router, events: .readable) }
+        for endpoint in dealerOrder { poller.add(dealers[endpoint]!, events: .readable) }
+        do {
+            _ = try poller.poll(milliseconds: milliseconds)
+        } catch {
+            return
+        }
+        if poller.returnedEvents(at: 0).contains(.readable) {
+            var count: UInt64 = 0
+            _ = read(wakeDescriptor, &count, 8)
+        }
+        var index = 1
+        if let router {
+            if poller.returnedEvents(at: index).contains(.readable) { drain(router, endpoint: nil) }
+            index += 1
+        }
+        for endpoint in dealerOrder {
+            if poller.returnedEvents(at: index).contains(.readable), let dealer = dealers[endpoint] {
+                drain(dealer, endpoint: endpoint)
+            }
+            index += 1
+        }
+    }
+
+    func flush() {
+        if closed { return }
+        send(outbox.take())
+    }
+
+    /// Sends what is queued now and closes the sockets (the process is about to leave).
+    func flushAndClose() {
+        if closed { return }
+        send(outbox.take())
+        close()
+    }
+
+    private func close() {
+        guard !closed else { return }
+        closed = true
+        // What could not be sent yet gets one more chance, then the sockets close with a short linger.
+        send(MailboxOutbox.Batch())
+        router?.close()
+        router = nil
+        for dealer in dealers.values { dealer.close() }
+        dealers.removeAll()
+        dealerOrder.removeAll()
+        context.shutdown()
+    }
+
+    // MARK: Receiving
+
+    /// Receives every message waiting on `socket` (up to a fair share) and hands it on.
+    private func drain(_ socket: Socket, endpoint: String?) {
+        for _ in 0..<512 {
+            let frames: [Message]
+            do {
+                guard let received = try socket.receiveMultipart(dontWait: true) else { return }
+                frames = received
+            } catch {
+                return
+            }
+            let peer: PeerAddress
+            var first = 0
+            if let endpoint {
+                peer = .connection(endpoint)
+            } else {
+                guard let identity = frames.first else { continue }
+                peer = .routed(identity.bytes)
+                first = 1
+            }
+            deliver(frames[first...], from: peer)
+        }
+    }
+
+    private func deliver(_ frames: ArraySlice<Message>, from peer: PeerAddress) {
+        guard let delegate else { return }
+        guard let signatureFrame = frames.first else {
+            delegate.transport(rejected: WireError(.malformed, "an empty message"), from: peer)
+            return
+        }
+        // Protocol 2 (from a standalone supervisor) is the cluster code's to read.
+        if signatureFrame.withUnsafeBytes({ SupervisorCommand.isSignature($0) }) {
+            delegate.transport(receivedFrames: frames.map(\.bytes), from: peer)
+            return
+        }
+        guard frames.count == 2, let body = frames.last else {
+            delegate.transport(rejected: WireError(.malformed, "expected 2 frames (signature, body), got \(frames.count)"), from: peer)
+            return
+        }
+        do {
+            try signatureFrame.withUnsafeBytes { try Signature.check($0) }
+            let envelopes = try body.withUnsafeBytes { try EnvelopeDecoder().decode(body: $0) }
+            for envelope in envelopes { delegate.transport(received: envelope, from: peer) }
+        } catch let error as WireError {
+            delegate.transport(rejected: error, from: peer)
+        } catch {
+            delegate.transport(rejected: WireError(.malformed, "\(error)"), from: peer)
+        }
+    }
+
+    // MARK: Sending
+
+    private func dealer(for endpoint: String) -> Socket? {
+        if let existing = dealers[endpoint] { return existing }
+        do {
+            let socket = try SocketSetup.messageSocket(context, type: .dealer, maximumMessageSize: maximumMessageSize)
+            // A new identity for each connection: a supervisor may still hold the last one.
+            let attempt = (connections[endpoint] ?? 0) + 1
+            connections[endpoint] = attempt
+            try socket.set(.routingID, attempt == 1 ? routingID : routingID + Array("~\(attempt)".utf8))
+            if let curve = dealerSecurity[endpoint] { try curve.apply(to: socket) }
+            try socket.connect(endpoint)
+            dealers[endpoint] = socket
+            dealerOrder.append(endpoint)
+            return socket
+        } catch {
+            logger.error("cannot connect", metadata: ["troupe.endpoint": "\(endpoint)", "troupe.error": "\(error)"])
+            return nil
+        }
+    }
+
+    /// Sends one message of several frames on the connection to `endpoint`; keeps it for
+    /// later if the socket cannot take it now.
+    private func transmit(frames: [[UInt8]], to endpoint: String) {
+        guard let dealer = dealer(for: endpoint) else { return }
+        do {
+            guard try dealer.send(frames[0], more: frames.count > 1, dontWait: true) else {
+                stalledFrames.append((endpoint, frames))
+                return
+            }
+            for (index, frame) in frames.enumerated().dropFirst() {
+                _ = try dealer.send(frame, more: index < frames.count - 1)
+            }
+        } catch {
+            logger.error("send failed", metadata: ["troupe.endpoint": "\(endpoint)", "troupe.error": "\(error)"])
+        }
+    }
+
+    /// Sends one batch to `peer`; keeps it for later if the socket cannot take it now.
+    private func transmit(_ body: [UInt8], to peer: PeerAddress) {
+        stalled[peer] = nil
+        do {
+            switch peer {
+            case .routed(let identity):
+                guard let router else { return }
+                guard try router.send(identity, more: true, dontWait: true) else {
+                    stalled[peer] = body
+                    return
+                }
+                _ = try router.send(Mailbox.signature, more: true)
+                _ = try router.send(body)
+            case .connection(let endpoint):
+                guard let dealer = dealer(for: endpoint) else {
+                    delegate?.transport(cannotReach: peer)
+                    return
+                }
+                guard try dealer.send(Mailbox.signature, more: true, dontWait: true) else {
+                    stalled[peer] = body
+                    return
+                }
+                _ = try dealer.send(body)
+            case .service, .brokered:
+                // Framed as Protocol 2 by the actor system before it reaches the mailbox.
+                logger.debug("dropped a batch for a peer reached through a supervisor", metadata: ["troupe.peer": "\(peer)"])
+            }
+        } catch let error as ZMQError where error.isHostUnreachable {
+            delegate?.transport(cannotReach: peer)
+        } catch {
+            logger.error("send failed", metadata: ["troupe.peer": "\(peer)", "troupe.error": "\(error)"])
+            delegate?.transport(cannotReach: peer)
+        }
+    }
+}
