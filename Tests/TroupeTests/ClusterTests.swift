@@ -72,7 +72,11 @@ struct ClusterTests {
     /// `concurrency`, each `workerLost`), and that the rest succeeded.
     private func runThroughFault(endpoint: String, count: Int = 200, concurrency: Int = 4,
                                  _ fault: () async throws -> Void) async throws {
-        let pool = try await Pool<EchoWorker>(connectingTo: endpoint, security: .insecure, concurrency: concurrency)
+        // One call per lane at a time, so that what is in flight at the fault is bounded by
+        // `concurrency` (pipelined lanes would have more) and the rest is submitted during it.
+        var options = PoolOptions()
+        options.pipelineDepth = 1
+        let pool = try await Pool<EchoWorker>(connectingTo: endpoint, security: .insecure, concurrency: concurrency, options: options)
         let results = try (0..<count).map { index in
             try pool.applyAsync { try await $0.slowEcho("\(index)", milliseconds: 20) }
         }
