@@ -32,9 +32,12 @@ demo: deps
 	$(SWIFT) build --product pool-results
 	$(SWIFT) run --skip-build pool-results
 
+# Suites that start no process and bind no port run in parallel; the others, one at a time.
+UNIT_SUITES := TroupeWireTests|PoolStateMachineTests|InMemoryTests|MailboxOutboxTests
 test: deps
 	$(SWIFT) build --build-tests
-	$(SWIFT) test --skip-build --no-parallel
+	$(SWIFT) test --skip-build --parallel --filter '$(UNIT_SUITES)'
+	$(SWIFT) test --skip-build --no-parallel --skip '$(UNIT_SUITES)'
 	$(PYTHON) Tests/Conformance/run_all.py --bin .build/debug
 	$(PYTHON) Tests/MultiHost/run.py --bin .build/debug
 

@@ -31,6 +31,7 @@ let package = Package(
         .library(name: "Troupe", targets: ["Troupe"]),
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "TroupeWire", targets: ["TroupeWire"]),
+        .library(name: "TroupeTesting", targets: ["TroupeTesting"]),
         .executable(name: "troupe", targets: ["TroupeCLI"]),
         .executable(name: "troupe-bench", targets: ["TroupeBenchmarks"]),
     ],
@@ -68,6 +69,12 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // Troupe inside one process, for tests: in-memory transports and in-process workers.
+        .target(
+            name: "TroupeTesting",
+            dependencies: ["Troupe", "TroupeWire", "CTroupeShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .executableTarget(
@@ -108,7 +115,7 @@ let package = Package(
         .testTarget(name: "TroupeWireTests", dependencies: ["TroupeWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TroupeTests",
-            dependencies: ["Troupe", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims", "ZeroMQ", "TroupeWire"],
+            dependencies: ["Troupe", "TroupeTesting", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims", "ZeroMQ", "TroupeWire"],
             swiftSettings: swiftSettings
         ),
         .testTarget(

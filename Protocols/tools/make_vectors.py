@@ -433,6 +433,17 @@ def msgpack_vectors():
     case("string-array", '["a", "", "ü"]', ["a", "", "ü"])
     case("double-array", "[0.5, -1.0]", [0.5, -1.0])
     case("optional-array", "[Int?]([1, nil, 3])", [1, None, 3])
+    # Numeric arrays of 32 elements or more: one ext of little-endian bytes ("Numeric arrays").
+    raw_case("numeric/double-32", "(0..<32).map { Double($0) / 2 }",
+             b"\xc8" + struct.pack(">H", 256) + bytes([17]) + b"".join(struct.pack("<d", i / 2) for i in range(32)), encode=True)
+    raw_case("numeric/float-32", "(0..<32).map { Float($0) }",
+             b"\xc8" + struct.pack(">H", 128) + bytes([18]) + b"".join(struct.pack("<f", i) for i in range(32)), encode=True)
+    raw_case("numeric/int-32", "(0..<32).map { $0 * -1000 }",
+             b"\xc8" + struct.pack(">H", 256) + bytes([19]) + b"".join(struct.pack("<q", i * -1000) for i in range(32)), encode=True)
+    raw_case("numeric/int32-32", "(0..<32).map { Int32($0) }",
+             b"\xc8" + struct.pack(">H", 128) + bytes([20]) + b"".join(struct.pack("<i", i) for i in range(32)), encode=True)
+    case("numeric/double-31", "(0..<31).map { Double($0) }", [float(i) for i in range(31)],
+         note="below 32 elements a numeric array is an ordinary array")
     case("value-map", 'MessagePackValue.map(["k": [1, nil, true], 1: "one"])', {"k": [1, None, True], 1: "one"},
          note="MessagePackValue keeps non-string keys")
 
@@ -447,6 +458,8 @@ def msgpack_vectors():
     case("decode/double-from-int", "Shape.circle(radius: 2)", {"circle": {"radius": 2}}, encode=False)
     case("decode/double-from-float32", "Shape.circle(radius: 1.5)", {"circle": {"radius": 1.5}}, single_float=True, encode=False)
     case("decode/bytes-from-array", "[UInt8]([1, 2, 3])", [1, 2, 3], encode=False)
+    case("decode/double-64-as-array", "(0..<64).map { Double($0) }", [float(i) for i in range(64)], encode=False,
+         note="a long numeric array written element by element reads as well")
     case("decode/optional-explicit-nil", 'Person(name: "Ada", age: 36, email: nil, tags: [], address: Address(street: "", zip: 0))',
          {"name": "Ada", "age": 36, "email": None, "tags": [], "address": {"street": "", "zip": 0}}, encode=False,
          note="an explicit nil is the same as a missing key for an optional")
@@ -464,6 +477,8 @@ def msgpack_vectors():
     rejected("reject/not-a-map", "Point", pack([1, -2]), "typeMismatch")
     rejected("reject/int-from-float", "Int", pack(1.0), "typeMismatch")
     rejected("reject/deep", "MessagePackValue", b"\x91" * 600 + b"\x90", "dataCorrupted")
+    rejected("reject/numeric-partial-element", "[Double]", b"\xc7\x09\x11" + b"\x00" * 9, "dataCorrupted")
+    rejected("reject/numeric-wrong-element", "[Double]", b"\xc7\x04\x12" + struct.pack("<f", 1.0), "typeMismatch")
 
     return {
         "title": "Troupe payload encoding: Swift Codable values as MessagePack",

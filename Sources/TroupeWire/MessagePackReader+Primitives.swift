@@ -24,10 +24,20 @@ extension MessagePackReader {
         case .float: return unsafeBitCast(try Float.read(from: &self), to: T.self)
         case .value: return unsafeBitCast(try readValue(depth: depth), to: T.self)
         case .bytes: return unsafeBitCast(try readByteArray(depth: depth), to: T.self)
-        case .ints: return unsafeBitCast(try readArray(of: Int.self, depth: depth), to: T.self)
+        case .ints: return unsafeBitCast(try readNumericArray(of: Int.self, bulk: .int64, depth: depth), to: T.self)
         case .strings: return unsafeBitCast(try readArray(of: String.self, depth: depth), to: T.self)
-        case .doubles: return unsafeBitCast(try readArray(of: Double.self, depth: depth), to: T.self)
+        case .doubles: return unsafeBitCast(try readNumericArray(of: Double.self, bulk: .float64, depth: depth), to: T.self)
+        case .floats: return unsafeBitCast(try readNumericArray(of: Float.self, bulk: .float32, depth: depth), to: T.self)
+        case .int64s: return unsafeBitCast(try readNumericArray(of: Int64.self, bulk: .int64, depth: depth), to: T.self)
+        case .int32s: return unsafeBitCast(try readNumericArray(of: Int32.self, bulk: .int32, depth: depth), to: T.self)
         }
+    }
+
+    /// Reads an array of numbers in either of its forms: the bulk `ext`, or an ordinary array.
+    mutating func readNumericArray<Element: MessagePackPrimitive>(of type: Element.Type, bulk: NumericArrayExtension.ElementType,
+                                                                  depth: Int) throws(WireError) -> [Element] {
+        if nextIsNumericExtension { return try readNumericExtension(of: Element.self, as: bulk) }
+        return try readArray(of: Element.self, depth: depth)
     }
 
     /// Reads `[UInt8]` from a `bin`, or from an array of integers in 0…255.

@@ -40,17 +40,19 @@ extension MessagePackWriter {
             if type == KnownTypes.bytes {
                 writeBinary(unsafeBitCast(value, to: [UInt8].self))
             } else if type == KnownTypes.ints {
-                let array = unsafeBitCast(value, to: [Int].self)
-                writeArrayHeader(array.count)
-                for element in array { writeInt(Int64(element)) }
+                writeNumericArray(unsafeBitCast(value, to: [Int].self), as: .int64)
+            } else if type == KnownTypes.int64s {
+                writeNumericArray(unsafeBitCast(value, to: [Int64].self), as: .int64)
+            } else if type == KnownTypes.int32s {
+                writeNumericArray(unsafeBitCast(value, to: [Int32].self), as: .int32)
+            } else if type == KnownTypes.floats {
+                writeNumericArray(unsafeBitCast(value, to: [Float].self), as: .float32)
             } else if type == KnownTypes.strings {
                 let array = unsafeBitCast(value, to: [String].self)
                 writeArrayHeader(array.count)
                 for element in array { writeString(element) }
             } else if type == KnownTypes.doubles {
-                let array = unsafeBitCast(value, to: [Double].self)
-                writeArrayHeader(array.count)
-                for element in array { writeDouble(element) }
+                writeNumericArray(unsafeBitCast(value, to: [Double].self), as: .float64)
             } else {
                 return false
             }

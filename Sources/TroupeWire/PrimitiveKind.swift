@@ -1,7 +1,7 @@
 /// The types the coders read and write directly, without going through `Codable`.
 enum PrimitiveKind: UInt8 {
     case string, int, double, bool, int64, uint64, int32, uint32, uint8, int8, int16, uint16, uint, float
-    case value, bytes, ints, strings, doubles
+    case value, bytes, ints, strings, doubles, floats, int64s, int32s
 
     /// The kind of `type`, or `nil` when it goes through `Codable`.
     @inline(__always)
@@ -28,6 +28,9 @@ enum PrimitiveKind: UInt8 {
             else if type == KnownTypes.ints { self = .ints }
             else if type == KnownTypes.strings { self = .strings }
             else if type == KnownTypes.doubles { self = .doubles }
+            else if type == KnownTypes.floats { self = .floats }
+            else if type == KnownTypes.int64s { self = .int64s }
+            else if type == KnownTypes.int32s { self = .int32s }
             else { return nil }
         }
     }
@@ -40,4 +43,7 @@ enum KnownTypes {
     static let ints = ObjectIdentifier([Int].self)
     static let strings = ObjectIdentifier([String].self)
     static let doubles = ObjectIdentifier([Double].self)
+    static let floats = ObjectIdentifier([Float].self)
+    static let int64s = ObjectIdentifier([Int64].self)
+    static let int32s = ObjectIdentifier([Int32].self)
 }

@@ -110,6 +110,11 @@ public distributed actor EchoWorker: Worker {
         return getpid()
     }
 
+    /// Adds one to each of `keys` in `counts`, in one atomic step.
+    distributed public func addToEach(_ keys: [String], in counts: SharedDictionary<String, Int>) async throws {
+        try await counts.add(Dictionary(uniqueKeysWithValues: keys.map { ($0, 1) }))
+    }
+
     /// Works a little (long enough for the replies of the calls before it to leave the
     /// process), then exits with `code`: a task that crashes its worker after some work.
     distributed public func workThenExit(code: Int32) async throws {

@@ -1,5 +1,5 @@
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 import TroupeWire
 import ZeroMQ

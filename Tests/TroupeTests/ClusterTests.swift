@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 import TroupeWire
 import ZeroMQ

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 import TroupeWire
 
@@ -84,7 +84,7 @@ struct DistributedCallTests {
         let process = try await ActorProcess.start(EchoWorker.self)
         defer { process.kill() }
         // Find the real target of `add(_:_:)`, then send strings where it takes integers.
-        let target = try await process.actor.recordedTarget { try await $0.add(1, 2) }
+        let target = try await EchoWorker.recordedTarget { _ = try await $0.add(1, 2) }
         let system = try TroupeActorSystem.local()
         let error = await #expect(throws: TroupeError.self) {
             _ = try await system.rawCall(to: process.actor.id, target: target,
@@ -126,7 +126,8 @@ struct DistributedCallTests {
         let process = try await ActorProcess.start(EchoWorker.self)
         defer { process.kill() }
         let call = Task { try await process.actor.sleep(milliseconds: 60_000) }
-        try await Task.sleep(for: .milliseconds(200))
+        // Cancelled once the worker has started it.
+        #expect(await eventually { process.progress?.lastStarted != 0 })
         call.cancel()
         let error = await #expect(throws: TroupeError.self) { try await call.value }
         #expect(error?.code == .cancelled)
@@ -148,9 +149,3 @@ extension TroupeActorSystem {
     }
 }
 
-extension EchoWorker {
-    /// The target identifier of the distributed function `body` calls.
-    nonisolated func recordedTarget(_ body: (EchoWorker) async throws -> Void) async throws -> String {
-        try await TargetRecorder.record { try await body(self) }
-    }
-}

@@ -1,5 +1,5 @@
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 
 /// The pool's decisions alone: events in, actions out, no process, task or clock.
 struct PoolStateMachineTests {

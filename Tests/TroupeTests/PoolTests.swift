@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Synchronization
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 
 /// The pool's semantics, in the spirit of CPython's own Pool tests.

@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Synchronization
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 
 /// Workers hold several tasks at once (prefetch), and losing one costs no more than Python's

@@ -2,7 +2,7 @@
 import Glibc
 #endif
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 
 /// Worker processes as the operating system sees them: start, exit statuses, signals.

@@ -2,8 +2,7 @@
 import Glibc
 #endif
 import Testing
-import Synchronization
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 
 /// Shared state: the owner, each container's operations, atomicity across processes,
@@ -180,7 +179,9 @@ struct SharedStateTests {
         let process = try await ActorProcess.start(EchoWorker.self)
         defer { process.kill() }
         async let taken = process.actor.take(from: queue, milliseconds: 20_000)
-        try await Task.sleep(for: .milliseconds(100))
+        // Put once the worker's get waits at the owner.
+        let store = try #require(try TroupeActorSystem.local().stateHandler.withLock { $0 } as? StateStore)
+        #expect(await eventually { store.waiterCount(queue: queue.reference.name) == 1 })
         try await queue.put(99)
         #expect(try await taken == 99)
         // Nothing is lost: a put after a timed-out get is still there.

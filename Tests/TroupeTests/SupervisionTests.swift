@@ -3,7 +3,7 @@ import Glibc
 #endif
 import Synchronization
 import Testing
-@testable import Troupe
+@_spi(Testing) @testable import Troupe
 import TroupeTestSupport
 
 /// Failures with real processes and signals: no hang, no orphan, no silent loss.
@@ -273,8 +273,7 @@ struct SupervisorTests {
         #expect(await eventually { child.restarts == 1 && child.pid != first })
         let second = try #require(child.pid)
         _ = try? await child.call { try await $0.exitProcess(code: 0) }
-        #expect(await eventually { !ProcessTable.isAlive(second) })
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await eventually { !ProcessTable.isAlive(second) && child.hasEnded })
         #expect(child.restarts == 1)
         #expect(child.lastExit == .exited(code: 0))
         await supervisor.stop()
@@ -285,15 +284,14 @@ struct SupervisorTests {
         let child = try await supervisor.start(EchoWorker.self, restart: .temporary)
         let pid = try #require(child.pid)
         kill(pid, SIGKILL)
-        #expect(await eventually { child.lastExit == .signaled(signal: SIGKILL) })
-        try await Task.sleep(for: .milliseconds(300))
+        #expect(await eventually { child.lastExit == .signaled(signal: SIGKILL) && child.hasEnded })
         #expect(child.restarts == 0)
         let error = await #expect(throws: TroupeError.self) { try await child.call { try await $0.echo("x") } }
         #expect(error?.code == .invalidState)
     }
 
     @Test func tooManyRestartsMakeTheSupervisorGiveUp() async throws {
-        let supervisor = Supervisor(intensity: RestartIntensity(maxRestarts: 2, period: .seconds(60)), backoff: .milliseconds(1))
+        let supervisor = Supervisor(intensity: RestartIntensity(maxRestarts: 2, period: .seconds(60), backoff: .milliseconds(1)))
         let child = try await supervisor.start(EchoWorker.self, restart: .permanent)
         let other = try await supervisor.start(EchoWorker.self, restart: .permanent)
         for _ in 0..<3 {

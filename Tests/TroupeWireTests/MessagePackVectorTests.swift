@@ -59,6 +59,11 @@ struct MessagePackVectorTests {
         try check("nested-arrays", [[1, 2], [3], []])
         try check("string-array", ["a", "", "ü"])
         try check("double-array", [0.5, -1.0])
+        try check("numeric/double-32", (0..<32).map { Double($0) / 2 })
+        try check("numeric/float-32", (0..<32).map { Float($0) })
+        try check("numeric/int-32", (0..<32).map { $0 * -1000 })
+        try check("numeric/int32-32", (0..<32).map { Int32($0) })
+        try check("numeric/double-31", (0..<31).map { Double($0) })
         try check("optional-array", [1, nil, 3] as [Int?])
         try check("value-map", MessagePackValue.map([(key: "k", value: [1, nil, true]), (key: 1, value: "one")]))
     }
@@ -73,6 +78,7 @@ struct MessagePackVectorTests {
         try check("decode/double-from-int", Shape.circle(radius: 2))
         try check("decode/double-from-float32", Shape.circle(radius: 1.5))
         try check("decode/bytes-from-array", [UInt8]([1, 2, 3]))
+        try check("decode/double-64-as-array", (0..<64).map { Double($0) })
         try check("decode/optional-explicit-nil", Person(name: "Ada", age: 36, email: nil, tags: [], address: Address(street: "", zip: 0)))
     }
 
@@ -114,10 +120,12 @@ struct MessagePackVectorTests {
         reject("reject/not-a-map", as: Point.self)
         reject("reject/int-from-float", as: Int.self)
         reject("reject/deep", as: MessagePackValue.self)
+        reject("reject/numeric-partial-element", as: [Double].self)
+        reject("reject/numeric-wrong-element", as: [Double].self)
     }
 
     @Test("every vector is covered")
     func coverage() {
-        #expect(Vectors.messagePack.count == 48)
+        #expect(Vectors.messagePack.count == 56)
     }
 }

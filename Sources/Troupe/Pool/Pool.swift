@@ -37,6 +37,8 @@ public final class Pool<W: Worker>: Sendable {
     ///   - processes: how many worker processes; by default, one per CPU.
     ///   - maxTasksPerChild: replace each worker after it has run this many tasks (no task is lost).
     ///   - options: pipelining, timeouts and retries; see ``PoolOptions``.
+    ///   - system: the actor system whose workers these are: by default this process's own
+    ///     (``TroupeActorSystem/local()``); a test gives an in-memory one (`TroupeTesting`).
     ///   - initializer: runs once against each new worker before it gets any work.
     /// - Throws: ``TroupeError`` `.workerStartFailed` when a worker cannot start (or the
     ///   initializer throws), or `.invalidArgument` when `processes` or `maxTasksPerChild` is
@@ -45,6 +47,7 @@ public final class Pool<W: Worker>: Sendable {
         processes: Int? = nil,
         maxTasksPerChild: Int? = nil,
         options: PoolOptions = PoolOptions(),
+        system: TroupeActorSystem? = nil,
         initializer: (@Sendable (W) async throws -> Void)? = nil
     ) async throws {
         let count = processes ?? Pool.cpuCount
@@ -54,7 +57,7 @@ public final class Pool<W: Worker>: Sendable {
         if let maxTasksPerChild, maxTasksPerChild < 1 {
             throw TroupeError(.invalidArgument, "maxTasksPerChild must be at least 1, not \(maxTasksPerChild)")
         }
-        let system = try TroupeActorSystem.local()
+        let system = try system ?? TroupeActorSystem.local()
         let number = system.lanes.nextNumber()
         lanes = try Self.laneReferences(count, pool: number, system: system)
         var initialize: (@Sendable (WorkerLauncher.Started) async throws -> Void)?

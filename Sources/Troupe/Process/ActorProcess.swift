@@ -15,6 +15,8 @@ public final class ActorProcess<W: Worker>: Sendable {
     let child: ChildProcess
     let peer: PeerAddress
     let node: String
+    /// Where the child records the calls it starts.
+    let progress: CallProgress?
     private let system: TroupeActorSystem
     private let failure = Mutex<(any Error)?>(nil)
 
@@ -23,6 +25,7 @@ public final class ActorProcess<W: Worker>: Sendable {
         self.child = launched.child
         self.peer = launched.peer
         self.node = launched.node
+        self.progress = launched.progress
         self.system = system
         let peer = launched.peer
         let node = launched.node

@@ -10,9 +10,10 @@ import Synchronization
 /// One child process started by ``ProcessSpawner``: its pid, whether it still runs, and how it
 /// ended. Signals are only sent while the process has not been reaped, so a pid that the
 /// system has reused for another process is never signalled.
-final class ChildProcess: Sendable {
+@_spi(Testing)
+public final class ChildProcess: Sendable {
     /// The child's process id.
-    let pid: Int32
+    public let pid: Int32
 
     private enum State {
         case running(waiters: [UInt64: CheckedContinuation<ExitStatus?, Never>],
@@ -23,8 +24,24 @@ final class ChildProcess: Sendable {
     private let state = Mutex<State>(.running(waiters: [:], handlers: []))
     private let nextWaiterID = Atomic<UInt64>(0)
 
+    /// Where signals go instead of `kill`, for a worker that is no process (in tests).
+    private let simulatedSignal: (@Sendable (Int32) -> Void)?
+
     init(pid: Int32) {
         self.pid = pid
+        self.simulatedSignal = nil
+    }
+
+    /// A handle for a worker that is no process (an in-process worker in tests): signals go
+    /// to `onSignal`, and the worker reports its end with ``simulateExit(_:)``.
+    public init(simulatedPID pid: Int32, onSignal: @escaping @Sendable (Int32) -> Void) {
+        self.pid = pid
+        self.simulatedSignal = onSignal
+    }
+
+    /// Reports that a simulated worker ended with `status` (once; later calls do nothing).
+    public func simulateExit(_ status: ExitStatus) {
+        finish(status)
     }
 
     /// How the process ended, or nil while it runs.
@@ -42,10 +59,13 @@ final class ChildProcess: Sendable {
     /// - Returns: whether the signal was sent.
     @discardableResult
     func send(signal: Int32) -> Bool {
-        state.withLock { state in
+        let sent = state.withLock { state -> Bool in
             guard case .running = state else { return false }
+            if simulatedSignal != nil { return true }
             return kill(pid, signal) == 0
         }
+        if sent, let simulatedSignal { simulatedSignal(signal) }
+        return sent
     }
 
     /// Calls `handler` once with the exit status: at once if the process has already exited,
@@ -138,5 +158,16 @@ final class ChildProcess: Sendable {
         for waiter in waiters { waiter.resume(returning: exit) }
         for handler in handlers { handler(exit) }
         return true
+    }
+
+    private func finish(_ status: ExitStatus) {
+        let ended: ([CheckedContinuation<ExitStatus?, Never>], [@Sendable (ExitStatus) -> Void])? = state.withLock { state in
+            guard case .running(let waiters, let handlers) = state else { return nil }
+            state = .exited(status)
+            return (Array(waiters.values), handlers)
+        }
+        guard let (waiters, handlers) = ended else { return }
+        for waiter in waiters { waiter.resume(returning: status) }
+        for handler in handlers { handler(status) }
     }
 }

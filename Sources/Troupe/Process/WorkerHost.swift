@@ -10,7 +10,8 @@ import TroupeWire
 
 /// The worker side of a worker process: connects to the parent, says it is ready, serves
 /// calls one at a time, and exits when told to leave or when the parent dies.
-enum WorkerHost {
+@_spi(Testing)
+public enum WorkerHost {
     /// Exit code when the program does not list the worker type it was started for.
     static let unknownTypeExitCode: Int32 = 78
     /// Exit code when the parent was gone before the worker could start.
@@ -50,7 +51,22 @@ enum WorkerHost {
         let system = try TroupeActorSystem(node: launch.node, bind: isOwner ? RunDirectory.shared().endpoint("owner") : nil,
                                            progress: progress)
         if let parent = launch.parentPID { system.watchParent(parent) }
-        if isOwner { system.stateHandler.withLock { $0 = StateStore() } }
+        let actor = host(launch, type: type, in: system, pid: Int64(getpid())) { code in exit(code) }
+        // The actor must live as long as the process; the process ends through exit().
+        while true {
+            try? await Task.sleep(for: .seconds(3600))
+            withExtendedLifetime(actor) {}
+        }
+    }
+
+    /// Serves `type` in `system` for the parent that `launch` names: connects, runs calls
+    /// one at a time, says READY, and calls `leave` with the exit code once the parent says
+    /// to go. A worker process does this; so does an in-process worker in tests.
+    /// - Returns: the served actor, to keep alive.
+    @_spi(Testing)
+    public static func host(_ launch: WorkerLaunch, type: any Worker.Type, in system: TroupeActorSystem, pid: Int64,
+                            leave: @escaping @Sendable (Int32) -> Void) -> any DistributedActor {
+        if String(reflecting: type) == StateOwner.workerTypeName { _ = system.stateHandler { StateStore() } }
         let parent = PeerAddress.connection(launch.endpoint)
         system.routes.set(parent, for: launch.parentNode)
         system.connect(to: launch.endpoint)
@@ -61,18 +77,12 @@ enum WorkerHost {
             system.afterQueuedCalls {
                 system.send(.goodbye, to: parent)
                 system.shutdown()
-                exit(reason == DisconnectReason.failed ? 1 : 0)
+                leave(reason == DisconnectReason.failed ? 1 : 0)
             }
         }
-
         let actor = makeActor(type, in: system)
-        system.send(.ready(Envelope.Ready(node: launch.node, pid: Int64(getpid()),
-                                          actorType: launch.typeName, actor: actor.number)), to: parent)
-        // The actor must live as long as the process; the process ends through exit().
-        while true {
-            try? await Task.sleep(for: .seconds(3600))
-            withExtendedLifetime(actor.instance) {}
-        }
+        system.send(.ready(Envelope.Ready(node: launch.node, pid: pid, actorType: launch.typeName, actor: actor.number)), to: parent)
+        return actor.instance
     }
 
     /// Serves every listed type to a standalone supervisor, reached over the network, until
@@ -89,7 +99,7 @@ enum WorkerHost {
         if let parent = launch.agentPID { system.watchParent(parent) }
         system.serveCallsSerially()
         var services: [String: UInt64] = [:]
-        var actors: [AnyObject] = []
+        var actors: [any DistributedActor] = []
         for type in types {
             let actor = makeActor(type, in: system)
             services[String(reflecting: type)] = actor.number
@@ -110,7 +120,7 @@ enum WorkerHost {
     }
 
     /// Creates the served actor; returns it and its number.
-    private static func makeActor<W: Worker>(_ type: W.Type, in system: TroupeActorSystem) -> (instance: AnyObject, number: UInt64) {
+    private static func makeActor<W: Worker>(_ type: W.Type, in system: TroupeActorSystem) -> (instance: any DistributedActor, number: UInt64) {
         let actor = W(actorSystem: system)
         return (actor, actor.id.number)
     }

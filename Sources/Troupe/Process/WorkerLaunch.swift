@@ -1,6 +1,7 @@
 /// What a parent tells a worker process it starts, through the environment: where to connect,
 /// the node name to use, and which worker type to serve.
-struct WorkerLaunch: Sendable {
+@_spi(Testing)
+public struct WorkerLaunch: Sendable {
     static let endpointVariable = "TROUPE_WORKER_ENDPOINT"
     static let nodeVariable = "TROUPE_WORKER_NODE"
     static let typeVariable = "TROUPE_WORKER_TYPE"
@@ -10,18 +11,17 @@ struct WorkerLaunch: Sendable {
                                parentNodeVariable, CallProgress.pathVariable]
 
     /// The parent's endpoint.
-    let endpoint: String
+    public let endpoint: String
     /// This worker's node name.
-    let node: String
+    public let node: String
     /// The worker type to serve (`Module.Type`).
-    let typeName: String
+    public let typeName: String
     /// The pid of the parent, to tie this process's life to it; nil for a remote supervisor.
     let parentPID: Int32?
     /// The parent's node name.
     let parentNode: String
-    /// Where the worker records the calls it starts (see ``CallProgress``), if the parent
-    /// made a page for it.
-    var progressPath: String? = nil
+    /// Where the worker records the calls it starts, if the parent made a page for it.
+    public var progressPath: String? = nil
 
     /// The launch this process was started with, or nil when it is not a worker.
     static func fromEnvironment() -> WorkerLaunch? {

@@ -70,23 +70,13 @@ struct WorkerLauncher: Sendable {
         guard let parentEndpoint = system.endpoint else {
             throw TroupeError(.invalidState, "this process's actor system accepts no connections, so it cannot start workers")
         }
-        guard let executable = Troupe.workerExecutable else {
-            throw TroupeError(.workerStartFailed, "cannot tell which program to start: set Troupe.workerExecutable")
-        }
+        let executable = Troupe.workerExecutable ?? "this program"
         let number = Self.lastWorkerNumber.add(1, ordering: .relaxed).newValue
         let node = "\(system.node).w\(number)"
         let progress = try CallProgress.create(at: RunDirectory.shared().path + "/progress-\(number)")
         let launch = WorkerLaunch(endpoint: parentEndpoint, node: node, typeName: W.workerTypeName,
                                   parentPID: currentProcessID(), parentNode: system.node, progressPath: progress.path)
-        let child: ChildProcess
-        do {
-            child = try await ProcessSpawner.shared.spawn(
-                path: executable, arguments: Troupe.workerArguments,
-                environment: launch.environment(inheriting: currentEnvironment()))
-        } catch let error as TroupeError {
-            throw TroupeError(.workerStartFailed, error.message + " (the program started for workers is this one, or Troupe.workerExecutable / TROUPE_WORKER_EXECUTABLE)",
-                              context: error.context)
-        }
+        let child = try await system.spawner.spawn(launch)
 
         let system = self.system
         child.onExit { status in

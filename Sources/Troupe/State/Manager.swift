@@ -21,11 +21,14 @@ public final class Manager: Sendable {
     public let timeout: Duration
 
     /// Creates a manager whose owner lives in this process.
-    /// - Parameter timeout: how long an operation may go unanswered.
+    /// - Parameters:
+    ///   - timeout: how long an operation may go unanswered.
+    ///   - system: the actor system that holds the state: by default this process's own; a
+    ///     test gives an in-memory one (`TroupeTesting`).
     /// - Throws: ``TroupeError`` when this process's mailbox cannot be opened.
-    public init(timeout: Duration = .seconds(30)) throws {
+    public init(timeout: Duration = .seconds(30), system: TroupeActorSystem? = nil) throws {
         WorkerLauncher.refuseWithoutBootstrap()
-        let system = try TroupeActorSystem.local()
+        let system = try system ?? TroupeActorSystem.local()
         let store = system.stateHandler { StateStore() }
         self.system = system
         self.store = store

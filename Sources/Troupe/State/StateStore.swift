@@ -92,6 +92,11 @@ final class StateStore: Sendable, StateRequestHandler {
         for (waiterID, timeout) in expiries { scheduleExpiry(of: waiterID, container: name, after: timeout) }
     }
 
+    /// How many `get`s wait on the queue `name`.
+    func waiterCount(queue name: String) -> Int {
+        state.withLock { $0.queueWaiters[name]?.count ?? 0 }
+    }
+
     /// Whether `node` holds a lock or waits for one, or for a queue's element.
     func isInvolved(node: String) -> Bool {
         state.withLock { state in

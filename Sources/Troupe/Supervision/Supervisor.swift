@@ -11,29 +11,25 @@ import Synchronization
 /// try await cache.call { try await $0.put("k", "v") }   // always the current incarnation
 /// ```
 public final class Supervisor: Sendable {
-    /// How many restarts the supervisor accepts, and in what period.
+    /// How many restarts the supervisor accepts, in what period, and how it paces them.
     public let intensity: RestartIntensity
-    /// The first pause before a restart when children keep dying; it doubles each time.
-    public let backoff: Duration
-    private let state = Mutex(State())
+    private let state: Mutex<State>
 
     private struct State {
         var children: [UInt64: any SupervisedChild] = [:]
         var lastID: UInt64 = 0
-        var restartTimes: [ContinuousClock.Instant] = []
+        var restarts: RestartCounter
         var failure: TroupeError?
         var stopping = false
     }
 
     /// Creates a supervisor.
-    /// - Parameters:
-    ///   - intensity: at most this many restarts in this period (default: 3 in 5 s, as OTP's 1 in 5 s is
-    ///     strict for processes that take a few milliseconds to start).
-    ///   - backoff: the first pause before a restart when children keep dying.
-    public init(intensity: RestartIntensity = RestartIntensity(maxRestarts: 3, period: .seconds(5)),
-                backoff: Duration = .milliseconds(50)) {
+    /// - Parameter intensity: at most this many restarts in this period (default: 3 in 5 s,
+    ///   as OTP's 1 in 5 s is strict for processes that take a few milliseconds to start); the
+    ///   first restart in the period is immediate, later ones wait a back-off that doubles.
+    public init(intensity: RestartIntensity = RestartIntensity(maxRestarts: 3, period: .seconds(5))) {
         self.intensity = intensity
-        self.backoff = backoff
+        state = Mutex(State(restarts: RestartCounter(intensity)))
     }
 
     /// Why the supervisor gave up, if it did.
@@ -78,29 +74,27 @@ public final class Supervisor: Sendable {
     private func childExited<W: Worker>(_ child: SupervisedActor<W>, id: UInt64, status: ExitStatus) async {
         child.recordExit(status)
         let now = ContinuousClock.now
-        let decision = state.withLock { state -> (restart: Bool, delay: Duration, giveUp: TroupeError?) in
+        let decision = state.withLock { state -> RestartCounter.Decision? in
             guard !state.stopping, state.failure == nil, !child.isStopped, child.policy.restarts(after: status) else {
                 state.children[id] = nil
-                return (false, .zero, nil)
+                return nil
             }
-            state.restartTimes = state.restartTimes.filter { now - $0 < intensity.period } + [now]
-            if state.restartTimes.count > intensity.maxRestarts {
-                let failure = TroupeError(
+            let decision = state.restarts.recordDeath(at: now)
+            if case .giveUp(let deaths) = decision {
+                state.failure = TroupeError(
                     .restartIntensityExceeded,
-                    "children of this supervisor died \(state.restartTimes.count) times within \(intensity.period) (the last \(status)); it stopped them all",
+                    "children of this supervisor died \(deaths) times within \(intensity.period) (the last \(status)); it stopped them all",
                     context: ["worker": W.workerTypeName])
-                state.failure = failure
-                return (false, .zero, failure)
             }
-            let recent = state.restartTimes.count - 1
-            return (true, recent > 0 ? backoff * (1 << min(recent - 1, 16)) : .zero, nil)
+            return decision
         }
-        if decision.giveUp != nil {
+        child.decided(willRestart: decision.map { if case .restart = $0 { return true } else { return false } } ?? false)
+        guard let decision else { return }
+        guard case .restart(let delay) = decision else {
             await stop()
             return
         }
-        guard decision.restart else { return }
-        if decision.delay > .zero { try? await Task.sleep(for: decision.delay) }
+        if delay > .zero { try? await Task.sleep(for: delay) }
         do {
             let process = try await ActorProcess.start(W.self)
             child.attach(process)
@@ -124,7 +118,7 @@ protocol SupervisedChild: Sendable {
 public final class SupervisedActor<W: Worker>: SupervisedChild, Sendable {
     /// When the actor's process is restarted.
     public let policy: RestartPolicy
-    private let state = Mutex<(process: ActorProcess<W>?, restarts: Int, lastExit: ExitStatus?, stopped: Bool)>((nil, 0, nil, false))
+    private let state = Mutex<(process: ActorProcess<W>?, restarts: Int, lastExit: ExitStatus?, stopped: Bool, ended: Bool)>((nil, 0, nil, false, false))
 
     init(policy: RestartPolicy) {
         self.policy = policy
@@ -159,6 +153,14 @@ public final class SupervisedActor<W: Worker>: SupervisedChild, Sendable {
     public var lastExit: ExitStatus? { state.withLock { $0.lastExit } }
 
     var isStopped: Bool { state.withLock { $0.stopped } }
+
+    /// Whether its process ended and will not be restarted (by its policy, or because it
+    /// was stopped, or because the supervisor gave up).
+    public var hasEnded: Bool { state.withLock { $0.ended } }
+
+    func decided(willRestart: Bool) {
+        state.withLock { $0.ended = !willRestart }
+    }
 
     /// Stops the actor for good: it is not restarted.
     public func stop() async {

@@ -25,7 +25,7 @@ final class Mailbox: MessageTransport {
     /// The signature frame every Protocol 1 message starts with.
     static let signature = Signature.bytes
 
-    let outbox = MailboxOutbox()
+    let outbox: MailboxOutbox
     private let stopping = Atomic<Bool>(false)
     private let fastTickRequests = FastTickRequests()
 
@@ -38,6 +38,8 @@ final class Mailbox: MessageTransport {
     ///   - logger: where to log rejected input and transport errors.
     /// - Throws: ``TroupeError`` `.system` when the endpoint cannot be bound.
     init(routingID: [UInt8], bind: String?, security: CurveServerSettings?, maximumMessageSize: Int, logger: Logger) throws {
+        // A body may hold the largest payload and its envelope, and no more.
+        outbox = MailboxOutbox(bodyLimit: maximumMessageSize)
         let wakeDescriptor = troupe_eventfd()
         guard wakeDescriptor >= 0 else {
             throw TroupeError(.system, "eventfd failed: \(systemErrorText())")

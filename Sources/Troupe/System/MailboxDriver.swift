@@ -3,7 +3,8 @@
 ///
 /// Only the leader calls it, one turn at a time, and the executor hands it from thread to
 /// thread under a lock, so it needs no locking of its own.
-protocol MailboxDriver {
+@_spi(Testing)
+public protocol MailboxDriver {
     /// One turn: sends what is queued, waits for input (at most `waitMilliseconds`; 0 does
     /// not wait, -1 waits until the next tick), reads the executor's wake-up descriptor if it
     /// fired, and hands on what arrived.

@@ -25,7 +25,8 @@ import Synchronization
 /// Tasks run here when they are created with `Task(executorPreference:)` or inside
 /// `withTaskExecutorPreference(_:)`; their children and the default actors they call run
 /// here too.
-final class MailboxExecutor: TaskExecutor, Sendable {
+@_spi(Testing)
+public final class MailboxExecutor: TaskExecutor, Sendable {
     /// How long a job may hold the leader before the standby takes over.
     static let takeoverInterval: Duration = .milliseconds(5)
 
@@ -77,7 +78,7 @@ final class MailboxExecutor: TaskExecutor, Sendable {
     private let standbyAsleep = Atomic<Bool>(false)
     private let driver: Mutex<(any MailboxDriver)?>
     /// Wakes the leader from its poll: the driver polls this descriptor.
-    let wakeDescriptor: Int32
+    public let wakeDescriptor: Int32
     private let polling = Atomic<Bool>(false)
     private let wakePending = Atomic<Bool>(false)
     private let stopped = Semaphore()
@@ -88,7 +89,7 @@ final class MailboxExecutor: TaskExecutor, Sendable {
     ///   - name: the threads' name prefix, as `ps -L` shows it.
     ///   - wakeDescriptor: an eventfd that `driver` polls; the executor writes it to wake the leader.
     ///   - driver: the I/O the leader does between jobs, until it says to stop.
-    init(name: String, wakeDescriptor: Int32, driver: sending any MailboxDriver) {
+    public init(name: String, wakeDescriptor: Int32, driver: sending any MailboxDriver) {
         self.name = name
         self.wakeDescriptor = wakeDescriptor
         self.driver = Mutex(driver)
@@ -96,7 +97,7 @@ final class MailboxExecutor: TaskExecutor, Sendable {
     }
 
     /// Starts the leader thread and the standby.
-    func start() {
+    public func start() {
         let first = newMember()
         state.store(LeaderState(leader: first.index, inJob: false, started: 0).word, ordering: .sequentiallyConsistent)
         launch(first, leading: true)
@@ -106,7 +107,7 @@ final class MailboxExecutor: TaskExecutor, Sendable {
     /// Runs `body` with the driver, between two of the leader's turns: from a task on this
     /// executor (the leader is then in that task, not in a turn), or from any thread, which
     /// then waits for the current turn to end.
-    func withDriver(_ body: (inout any MailboxDriver) -> Void) {
+    public func withDriver(_ body: (inout any MailboxDriver) -> Void) {
         driver.withLock { driver in
             guard driver != nil else { return }
             body(&driver!)
@@ -115,19 +116,19 @@ final class MailboxExecutor: TaskExecutor, Sendable {
 
     /// Sends what the driver has queued now, when called on the leader thread between its
     /// turns (from a task); does nothing elsewhere, where the next turn sends it.
-    func flushIfLeader() {
+    public func flushIfLeader() {
         guard isLeaderThread else { return }
         withDriver { $0.flush() }
     }
 
     /// Waits until the leader has stopped (its driver said so), at most `timeout`.
-    func waitUntilStopped(timeout: Duration) -> Bool {
+    public func waitUntilStopped(timeout: Duration) -> Bool {
         stopped.wait(timeout: timeout)
     }
 
     // MARK: TaskExecutor
 
-    func enqueue(_ job: consuming ExecutorJob) {
+    public func enqueue(_ job: consuming ExecutorJob) {
         let unowned = UnownedJob(job)
         let accepted = queue.withLock { queue -> Bool in
             guard !queue.stopping else { return false }
@@ -144,7 +145,7 @@ final class MailboxExecutor: TaskExecutor, Sendable {
     }
 
     /// Wakes the leader if it waits in its poll (once, however many callers ask).
-    func wakeLeader() {
+    public func wakeLeader() {
         guard polling.load(ordering: .sequentiallyConsistent) else { return }
         if !wakePending.exchange(true, ordering: .sequentiallyConsistent) {
             var one: UInt64 = 1
@@ -160,13 +161,13 @@ final class MailboxExecutor: TaskExecutor, Sendable {
     }
 
     /// Whether the calling thread is the leader now (and may therefore skip waking it).
-    var isLeaderThread: Bool {
+    public var isLeaderThread: Bool {
         guard let index = threadKey.value else { return false }
         return LeaderState(word: state.load(ordering: .acquiring)).leader == index
     }
 
     /// Whether the calling thread is one of this executor's.
-    var isExecutorThread: Bool { threadKey.value != nil }
+    public var isExecutorThread: Bool { threadKey.value != nil }
 
     // MARK: Threads
 

@@ -7,7 +7,8 @@ import TroupeWire
 final class MailboxOutbox: Sendable {
     /// What one turn takes.
     struct Batch {
-        var bodies: [PeerAddress: EnvelopeWriter] = [:]
+        /// Bodies by peer, in the order they must leave; only the last of each is still open.
+        var bodies: [PeerAddress: [EnvelopeWriter]] = [:]
         var frames: [(endpoint: String, frames: [[UInt8]])] = []
         var connects: [(endpoint: String, curve: CurveClientSettings?)] = []
         var reconnects: [String] = []
@@ -19,12 +20,24 @@ final class MailboxOutbox: Sendable {
     }
 
     private let pending = Mutex(Batch())
+    /// The largest body to build: a batch that would grow past it starts a new body.
+    private let bodyLimit: Int
+
+    init(bodyLimit: Int = Int.max) {
+        self.bodyLimit = bodyLimit
+    }
 
     /// Adds `envelope` to the batch for `peer`.
     /// - Returns: its number in the order envelopes were queued.
     func append(_ envelope: Envelope, to peer: PeerAddress) -> UInt64 {
-        pending.withLock { pending in
-            pending.bodies[peer, default: EnvelopeWriter()].append(envelope)
+        let size = envelope.estimatedSize
+        return pending.withLock { pending in
+            var writers = pending.bodies.removeValue(forKey: peer) ?? []
+            if writers.isEmpty || (writers[writers.count - 1].writer.count + size > bodyLimit && !writers[writers.count - 1].isEmpty) {
+                writers.append(EnvelopeWriter())
+            }
+            writers[writers.count - 1].append(envelope)
+            pending.bodies[peer] = writers
             pending.sequence &+= 1
             return pending.sequence
         }
@@ -58,6 +71,19 @@ final class MailboxOutbox: Sendable {
             pending.stopping = taken.stopping
             pending.sequence = taken.sequence
             return taken
+        }
+    }
+}
+
+extension Envelope {
+    /// About how many bytes the envelope takes in a body (its payloads, and room for the rest).
+    var estimatedSize: Int {
+        switch self {
+        case .call(let call): return call.arguments.reduce(64 + call.target.utf8.count) { $0 + $1.count }
+        case .return(let reply): return 16 + reply.value.count
+        case .throw(let failure): return 64 + failure.message.utf8.count + failure.type.utf8.count + (failure.detail?.count ?? 0)
+        case .state(let operation): return operation.arguments.reduce(64 + operation.container.utf8.count) { $0 + $1.count }
+        default: return 64
         }
     }
 }

@@ -29,7 +29,8 @@ final class MailboxSockets: MailboxDriver {
     private var dealerSecurity: [String: CurveClientSettings] = [:]
     /// How many connections were made to each endpoint (a reconnection gets a new identity).
     private var connections: [String: Int] = [:]
-    private var stalled: [PeerAddress: [UInt8]] = [:]
+    /// Bodies that could not leave yet, by peer, in order.
+    private var stalled: [PeerAddress: [[UInt8]]] = [:]
     private var stalledFrames: [(endpoint: String, frames: [[UInt8]])] = []
     private let poller = Poller()
     private let clock = ContinuousClock()
@@ -103,14 +104,14 @@ final class MailboxSockets: MailboxDriver {
             stalledFrames.removeAll()
             for (endpoint, frames) in waitingFrames { transmit(frames: frames, to: endpoint) }
         }
-        if !stalled.isEmpty {
-            for (peer, body) in stalled where batch.bodies[peer] == nil { transmit(body, to: peer) }
-        }
-        for (peer, writer) in batch.bodies {
-            if let earlier = stalled[peer] {
-                transmit(earlier + writer.bytes, to: peer)
-            } else {
-                transmit(writer.bytes, to: peer)
+        var waiting = stalled
+        stalled.removeAll()
+        for (peer, writers) in batch.bodies { waiting[peer, default: []].append(contentsOf: writers.map(\.bytes)) }
+        for (peer, bodies) in waiting {
+            // In order; once one stalls, it and the ones after it wait for the next turn.
+            for (index, body) in bodies.enumerated() where !transmit(body, to: peer) {
+                stalled[peer] = Array(bodies[index...])
+                break
             }
         }
     }
@@ -257,28 +258,23 @@ final class MailboxSockets: MailboxDriver {
         }
     }
 
-    /// Sends one batch to `peer`; keeps it for later if the socket cannot take it now.
-    private func transmit(_ body: [UInt8], to peer: PeerAddress) {
-        stalled[peer] = nil
+    /// Sends one body to `peer`.
+    /// - Returns: false when the socket cannot take it now (it must wait for the next turn).
+    @discardableResult
+    private func transmit(_ body: [UInt8], to peer: PeerAddress) -> Bool {
         do {
             switch peer {
             case .routed(let identity):
-                guard let router else { return }
-                guard try router.send(identity, more: true, dontWait: true) else {
-                    stalled[peer] = body
-                    return
-                }
+                guard let router else { return true }
+                guard try router.send(identity, more: true, dontWait: true) else { return false }
                 _ = try router.send(Mailbox.signature, more: true)
                 _ = try router.send(body)
             case .connection(let endpoint):
                 guard let dealer = dealer(for: endpoint) else {
                     delegate?.transport(cannotReach: peer)
-                    return
+                    return true
                 }
-                guard try dealer.send(Mailbox.signature, more: true, dontWait: true) else {
-                    stalled[peer] = body
-                    return
-                }
+                guard try dealer.send(Mailbox.signature, more: true, dontWait: true) else { return false }
                 _ = try dealer.send(body)
             case .service, .brokered:
                 // Framed as Protocol 2 by the actor system before it reaches the mailbox.
@@ -290,5 +286,6 @@ final class MailboxSockets: MailboxDriver {
             logger.error("send failed", metadata: ["troupe.peer": "\(peer)", "troupe.error": "\(error)"])
             delegate?.transport(cannotReach: peer)
         }
+        return true
     }
 }

@@ -5,7 +5,8 @@ import TroupeWire
 /// its ``MailboxExecutor``, which also runs the system's tasks.
 ///
 /// ``Mailbox`` is the ZeroMQ implementation; tests use an in-memory one.
-protocol MessageTransport: AnyObject, Sendable {
+@_spi(Testing)
+public protocol MessageTransport: AnyObject, Sendable {
     /// The executor that runs the system's tasks between the transport's turns of I/O.
     var executor: MailboxExecutor { get }
     /// The endpoint this transport accepts connections on, if it binds one.
@@ -36,7 +37,8 @@ protocol MessageTransport: AnyObject, Sendable {
 }
 
 /// Receives what a transport takes in, on the transport's leader thread.
-protocol TransportDelegate: AnyObject, Sendable {
+@_spi(Testing)
+public protocol TransportDelegate: AnyObject, Sendable {
     /// One envelope from `peer`.
     func transport(received envelope: Envelope, from peer: PeerAddress)
     /// A message from `peer` that is not Protocol 1 (its first frame is another signature).

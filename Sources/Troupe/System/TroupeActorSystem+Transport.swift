@@ -1,7 +1,8 @@
 import TroupeWire
 
+@_spi(Testing)
 extension TroupeActorSystem: TransportDelegate {
-    func transport(received envelope: Envelope, from peer: PeerAddress) {
+    public func transport(received envelope: Envelope, from peer: PeerAddress) {
         switch envelope {
         case .call(let call):
             incoming.dispatch(call, from: peer, system: self)
@@ -61,11 +62,11 @@ extension TroupeActorSystem: TransportDelegate {
         lanes.router(for: owner.pool)?.callParked(callID, owner: owner)
     }
 
-    func transport(receivedFrames frames: [[UInt8]], from peer: PeerAddress) {
+    public func transport(receivedFrames frames: [[UInt8]], from peer: PeerAddress) {
         ClusterFraming.received(frames, from: peer, system: self)
     }
 
-    func transport(rejected error: WireError, from peer: PeerAddress) {
+    public func transport(rejected error: WireError, from peer: PeerAddress) {
         counters.malformedMessages.add(1, ordering: .relaxed)
         // A flood of garbage gets a few answers and a few log lines per tick, not one each.
         guard counters.rejectsThisTick.add(1, ordering: .relaxed).newValue <= 8 else { return }
@@ -73,7 +74,7 @@ extension TroupeActorSystem: TransportDelegate {
         send(.reject(Envelope.Reject(error)), to: peer)
     }
 
-    func transportTick() {
+    public func transportTick() {
         counters.rejectsThisTick.store(0, ordering: .relaxed)
         checkParent()
         let now = ContinuousClock.now
@@ -82,7 +83,7 @@ extension TroupeActorSystem: TransportDelegate {
         lanes.tick(now: now)
     }
 
-    func transport(cannotReach peer: PeerAddress) {
+    public func transport(cannotReach peer: PeerAddress) {
         let error = TroupeError(.unknownPeer, "\(peer) is not connected (its process has exited or disconnected)")
         guard case .routed = peer else {
             peerLost(peer, error: error)

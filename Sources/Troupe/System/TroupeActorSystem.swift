@@ -53,6 +53,8 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     let lanes = LaneRegistry()
     /// What moves this process's messages.
     let transport: any MessageTransport
+    /// What starts the workers this process asks for.
+    let spawner: any WorkerSpawner
     /// The executor of the mailbox's thread: the system's own tasks run there.
     var executor: MailboxExecutor { transport.executor }
 
@@ -101,9 +103,24 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     }
 
     /// Creates a system over `transport` (an in-memory one, in tests).
+    /// - Parameters:
+    ///   - node: this process's node name.
+    ///   - transport: what moves its messages; the system starts it.
+    ///   - logger: where it logs.
+    ///   - spawner: what starts the workers it asks for.
+    ///   - progressPath: where to record the calls it starts, for its parent (a worker's).
+    @_spi(Testing)
+    public convenience init(node: String, transport: any MessageTransport, logger: Logger, spawner: any WorkerSpawner,
+                            progressPath: String? = nil) {
+        self.init(node: node, transport: transport, logger: logger,
+                  progress: progressPath.flatMap { CallProgress.attach(path: $0) }, spawner: spawner)
+    }
+
     init(node: String, transport: any MessageTransport, logger: Logger,
-         maximumMessageSize: Int = TroupeActorSystem.defaultMaximumMessageSize, progress: CallProgress? = nil) {
+         maximumMessageSize: Int = TroupeActorSystem.defaultMaximumMessageSize, progress: CallProgress? = nil,
+         spawner: any WorkerSpawner = ProcessWorkerSpawner()) {
         self.node = node
+        self.spawner = spawner
         self.logger = logger
         self.maximumMessageSize = maximumMessageSize
         self.transport = transport
@@ -216,7 +233,6 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
             throw TroupeError(.badArguments, "the arguments of \(target.identifier) take \(size) bytes, more than the \(maximumMessageSize)-byte message limit: send less per call (TROUPE_MAX_MESSAGE_SIZE raises the limit)",
                               context: ["actor": "\(id)"])
         }
-        TargetRecorder.current?.record(target.identifier)
         let owner = PoolTaskContext.current
         let route = try route(to: id, owner: owner)
         let callID = calls.nextID()
