@@ -12,6 +12,13 @@ let exampleNames = [
     "crash-recovery",
 ]
 
+/// The pkg-config name of libzmq where the build needs it to find the library.
+#if os(Linux)
+let zeroMQPkgConfig: String? = nil
+#else
+let zeroMQPkgConfig: String? = "libzmq"
+#endif
+
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -38,9 +45,12 @@ let package = Package(
     ],
     targets: [
         // C layers: libzmq's header, and the few system calls Swift cannot make directly.
+        // On Linux <zmq.h> is in /usr/include and the module map links zmq: no pkg-config,
+        // whose Debian file adds flags SwiftPM refuses (a warning on every build). Homebrew's
+        // prefix is not searched by default: there, pkg-config finds it.
         .systemLibrary(
             name: "CZeroMQ",
-            pkgConfig: "libzmq",
+            pkgConfig: zeroMQPkgConfig,
             providers: [.apt(["libzmq3-dev"]), .brew(["zeromq"])]
         ),
         .target(name: "CTroupeShims"),

@@ -1,36 +1,65 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import ArgumentParser
 import Troupe
 
 /// How the commands that talk to a supervisor reach it.
 struct ConnectionOptions: ParsableArguments {
-    @Option(name: .long, help: ArgumentHelp("The supervisor's endpoint.", valueName: "tcp://HOST:PORT"))
-    var connect: String
+    @Option(name: .long, help: ArgumentHelp("The supervisor's endpoint (status and stop: else $TROUPE_CONNECT).", valueName: "tcp://HOST:PORT"))
+    var connect: String?
 
-    @Option(name: .customLong("server-key"), help: ArgumentHelp("The supervisor's public key file (.pub).", valueName: "file"))
+    @Option(name: .customLong("server-key"), help: ArgumentHelp("The supervisor's public key file (.pub) (status and stop: else $TROUPE_SERVER_KEY).", valueName: "file"))
     var serverKey: String?
 
-    @Option(name: .long, help: ArgumentHelp("This node's secret key file (.key), in the supervisor's allow-list.", valueName: "file"))
+    @Option(name: .long, help: ArgumentHelp("This node's secret key file (.key), in the supervisor's allow-list (status and stop: else $TROUPE_KEY).", valueName: "file"))
     var key: String?
 
     @Flag(name: .long, help: "Connect without encryption or authentication (trusted networks only).")
     var insecure = false
 
-    func validate() throws {
-        if insecure && (serverKey != nil || key != nil) {
-            throw ValidationError("--insecure cannot be combined with --server-key or --key")
-        }
-        if !insecure && (serverKey == nil) != (key == nil) {
-            throw ValidationError("pass both --server-key (the supervisor's .pub) and --key (this node's .key, made with `troupe keygen`), or --insecure on a trusted network")
-        }
-        if !insecure && serverKey == nil && connect.hasPrefix("tcp://") {
-            throw ValidationError("over TCP, pass --server-key and --key (make keys with `troupe keygen`), or --insecure on a trusted network")
+    /// Where and how to connect, after the flags and (for status and stop) the environment.
+    struct Resolved {
+        var endpoint: String
+        var serverKey: String?
+        var key: String?
+        var insecure: Bool
+
+        /// The security the options describe.
+        func security() throws -> ClientSecurity {
+            guard !insecure, let serverKey, let key else { return .insecure }
+            return .curve(try KeyFiles.clientSettings(serverKey: serverKey, key: key))
         }
     }
 
-    /// The security the options describe (they are validated).
-    func security() throws -> ClientSecurity {
-        guard !insecure, let serverKey, let key else { return .insecure }
-        return .curve(try KeyFiles.clientSettings(serverKey: serverKey, key: key))
+    /// The options, each flag that is absent taken from its environment variable when
+    /// `environment` is true (`TROUPE_CONNECT`, `TROUPE_SERVER_KEY`, `TROUPE_KEY`), checked.
+    /// - Throws: `ValidationError` when they do not describe a connection.
+    func resolve(environment: Bool) throws -> Resolved {
+        func variable(_ name: String) -> String? {
+            guard environment, let value = getenv(name) else { return nil }
+            let text = String(cString: value)
+            return text.isEmpty ? nil : text
+        }
+        guard let endpoint = connect ?? variable("TROUPE_CONNECT") else {
+            throw ValidationError(environment
+                ? "pass --connect tcp://HOST:PORT, or set TROUPE_CONNECT"
+                : "pass --connect tcp://HOST:PORT")
+        }
+        let resolved = Resolved(endpoint: endpoint, serverKey: serverKey ?? (insecure ? nil : variable("TROUPE_SERVER_KEY")),
+                                key: key ?? (insecure ? nil : variable("TROUPE_KEY")), insecure: insecure)
+        if insecure && (serverKey != nil || key != nil) {
+            throw ValidationError("--insecure cannot be combined with --server-key or --key")
+        }
+        if !insecure && (resolved.serverKey == nil) != (resolved.key == nil) {
+            throw ValidationError("pass both --server-key (the supervisor's .pub) and --key (this node's .key, made with `troupe keygen`), or --insecure on a trusted network")
+        }
+        if !insecure && resolved.serverKey == nil && !endpoint.hasPrefix("inproc://") {
+            throw ValidationError("over TCP or ipc, pass --server-key and --key (make keys with `troupe keygen`), or --insecure on a trusted network")
+        }
+        return resolved
     }
 }
 
@@ -56,3 +85,6 @@ extension TroupeSubcommand {
         }
     }
 }
+
+/// The one advice for an allow-list folder, in every option's help and in the docs.
+let allowAdvice = "A folder of .pub files, one per node (copy each node's .pub there; its .key never leaves the node), or one .pub file. Repeatable."

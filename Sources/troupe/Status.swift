@@ -8,6 +8,10 @@ struct Status: TroupeSubcommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    func validate() throws {
+        _ = try connection.resolve(environment: true)
+    }
+
     @Flag(name: .long, help: "Print JSON, for scripts.")
     var json = false
 
@@ -21,7 +25,8 @@ struct Status: TroupeSubcommand {
     var timeout: Double = 5
 
     func runCommand() async throws {
-        let client = try SupervisorClient(endpoint: connection.connect, security: try connection.security())
+        let connection = try self.connection.resolve(environment: true)
+        let client = try SupervisorClient(endpoint: connection.endpoint, security: try connection.security())
         repeat {
             let status: SupervisorStatus
             do {

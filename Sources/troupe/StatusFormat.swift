@@ -6,9 +6,9 @@ enum StatusFormat {
     static func table(_ status: SupervisorStatus) -> String {
         var lines: [String] = []
         let queued = status.queued.values.reduce(0, +)
-        lines.append("supervisor \(status.endpoint)  \(status.phase)  \(status.secure ? "CURVE" : "insecure")  "
+        lines.append("supervisor \(status.endpoint)  phase \(status.phase)  \(status.secure ? "CURVE" : "insecure")  "
                      + "queued \(queued)  running \(status.running)  completed \(status.completed)  clients \(status.clients)  "
-                     + "workers lost \(status.workersLost)  refused \(status.unauthorized)")
+                     + "workers lost \(status.workersLost)  refused \(counted(status.unauthorized, "attempt")) (\(counted(status.refusedKeys, "key")))")
         let hosts = Dictionary(grouping: status.workers, by: \.host)
         lines.append("hosts: " + (hosts.isEmpty ? "none" : hosts.keys.sorted().map { "\($0) (\(hosts[$0]!.count) workers)" }.joined(separator: ", ")))
         let header = ["HOST", "NODE", "PID", "TYPES", "STATE", "DONE", "LAST HEARD"]
@@ -28,6 +28,11 @@ enum StatusFormat {
             lines.append("rejected: " + status.rejected.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "))
         }
         return lines.joined(separator: "\n")
+    }
+
+    /// `1 attempt`, `2 attempts`.
+    private static func counted(_ count: Int, _ noun: String) -> String {
+        "\(count) \(noun)\(count == 1 ? "" : "s")"
     }
 
     static func json(_ status: SupervisorStatus) -> String {

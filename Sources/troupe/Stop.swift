@@ -8,6 +8,10 @@ struct Stop: TroupeSubcommand {
 
     @OptionGroup var connection: ConnectionOptions
 
+    func validate() throws {
+        _ = try connection.resolve(environment: true)
+    }
+
     @Flag(name: .long, help: "Terminate now: running and queued work fails.")
     var now = false
 
@@ -15,13 +19,14 @@ struct Stop: TroupeSubcommand {
     var timeout: Double = 60
 
     func runCommand() async throws {
-        let client = try SupervisorClient(endpoint: connection.connect, security: try connection.security())
+        let connection = try self.connection.resolve(environment: true)
+        let client = try SupervisorClient(endpoint: connection.endpoint, security: try connection.security())
         do {
             _ = try await client.status(timeout: .seconds(5))
             try await client.stop(now: now, timeout: .milliseconds(Int(timeout * 1000)))
         } catch let error as TroupeError {
             throw fail("cannot stop the deployment: \(error.message)")
         }
-        print("stopped \(connection.connect)")
+        print("stopped \(connection.endpoint)")
     }
 }

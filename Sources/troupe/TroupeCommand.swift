@@ -1,4 +1,5 @@
 import ArgumentParser
+import TroupeWire
 
 /// `troupe`: run and watch a Troupe deployment across hosts.
 @main
@@ -31,7 +32,18 @@ struct TroupeCommand: AsyncParsableCommand {
             3. on each worker host: troupe worker --connect tcp://HOST:5555 \
             --server-key keys/supervisor.pub --key keys/host1.key --processes 4 -- ./my-program
             4. troupe status --connect tcp://HOST:5555 --server-key keys/supervisor.pub --key keys/client.key
+
+            Keys in --allow may do everything; --allow-workers, --allow-clients and --allow-stop \
+            give each key one role. status and stop read TROUPE_CONNECT, TROUPE_SERVER_KEY and \
+            TROUPE_KEY when their options are absent.
+
+            Shell completion: troupe --generate-completion-script bash (or zsh, fish) prints a \
+            script; for bash, save it as ~/.local/share/bash-completion/completions/troupe.
             """,
+        version: "troupe \(troupeVersion) (protocols 1/ENVELOPE \(Signature.version), 2/SUPERVISION \(SupervisorCommand.signature[3]))",
         subcommands: [RunSupervisor.self, RunWorker.self, Status.self, Stop.self, Keygen.self]
     )
 }
+
+/// This release of Troupe.
+let troupeVersion = "0.1.0"

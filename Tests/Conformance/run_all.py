@@ -162,7 +162,7 @@ class Run:
 # Check 1: STATUS lists a worker started by `troupe worker`
 
 STATUS_KEYS = {"endpoint": str, "phase": str, "secure": bool, "workers": list, "queued": dict, "running": int,
-               "completed": int, "clients": int, "workersLost": int, "rejected": dict, "unauthorized": int}
+               "completed": int, "clients": int, "workersLost": int, "rejected": dict, "unauthorized": int, "refusedKeys": int}
 WORKER_KEYS = {"node": str, "pid": int, "host": str, "address": str, "services": list, "state": str,
                "tasksDone": int, "lastHeardMilliseconds": int}
 
@@ -207,7 +207,8 @@ def check_status(run):
         expect(worker["host"] == socket.gethostname(), "worker host %r, not %r" % (worker["host"], socket.gethostname()))
         agent_log = Processes.output(agent)
         expect("(pid %d)" % worker["pid"] in agent_log, "the agent did not start pid %d: %s" % (worker["pid"], agent_log[-400:]))
-        expect(status["clients"] >= 1, "this client is not counted: %r" % status["clients"])
+        # A peer that only asks for the status is not a client (2/SUPERVISION, STATUS `clients`).
+        expect(status["clients"] == 0, "a peer that only asked for the status is counted as a client: %r" % status["clients"])
         peer.send_command(DISCONNECT, "done")
         return "worker %s (pid %d, address %s) serving %s listed" % (worker["node"], worker["pid"], worker["address"], SERVICE)
     finally:
@@ -430,7 +431,7 @@ def read_key(path):
 def check_curve(run):
     keys = os.path.join(run.directory, "keys")
     os.makedirs(keys)
-    for name in ("supervisor", "client", "stranger"):
+    for name in ("supervisor", "client", "stranger", "worker"):
         result = subprocess.run([run.binary("troupe"), "keygen", "--out", os.path.join(keys, name)],
                                 capture_output=True, timeout=30)
         expect(result.returncode == 0, "troupe keygen failed: %r" % result)
@@ -439,11 +440,14 @@ def check_curve(run):
     stranger = (supervisor_public, read_key(os.path.join(keys, "stranger.pub")), read_key(os.path.join(keys, "stranger.key")))
     expect(all(len(k) == 40 for k in client + stranger), "keys are 40 Z85 characters")
     expect(zmq.curve_public(client[2].encode()).decode() == client[1], "a .pub file holds the public half of its .key")
+    worker_keys = (supervisor_public, read_key(os.path.join(keys, "worker.pub")), read_key(os.path.join(keys, "worker.key")))
     supervisor, endpoint = run.start_supervisor(
-        ["--key", os.path.join(keys, "supervisor.key"), "--allow", os.path.join(keys, "client.pub")], curve=client)
+        ["--key", os.path.join(keys, "supervisor.key"), "--allow-clients", os.path.join(keys, "client.pub"),
+         "--allow-workers", os.path.join(keys, "worker.pub")], curve=client)
     allowed = Peer(run.context, endpoint, identity="conformance-allowed", curve=client)
     refused = Peer(run.context, endpoint, identity="conformance-refused", curve=stranger)
     plain = Peer(run.context, endpoint, identity="conformance-plain")
+    serving = Peer(run.context, endpoint, identity="conformance-worker", curve=worker_keys)
     try:
         status = allowed.status(1)
         expect(status is not None, "a client with an allowed key got no STATUS")
@@ -460,11 +464,25 @@ def check_curve(run):
         got = plain.receive(0.5, keep_heartbeats=True)
         expect(got is None, "a client without CURVE received %r" % got)
         status = allowed.status(2)
-        expect(status is not None and status["unauthorized"] >= 1,
-               "the refused key is not counted as unauthorized: %r" % status)
-        return "allowed key: STATUS (secure, %d refused); unknown key: nothing in 2 s" % status["unauthorized"]
+        expect(status is not None and status["unauthorized"] >= 1 and status["refusedKeys"] == 1,
+               "the refused key is not counted (attempts, keys): %r" % status)
+        # Roles: a client key may not serve, a worker key may not submit, neither may stop.
+        allowed.send_command(READY, "conformance-client-as-worker", os.getpid(), [SERVICE], "h")
+        message = allowed.receive_where(lambda m: m.protocol == 2, 3.0)
+        expect(message is not None and message.command[0] == DISCONNECT and message.command[1].startswith("unauthorized:"),
+               "READY from a client key: expected DISCONNECT unauthorized, got %r" % message)
+        serving.send_command(REQUEST, 4, SERVICE, 0, payload=pack([CALL, 4, 0, "t", [], []]))
+        message = serving.receive_where(lambda m: m.protocol == 2, 3.0)
+        expect(message is not None and message.command[:3] == [ERROR, 4, "unauthorized"],
+               "REQUEST from a worker key: expected ERROR unauthorized, got %r" % message)
+        allowed.send_command(STOP, 5, False)
+        message = allowed.receive_where(lambda m: m.protocol == 2, 3.0)
+        expect(message is not None and message.command[:3] == [ERROR, 5, "unauthorized"],
+               "STOP from a client key: expected ERROR unauthorized, got %r" % message)
+        expect(serving.status(6) is not None, "a worker key may ask for the status")
+        return "allowed key: STATUS (secure, %d refused attempts, 1 key); unknown key: nothing in 2 s; roles enforced" % status["unauthorized"]
     finally:
-        for peer in (allowed, refused, plain):
+        for peer in (allowed, refused, plain, serving):
             peer.close()
         run.processes.stop(supervisor)
 
@@ -473,6 +491,9 @@ def check_curve(run):
 # Check 5: bad input is rejected where the spec says, and the supervisor keeps serving
 
 def expect_reject(peer, frames, code, where):
+    # A supervisor answers at most 8 rejected messages in each 50 ms (2/SUPERVISION, "Answers
+    # to bad input"): one message every 7 ms stays within that.
+    time.sleep(0.007)
     peer.send_frames(frames)
     message = peer.receive(3.0)
     expect(message is not None, "%s: no REJECT %s" % (where, code))
@@ -560,6 +581,138 @@ def check_bad_input(run):
 
 
 # ---------------------------------------------------------------------------------------------
+# Check 6: the rules the specs state and a peer written from them relies on
+
+def answer_of(peer, call_id, timeout=5.0):
+    """The RETURN or THROW answering STATE `call_id`, as (kind, value or code), or None."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        message = peer.receive(max(0.0, deadline - time.monotonic()))
+        if message is None:
+            return None
+        for envelope in message.envelopes:
+            if envelope[0] in (RETURN, THROW) and envelope[1] == call_id:
+                return (envelope[0], envelope[2])
+    return None
+
+
+def check_spec_items(run):
+    """Each item is checked even when an earlier one failed; the failures are reported together."""
+    interval = 0.3
+    env = {"TROUPE_HEARTBEAT_MS": str(int(interval * 1000)), "TROUPE_LIVENESS": "3"}
+    supervisor, endpoint = run.start_supervisor(["--insecure"], env=env)
+    worker = Peer(run.context, endpoint, identity="spec-worker")
+    client = Peer(run.context, endpoint, identity="spec-client")
+    other = Peer(run.context, endpoint, identity="spec-other")
+    holder = Peer(run.context, endpoint, identity="spec-holder")
+    service = "conformance.Spec"
+    call = pack([CALL, 11, 0, "t", [], []])
+    done, failed = [], []
+
+    def item(name, check):
+        try:
+            done.append(check() or name)
+        except CheckFailed as error:
+            failed.append("%s: %s" % (name, error))
+        # Whatever an item left unread is not the next one's answer.
+        for peer in (worker, client, other):
+            while peer.receive(0.05) is not None:
+                pass
+
+    def version_first():
+        # A future version may change the frame count: the version is judged first.
+        expect_reject(other, [b"TRS\x02", pack([HEARTBEAT])], "unsupportedVersion", "Protocol 2 version 2 in two frames")
+
+    def reject_offset():
+        other.send_frames([P1_SIGNATURE, bytes.fromhex("9663")])
+        message = other.receive(3.0)
+        expect(message is not None and message.protocol == 1 and message.envelopes[0][0] == REJECT,
+               "no REJECT for a truncated body: %r" % message)
+        expect(message.envelopes[0][1] == "truncated" and " at byte " in message.envelopes[0][2],
+               "the REJECT does not give the offset: %r" % message.envelopes[0])
+
+    def flags_and_duplicates():
+        client.send_command(REQUEST, 1, service, 0xFF, payload=call)
+        request = worker.receive_where(lambda m: m.protocol == 2 and m.command[0] == REQUEST, 3.0)
+        expect(request is not None, "the worker got no REQUEST")
+        problems = []
+        if request.command[3] != 1:
+            problems.append("REQUEST flags 0xff reached the worker as %r, not 1 (retryable only)" % request.command[3])
+        # A second REQUEST with an id that is still outstanding is refused; the first stands.
+        client.send_command(REQUEST, 1, service, 0, payload=call)
+        message = client.receive(3.0)
+        if message is None or message.protocol != 1 or message.envelopes[0][:2] != [REJECT, "malformed"]:
+            problems.append("a duplicate request id: expected REJECT malformed, got %r" % message)
+        again = worker.receive(0.3)
+        if again is not None:
+            problems.append("the duplicate REQUEST reached the worker: %r" % again)
+            worker.send_command(REPLY, again.command[1], True, payload=pack([RETURN, 11, "two"]))
+        worker.send_command(REPLY, request.command[1], True, payload=pack([RETURN, 11, "one"]))
+        reply = client.receive_where(lambda m: m.protocol == 2 and m.command[0] == REPLY, 3.0)
+        if reply is None or reply.command != [REPLY, 1, True]:
+            problems.append("the first request's REPLY: %r" % reply)
+        expect(not problems, "; ".join(problems))
+        return "reserved flags cleared; duplicate id refused"
+
+    def silent_holder():
+        holder.send_envelopes([STATE, 1, "spec-lock", "create", ["lock"]], [STATE, 2, "spec-lock", "acquire", [1]])
+        expect(answer_of(holder, 2) == (RETURN, True), "the holder did not get the lock")
+        holder.close()
+        started = time.monotonic()
+        other.send_envelopes([STATE, 3, "spec-lock", "acquire", [2, 6]])
+        got = None
+        while got is None and time.monotonic() - started < 8:
+            other.send_command(HEARTBEAT)
+            got = answer_of(other, 3, timeout=interval)
+        expect(got == (RETURN, True), "the lock of a silent holder was not released within its 6 s wait (10 x I x L is 9 s): %r" % (got,))
+        return "lock of a silent holder released after %.1f s" % (time.monotonic() - started)
+
+    def rate_limit():
+        for _ in range(60):
+            other.send_frames([P2_SIGNATURE, b"\xc1", b""])
+        rejects = 0
+        while True:
+            message = other.receive(0.3)
+            if message is None:
+                break
+            if message.protocol == 1 and message.envelopes and message.envelopes[0][0] == REJECT:
+                rejects += 1
+        status = client.status(2)
+        expect(1 <= rejects < 60, "%d REJECTs for 60 bad messages at once" % rejects)
+        expect(status is not None and status["rejected"].get("typeMismatch", 0) >= 60, "STATUS rejected: %r" % status)
+        return "%d REJECTs for 60 bad messages" % rejects
+
+    def stop_unserved():
+        client.send_command(REQUEST, 2, "nobody.Serves", 0, payload=call)
+        client.send_command(STOP, 3, False)
+        answers = {}
+        deadline = time.monotonic() + 5
+        while len(answers) < 2 and time.monotonic() < deadline:
+            message = client.receive(0.5)
+            if message is not None and message.protocol == 2:
+                answers[message.command[0]] = message.command
+        expect(answers.get(ERROR, [None] * 3)[:3] == [ERROR, 2, "terminated"], "the unserved request: %r" % answers)
+        expect(answers.get(DONE) == [DONE, 3], "STOP with an unserved request queued: %r" % answers)
+        supervisor.wait(timeout=10)
+        return "STOP ends unserved work"
+
+    try:
+        worker.send_command(READY, "spec-worker", os.getpid(), [service], "h")
+        expect(client.status(1) is not None, "no STATUS")
+        for name, check in (("version first", version_first), ("REJECT offset", reject_offset),
+                            ("flags and ids", flags_and_duplicates), ("silent holder", silent_holder),
+                            ("rate limit", rate_limit), ("STOP", stop_unserved)):
+            # Keep the worker registered between items.
+            worker.send_command(HEARTBEAT)
+            item(name, check)
+        expect(not failed, " | ".join(failed))
+        return "; ".join(done)
+    finally:
+        for peer in (worker, client, other, holder):
+            peer.close()
+        run.processes.stop(supervisor)
+
+# ---------------------------------------------------------------------------------------------
 
 CHECKS = [
     ("status", "STATUS-QUERY lists a worker started by `troupe worker`", check_status),
@@ -567,6 +720,7 @@ CHECKS = [
     ("state", "shared state through the supervisor (Protocol 3)", check_state),
     ("curve", "CURVE allow-list", check_curve),
     ("bad-input", "bad input rejected, supervisor keeps serving", check_bad_input),
+    ("spec-items", "version first, offsets, flags, ids, locks, rate, STOP", check_spec_items),
 ]
 
 

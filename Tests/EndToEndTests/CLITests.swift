@@ -86,9 +86,36 @@ extension EndToEndTests {
             #expect(CLIHarness.read(prefix + ".key") != secret && CLIHarness.read(prefix + ".pub") != publicKey)
             #expect(CLIHarness.mode(prefix + ".key") == 0o600)
 
-            // Into a folder that does not exist: an error, no crash.
-            let nowhere = try await CLIHarness.troupe(["keygen", "--out", scratch.path + "/missing/node"])
-            #expect(nowhere.status == .exited(1) && nowhere.error.hasPrefix("troupe: "), "\(nowhere)")
+            // Into a folder that does not exist: it is made, mode 0700, and keygen says so.
+            let fresh = try await CLIHarness.troupe(["keygen", "--out", scratch.path + "/keys/sub/node"])
+            #expect(fresh.status == .exited(0), "\(fresh)")
+            #expect(CLIHarness.mode(scratch.path + "/keys") == 0o700 && CLIHarness.mode(scratch.path + "/keys/sub") == 0o700,
+                    "folder modes \(String(CLIHarness.mode(scratch.path + "/keys") ?? 0, radix: 8))")
+            #expect(CLIHarness.read(scratch.path + "/keys/sub/node.key") != nil)
+            #expect(CLIHarness.lines(fresh.output).count == 1 && fresh.output.contains("made the folder") && fresh.output.contains("0700"),
+                    "\(fresh)")
+            // A path that cannot be a folder: a one-line error.
+            let blocked = try await CLIHarness.troupe(["keygen", "--out", prefix + ".pub/node"])
+            #expect(blocked.status == .exited(1) && blocked.error.hasPrefix("troupe: ") && CLIHarness.lines(blocked.error).count == 1,
+                    "\(blocked)")
+        }
+
+        @Test("troupe keygen never writes through a planted symbolic link, with or without --force")
+        func keygenOverASymlink() async throws {
+            let scratch = try CLIHarness.Scratch()
+            defer { scratch.remove() }
+            let victim = scratch.path + "/victim", prefix = scratch.path + "/node"
+            try CLIHarness.write("precious\n", to: victim)
+            for (link, force) in [(".key", true), (".pub", true), (".key", false)] {
+                unlink(prefix + ".key")
+                unlink(prefix + ".pub")
+                symlink(victim, prefix + link)
+                let run = try await CLIHarness.troupe(["keygen", "--out", prefix] + (force ? ["--force"] : []))
+                #expect(run.status == .exited(1), "keygen over a \(link) symlink (force \(force)): \(run)")
+                #expect(run.error.contains("symbolic link") && CLIHarness.lines(run.error).count == 1, "\(run)")
+                #expect(CLIHarness.read(victim) == "precious\n", "keygen wrote through the \(link) symlink")
+                #expect(CLIHarness.mode(victim) == 0o644, "keygen changed the mode of the link's target")
+            }
         }
 
         // MARK: Errors
@@ -157,6 +184,154 @@ extension EndToEndTests {
             #expect(missing.status != .exited(0) && missing.error.contains("nothing.pub"), "\(missing)")
         }
 
+        // MARK: ipc
+
+        @Test("an ipc supervisor needs --insecure or keys; its socket is 0600 whatever the umask, out of another user's reach, and removed at exit")
+        func ipcSupervisor() async throws {
+            let scratch = try CLIHarness.Scratch()
+            defer { scratch.remove() }
+            // Another user may pass through the folder: only the socket's own mode protects it.
+            chmod(scratch.path, 0o755)
+            let socket = scratch.path + "/supervisor.sock", endpoint = "ipc://" + socket
+            let logs = scratch.path + "/logs"
+            mkdir(logs, 0o700)
+
+            let unchosen = try await CLIHarness.troupe(["supervisor", "--bind", endpoint], timeout: .seconds(10))
+            #expect(unchosen.status == .exited(64), "\(unchosen)")
+            #expect(unchosen.error.contains("--insecure") && unchosen.error.contains("troupe keygen"), "\(unchosen)")
+
+            let other = try await CLIHarness.otherUser()
+            let (_, ended) = try await CLIHarness.background(
+                "/bin/sh", ["-c", "umask 000; exec \"$0\" supervisor --bind \"$1\" --insecure", CLIHarness.path("troupe"), endpoint],
+                logs: logs, name: "supervisor", tmpdir: "/tmp", grace: .seconds(10)
+            ) { pid in
+                #expect(await eventually { CLIHarness.mode(socket) != nil || !ProcessTable.isAlive(pid) })
+                #expect(CLIHarness.mode(socket) == 0o600, "the socket's mode is \(String(CLIHarness.mode(socket) ?? 0, radix: 8)) under umask 000")
+                let mine = try await CLIHarness.troupe(["status", "--connect", endpoint, "--insecure", "--timeout", "5"])
+                #expect(mine.status == .exited(0), "\(mine)")
+                if let other {
+                    for command in [["status", "--timeout", "2"], ["stop", "--timeout", "2"]] {
+                        let theirs = try await CLIHarness.run(CLIHarness.path("troupe"), [command[0], "--connect", endpoint, "--insecure"] + command.dropFirst(),
+                                                             timeout: .seconds(20), tmpdir: "/tmp", user: other)
+                        #expect(theirs.status == .exited(1), "troupe \(command[0]) as \(other.name): \(theirs)")
+                    }
+                    #expect(ProcessTable.isAlive(pid), "another user stopped the supervisor")
+                } else {
+                    print("ipcSupervisor: not root, so the check by another Unix user is skipped")
+                }
+                kill(pid, SIGTERM)
+            }
+            #expect(ended.status == .exited(0), "\(ended)")
+            #expect(CLIHarness.mode(socket) == nil, "the supervisor left its socket file \(socket)")
+        }
+
+        // MARK: Habits
+
+        @Test("troupe --version names the release and the protocol versions")
+        func version() async throws {
+            let run = try await CLIHarness.troupe(["--version"])
+            #expect(run.status == .exited(0), "\(run)")
+            let line = run.output.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(line.hasPrefix("troupe ") && line.contains("protocols 1/ENVELOPE 1, 2/SUPERVISION 1"), "\(run)")
+            #expect(line.split(separator: " ")[1].split(separator: ".").count == 3, "not a version number: \(line)")
+        }
+
+        @Test("troupe --generate-completion-script writes a completion script for bash, zsh and fish")
+        func completions() async throws {
+            for shell in ["bash", "zsh", "fish"] {
+                let run = try await CLIHarness.troupe(["--generate-completion-script", shell])
+                #expect(run.status == .exited(0), "\(shell): \(run)")
+                for word in ["supervisor", "worker", "status", "stop", "keygen"] {
+                    #expect(run.output.contains(word), "the \(shell) script does not complete \(word)")
+                }
+            }
+            // The overview says how to install them.
+            let help = try await CLIHarness.troupe(["--help"])
+            #expect(help.output.contains("--generate-completion-script"), "\(help.output)")
+        }
+
+        @Test("troupe status and stop read TROUPE_CONNECT, TROUPE_SERVER_KEY and TROUPE_KEY; flags win")
+        func environmentVariables() async throws {
+            _ = try await CLIHarness.withDeployment(stopAtEnd: false) { deployment in
+                let keys = deployment.keys
+                let variables: [Subprocess.Environment.Key: String?] = [
+                    "TROUPE_CONNECT": deployment.endpoint, "TROUPE_SERVER_KEY": keys + "/supervisor.pub", "TROUPE_KEY": keys + "/client.key",
+                ]
+                let status = try await CLIHarness.run(CLIHarness.path("troupe"), ["status", "--json"], tmpdir: deployment.tmpdir,
+                                                      environment: variables)
+                #expect(status.status == .exited(0) && status.output.contains("\"endpoint\":\"\(deployment.endpoint)\""), "\(status)")
+                // A flag wins over its variable.
+                var wrong = variables
+                wrong["TROUPE_CONNECT"] = "tcp://127.0.0.1:\(try CLIHarness.freePort())"
+                let flagged = try await CLIHarness.run(CLIHarness.path("troupe"), ["status", "--connect", deployment.endpoint],
+                                                       tmpdir: deployment.tmpdir, environment: wrong)
+                #expect(flagged.status == .exited(0), "\(flagged)")
+                // Without flag or variable: the usage error says both.
+                let missing = try await CLIHarness.troupe(["status"])
+                #expect(missing.status == .exited(64) && missing.error.contains("TROUPE_CONNECT"), "\(missing)")
+                let stop = try await CLIHarness.run(CLIHarness.path("troupe"), ["stop", "--timeout", "10"], tmpdir: deployment.tmpdir,
+                                                    environment: variables)
+                #expect(stop.status == .exited(0), "\(stop)")
+            }
+        }
+
+        @Test("troupe worker says within seconds that it cannot reach its supervisor, keeps trying, and says when it does")
+        func workerWithoutSupervisor() async throws {
+            let scratch = try CLIHarness.Scratch()
+            defer { scratch.remove() }
+            let logs = scratch.path + "/logs", tmpdir = scratch.path + "/tmp"
+            for folder in [logs, tmpdir] { mkdir(folder, 0o700) }
+            let port = try CLIHarness.freePort(), endpoint = "tcp://127.0.0.1:\(port)"
+            let errors = logs + "/agent.err"
+            _ = try await CLIHarness.background(
+                CLIHarness.path("troupe"), ["worker", "--connect", endpoint, "--insecure", "--", CLIHarness.path("distributed-pool")],
+                logs: logs, name: "agent", tmpdir: tmpdir, grace: .seconds(10)
+            ) { agent in
+                let said = await eventually(within: .seconds(15)) { CLIHarness.read(errors)?.contains("cannot reach the supervisor") == true }
+                #expect(said, "troupe worker said nothing of the missing supervisor:\n\(CLIHarness.read(errors) ?? "")")
+                #expect(ProcessTable.isAlive(agent), "troupe worker gave up instead of retrying")
+                #expect(CLIHarness.lines(CLIHarness.read(errors) ?? "").filter { $0.contains("cannot reach") }.count == 1,
+                        "said more than once:\n\(CLIHarness.read(errors) ?? "")")
+                // The supervisor comes: the agent says so, and its worker joins.
+                _ = try await CLIHarness.background(
+                    CLIHarness.path("troupe"), ["supervisor", "--bind", endpoint, "--insecure"], logs: logs, name: "supervisor",
+                    tmpdir: tmpdir, grace: .seconds(10)
+                ) { supervisor in
+                    let reached = await eventually(within: .seconds(30)) { CLIHarness.read(errors)?.contains("reached the supervisor") == true }
+                    #expect(reached, "\(CLIHarness.read(errors) ?? "")")
+                    kill(supervisor, SIGTERM)
+                }
+            }
+        }
+
+        @Test("troupe worker's probe of the program has a timeout, and says how the program ended")
+        func workerProbe() async throws {
+            let hanging = try await CLIHarness.troupe(["worker", "--connect", "tcp://127.0.0.1:1", "--insecure", "--probe-timeout", "2",
+                                                       "--", "/bin/sleep", "60"], timeout: .seconds(30))
+            #expect(hanging.status == .exited(1), "\(hanging)")
+            #expect(hanging.error.contains("did not answer within 2") && CLIHarness.lines(hanging.error).count == 1, "\(hanging)")
+            let killed = try await CLIHarness.troupe(["worker", "--connect", "tcp://127.0.0.1:1", "--insecure",
+                                                      "--", "/bin/sh", "-c", "kill -TERM $$"], timeout: .seconds(30))
+            #expect(killed.status == .exited(1), "\(killed)")
+            #expect(killed.error.contains("was killed by signal 15 (SIGTERM) when asked"), "\(killed)")
+            let exited = try await CLIHarness.troupe(["worker", "--connect", "tcp://127.0.0.1:1", "--insecure",
+                                                      "--", "/bin/sh", "-c", "exit 3"], timeout: .seconds(30))
+            #expect(exited.error.contains("exited with code 3 when asked"), "\(exited)")
+        }
+
+        @Test("troupe supervisor --help names both transports, and the allow-list advice is one")
+        func supervisorHelp() async throws {
+            let help = try await CLIHarness.troupe(["supervisor", "--help"])
+            let flattened = help.output.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(flattened.contains("ipc://"), "\(help.output)")
+            #expect(flattened.contains("tcp://"), "\(help.output)")
+            let advice = "A folder of .pub files, one per node"
+            for option in ["--allow ", "--allow-workers", "--allow-clients", "--allow-stop"] {
+                #expect(flattened.contains(option), "\(option) is missing:\n\(help.output)")
+            }
+            #expect(flattened.components(separatedBy: advice).count - 1 == 4, "the advice is not the same for every allow option:\n\(help.output)")
+        }
+
         // MARK: A deployment
 
         @Test("supervisor, worker and client on loopback with CURVE keys: the client's tasks run; status shows them")
@@ -205,6 +380,72 @@ extension EndToEndTests {
             }
         }
 
+        @Test("roles: a client key cannot serve, a worker key cannot submit, only a key allowed to stop stops")
+        func roles() async throws {
+            _ = try await CLIHarness.withDeployment(roles: true) { deployment in
+                let keys = deployment.keys
+                let client = try await deployment.client(tasks: 5)
+                #expect(client.status == .exited(0) && client.output.contains("have done."), "\(client)")
+
+                // A node agent with the client's key: refused as a worker, says so, gives up.
+                let agent = try await CLIHarness.run(
+                    CLIHarness.path("troupe"),
+                    ["worker", "--connect", deployment.endpoint] + deployment.security("client") + ["--", CLIHarness.path("distributed-pool")],
+                    timeout: .seconds(40), tmpdir: deployment.tmpdir)
+                #expect(agent.status == .exited(1), "\(agent)")
+                #expect(agent.error.contains("may not serve") && agent.error.contains("--allow-workers"), "\(agent)")
+                let status = try #require(try await deployment.statusJSON())
+                #expect((status["workers"] as? [Any])?.count == 2, "a client key registered as a worker: \(status)")
+
+                // The worker's key cannot submit work.
+                let submitter = try await CLIHarness.run(
+                    CLIHarness.path("distributed-pool"),
+                    ["--connect", deployment.endpoint, "--server-key", keys + "/supervisor.pub", "--key", keys + "/worker.key", "--tasks", "3"],
+                    timeout: .seconds(30), tmpdir: deployment.tmpdir)
+                #expect(submitter.output.contains("failed (unauthorized): 3 tasks"), "\(submitter)")
+
+                // Only the admin key stops the deployment.
+                let refused = try await deployment.troupe(["stop", "--timeout", "5"], as: "client")
+                #expect(refused.status == .exited(1) && refused.error.contains("may not stop"), "\(refused)")
+                #expect((try await deployment.statusJSON())?["phase"] as? String == "running")
+            }
+        }
+
+        @Test("troupe status: the text and --json agree; refusals are attempts and keys; clients counts those with work, not watchers")
+        func statusCounters() async throws {
+            _ = try await CLIHarness.withDeployment { deployment in
+                let keys = deployment.keys
+                let client = try await deployment.client(tasks: 10)
+                #expect(client.status == .exited(0), "\(client)")
+                _ = try await CLIHarness.troupe(["status", "--connect", deployment.endpoint, "--timeout", "2",
+                                                 "--server-key", keys + "/supervisor.pub", "--key", keys + "/stranger.key"])
+                // Watching does not make a client: many status queries, and the departed
+                // client is soon forgotten.
+                for _ in 0..<4 { _ = try await deployment.statusJSON() }
+                let forgotten = await eventually { (try? await deployment.statusJSON())?["clients"] as? Int == 0 }
+                let lastCount = try await deployment.statusJSON()?["clients"]
+                #expect(forgotten, "clients: \(String(describing: lastCount))")
+
+                let json = try #require(try await deployment.statusJSON())
+                let text = try await deployment.troupe(["status"])
+                #expect(text.status == .exited(0), "\(text)")
+                let header = try #require(CLIHarness.lines(text.output).first)
+                func number(after label: String) -> Int? {
+                    guard let range = header.range(of: "  " + label + " ") else { return nil }
+                    return Int(header[range.upperBound...].prefix { $0.isNumber })
+                }
+                let queued = (json["queued"] as? [String: Int] ?? [:]).values.reduce(0, +)
+                #expect(number(after: "queued") == queued, "\(header)")
+                #expect(number(after: "running") == json["running"] as? Int, "\(header)")
+                #expect(number(after: "completed") == json["completed"] as? Int && json["completed"] as? Int == 10, "\(header)")
+                #expect(number(after: "clients") == json["clients"] as? Int, "\(header)")
+                #expect(number(after: "workers lost") == json["workersLost"] as? Int, "\(header)")
+                #expect(number(after: "refused") == json["unauthorized"] as? Int && (json["unauthorized"] as? Int ?? 0) >= 1, "\(header)")
+                #expect(header.contains("(\(json["refusedKeys"] as? Int ?? -1) key") && json["refusedKeys"] as? Int == 1, "\(header)")
+                #expect(header.contains("phase \(json["phase"] as? String ?? "?")"), "\(header)")
+            }
+        }
+
         @Test("a client with an unknown key, or none, gets nothing; the supervisor logs and counts the refusal")
         func refusedClients() async throws {
             _ = try await CLIHarness.withDeployment { deployment in
@@ -239,7 +480,10 @@ extension EndToEndTests {
                 let strangerKey = try #require(CLIHarness.read(keys + "/stranger.pub")).trimmingCharacters(in: .whitespacesAndNewlines)
                 #expect(log.contains("refused a connection") && log.contains(strangerKey),
                         "the supervisor's log does not name the refused key:\n\(log)")
-                #expect(status?["clients"] as? Int ?? 0 >= 1)
+                // Refused attempts, and the distinct refused keys: the stranger's.
+                #expect(status?["refusedKeys"] as? Int ?? 0 >= 1, "\(status ?? [:])")
+                // troupe status only watches: it is not a client.
+                #expect(status?["clients"] as? Int == 0, "\(status ?? [:])")
                 #expect(log.contains("troupe.mechanism=NULL"), "no log line for the plaintext attempt")
             }
         }
@@ -356,10 +600,15 @@ enum CLIHarness {
 
     /// The environment of every process started here: a private TMPDIR, no inherited
     /// Troupe launch variables, the default heartbeat.
-    static func environment(tmpdir: String) -> Subprocess.Environment {
-        .inherit.updating(["TMPDIR": tmpdir, "XDG_RUNTIME_DIR": nil, "TROUPE_SUPERVISOR": nil, "TROUPE_SERVER_KEY_FILE": nil,
-                           "TROUPE_KEY_FILE": nil, "TROUPE_AGENT_PID": nil, "TROUPE_HEARTBEAT_MS": nil, "TROUPE_LIVENESS": nil,
-                           "SWIFT_BACKTRACE": "enable=no"])
+    static func environment(tmpdir: String, extra: [Subprocess.Environment.Key: String?] = [:]) -> Subprocess.Environment {
+        var variables: [Subprocess.Environment.Key: String?] = [
+            "TMPDIR": tmpdir, "XDG_RUNTIME_DIR": nil, "TROUPE_SUPERVISOR": nil, "TROUPE_SERVER_KEY_FILE": nil,
+            "TROUPE_KEY_FILE": nil, "TROUPE_AGENT_PID": nil, "TROUPE_HEARTBEAT_MS": nil, "TROUPE_LIVENESS": nil,
+            "TROUPE_CONNECT": nil, "TROUPE_SERVER_KEY": nil, "TROUPE_KEY": nil, "TROUPE_GIVE_UP_MS": nil,
+            "SWIFT_BACKTRACE": "enable=no",
+        ]
+        variables.merge(extra) { _, new in new }
+        return .inherit.updating(variables)
     }
 
     static func troupe(_ arguments: [String], timeout: Duration = .seconds(30)) async throws -> Run {
@@ -367,14 +616,20 @@ enum CLIHarness {
     }
 
     /// Runs a program to its end (killing it after `timeout`) and collects its output.
-    static func run(_ program: String, _ arguments: [String], timeout: Duration = .seconds(30), tmpdir: String = "/tmp") async throws -> Run {
+    static func run(_ program: String, _ arguments: [String], timeout: Duration = .seconds(30), tmpdir: String = "/tmp",
+                    user: OtherUser? = nil, environment extra: [Subprocess.Environment.Key: String?] = [:]) async throws -> Run {
         let start = ContinuousClock.now
         var options = PlatformOptions()
         options.processGroupID = 0
+        if let user {
+            options.userID = user.uid
+            options.groupID = user.gid
+            options.supplementaryGroups = []
+        }
         let result = try await Subprocess.run(
             .path(.init(program)),
             arguments: .init(arguments),
-            environment: environment(tmpdir: tmpdir),
+            environment: environment(tmpdir: tmpdir, extra: extra),
             platformOptions: options,
             input: .none,
             output: .string(limit: 1 << 20),
@@ -455,8 +710,8 @@ enum CLIHarness {
         }
 
         /// `troupe COMMAND --connect ENDPOINT` as the allowed client, plus `arguments`.
-        func troupe(_ arguments: [String], timeout: Duration = .seconds(20)) async throws -> Run {
-            try await CLIHarness.run(path("troupe"), [arguments[0], "--connect", endpoint] + security("client") + arguments.dropFirst(),
+        func troupe(_ arguments: [String], as name: String = "client", timeout: Duration = .seconds(20)) async throws -> Run {
+            try await CLIHarness.run(path("troupe"), [arguments[0], "--connect", endpoint] + security(name) + arguments.dropFirst(),
                                      timeout: timeout, tmpdir: tmpdir)
         }
 
@@ -483,20 +738,29 @@ enum CLIHarness {
     /// Runs `body` against a fresh deployment: keys (supervisor, worker, client allowed;
     /// stranger not), a supervisor, a node agent with `processes` workers, all joined. Then
     /// stops it with `troupe stop` (unless `stopAtEnd` is false) and ends whatever is left.
+    /// With `roles`, the allow-lists give each key one role: `worker` serves
+    /// (`--allow-workers`), `client` submits (`--allow-clients`), `admin` stops
+    /// (`--allow-stop`); otherwise `worker` and `client` may do everything (`--allow`).
     static func withDeployment<R: Sendable>(
-        secure: Bool = true, processes: Int = 2, stopAtEnd: Bool = true, _ body: (Deployment) async throws -> R
+        secure: Bool = true, roles: Bool = false, processes: Int = 2, stopAtEnd: Bool = true, _ body: (Deployment) async throws -> R
     ) async throws -> (R, DeploymentEnd) {
         let scratch = try Scratch()
         defer { scratch.remove() }
         let keys = scratch.path + "/keys", logs = scratch.path + "/logs", tmpdir = scratch.path + "/tmp"
-        for folder in [keys, keys + "/allow", logs, tmpdir] { mkdir(folder, 0o700) }
-        try await makeKeys(["supervisor", "worker", "client", "stranger"], in: keys)
+        for folder in [keys, keys + "/allow", keys + "/workers", keys + "/clients", keys + "/admins", logs, tmpdir] { mkdir(folder, 0o700) }
+        try await makeKeys(["supervisor", "worker", "client", "stranger", "admin"], in: keys)
         for name in ["worker", "client"] {
             try write(try #require(read(keys + "/\(name).pub")), to: keys + "/allow/\(name).pub")
         }
+        for (name, folder) in [("worker", "workers"), ("client", "clients"), ("admin", "admins")] {
+            try write(try #require(read(keys + "/\(name).pub")), to: keys + "/\(folder)/\(name).pub")
+        }
         let deployment = Deployment(port: try freePort(), keys: keys, secure: secure, tmpdir: tmpdir, logs: logs)
+        let allowed = roles
+            ? ["--allow-workers", keys + "/workers", "--allow-clients", keys + "/clients", "--allow-stop", keys + "/admins"]
+            : ["--allow", keys + "/allow"]
         let supervisorArguments = ["supervisor", "--bind", deployment.endpoint]
-            + (secure ? ["--key", keys + "/supervisor.key", "--allow", keys + "/allow"] : ["--insecure"])
+            + (secure ? ["--key", keys + "/supervisor.key"] + allowed : ["--insecure"])
         let agentArguments = ["worker", "--connect", deployment.endpoint] + deployment.security("worker")
             + ["--processes", "\(processes)", "--", path("distributed-pool")]
 
@@ -517,11 +781,33 @@ enum CLIHarness {
                 try #require(joined, "the workers did not join:\n\(deployment.supervisorLog())\n\(read(logs + "/agent.err") ?? "")")
                 deployment.setWorkers(ProcessTable.children(of: agentPID))
                 let value = try await body(deployment)
-                if stopAtEnd { _ = try? await deployment.troupe(["stop", "--timeout", "10"], timeout: .seconds(15)) }
+                if stopAtEnd { _ = try? await deployment.troupe(["stop", "--timeout", "10"], as: roles ? "admin" : "client", timeout: .seconds(15)) }
                 return value
             }
         }
         return (value, DeploymentEnd(supervisor: supervisor, agent: agent))
+    }
+
+    // MARK: Another Unix user
+
+    /// A second Unix user, for checks of what another user can reach.
+    struct OtherUser: Sendable {
+        var name: String
+        var uid: uid_t
+        var gid: gid_t
+    }
+
+    /// The user `troupe-test-other`, created with `useradd` if needed; nil when this process
+    /// is not root (the caller then skips, saying so).
+    static func otherUser() async throws -> OtherUser? {
+        guard getuid() == 0 else { return nil }
+        let name = "troupe-test-other"
+        if getpwnam(name) == nil {
+            let made = try await run("/usr/sbin/useradd", ["--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name])
+            guard made.status == .exited(0) || getpwnam(name) != nil else { throw Failure("useradd \(name) failed: \(made)") }
+        }
+        guard let entry = getpwnam(name) else { throw Failure("no user \(name) after useradd") }
+        return OtherUser(name: name, uid: entry.pointee.pw_uid, gid: entry.pointee.pw_gid)
     }
 
     // MARK: Keys and files

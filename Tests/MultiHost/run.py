@@ -29,6 +29,10 @@ Checks (one PASS/FAIL line each; XFAIL for a known issue, see Report):
   (b') the same with --retryable, cut this time at the switch's end (w1's link stays up,
       its packets vanish): the loss is noticed in time, the run finishes, none fails
   (c') the switch port up again: w1's workers come back again
+  (f) the supervisor killed with -9 mid-run and started again on the same address: the
+      client's run ends with every task accounted for (done, or failed with workerLost: it
+      had been sent to the supervisor that died, and its outcome is unknown), the workers
+      rejoin, once each, and a new run through the restarted supervisor loses nothing
   (e) `troupe stop` ends the supervisor and both node agents with exit code 0, and no
       process is left in the namespaces
 
@@ -544,6 +548,61 @@ def cut_run(report, lab, deployment, watch, tasks, retryable, label_cut, baselin
     return True
 
 
+def restart_run(report, lab, deployment, tasks):
+    """Kills the supervisor with -9 once a tenth of a client's run is done, starts it again,
+    and checks that every task of the run ends, and that the workers rejoin once each."""
+    name = "client-restart"
+    before = deployment.status("cli")
+    completed_before = before["completed"] if before else 0
+    client = deployment.start_client("cli", "client", tasks, name=name)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and client.poll() is None:
+        status = deployment.status("cli")
+        if status and status["completed"] - completed_before >= tasks // 10:
+            break
+        time.sleep(0.1)
+    if client.poll() is not None:
+        report.check("(f) supervisor killed mid-run", False, "the client ended before the kill", lab, [name])
+        return False
+    deployment.supervisor.send_signal(signal.SIGKILL)
+    wait_process(deployment.supervisor, 10)
+    killed_at = time.monotonic()
+    log(lab.verbose, "killed the supervisor with -9")
+    # Down for longer than the client's liveness limit, so that it declares it lost first.
+    time.sleep(4)
+    deployment.start_supervisor()
+    code = wait_process(client, 180)
+    finished = time.monotonic() - killed_at
+    text = lab.output(name)
+    hosts, failed = parse_client(text)
+    total = sum(hosts.values()) + sum(failed.values())
+    others = {c: n for c, n in failed.items() if c != "workerLost"}
+    ok = code == 0 and "have done." in text and total == tasks and not others
+    report.check("(f) supervisor killed with -9 and restarted mid-run: every task ends", ok,
+                 f"exit {code}; " + ", ".join(f"{h}: {n}" for h, n in sorted(hosts.items()))
+                 + "".join(f", failed ({c}): {n}" for c, n in sorted(failed.items()))
+                 + f"; {total} of {tasks} accounted for, ended {finished:.1f} s after the kill"
+                 + ("" if ok else f" (expected all {tasks}, done or workerLost, nothing else)"),
+                 lab, [name, "supervisor-sup", "agent-w1", "agent-w2"])
+    ok, took, counts = deployment.wait_for_hosts("cli", {"w1": 2, "w2": 2}, within=REJOIN_BOUND + 60)
+    status = deployment.status("cli")
+    nodes = [w["node"] for w in status["workers"]] if status else []
+    once = len(nodes) == len(set(nodes)) == 4
+    report.check("(f) the workers rejoin the restarted supervisor, once each", ok and once,
+                 f"status --json lists {counts} after {took:.1f} s; registrations {len(nodes)}",
+                 lab, ["agent-w1", "agent-w2", "supervisor-sup"])
+    if not (ok and once):
+        return False
+    code, elapsed, text = run_client(deployment, 500, name="client-after-restart")
+    hosts, failed = parse_client(text)
+    ok = code == 0 and sum(hosts.values()) == 500 and not failed
+    report.check("(f) a run through the restarted supervisor loses nothing", ok,
+                 f"500 tasks in {elapsed:.1f} s: " + ", ".join(f"{h}: {n}" for h, n in sorted(hosts.items()))
+                 + "".join(f", failed ({c}): {n}" for c, n in sorted(failed.items())) + f" (exit {code})",
+                 lab, ["client-after-restart", "supervisor-sup"])
+    return ok
+
+
 def rejoin(watch, restored_at):
     """Waits for w1's workers to be listed again after the link came back."""
     at, status = watch.wait(lambda status: workers_by_host(status) == {"w1": 2, "w2": 2}, within=REJOIN_BOUND,
@@ -626,8 +685,12 @@ def checks(lab, report, tasks):
                  f"status --json lists {counts} {took:.1f} s after the link came back (bound {REJOIN_BOUND:.0f} s)"
                  + same_processes(deployment, w1_pids), lab, ["agent-w1", "supervisor-sup"])
 
-    # (e) troupe stop ends the supervisor and the node agents.
+    # (f) the supervisor killed with -9 mid-run, then started again.
     watch.stop()
+    if not restart_run(report, lab, deployment, tasks):
+        return
+
+    # (e) troupe stop ends the supervisor and the node agents.
     code, out, err = deployment.stop("cli")
     supervisor_code = wait_process(deployment.supervisor, 15)
     agent_codes = {host: wait_process(agent, 15) for host, agent in deployment.agents.items()}

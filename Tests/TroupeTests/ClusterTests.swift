@@ -4,6 +4,8 @@ import Glibc
 import Testing
 @_spi(Testing) @testable import Troupe
 import TroupeTestSupport
+import TroupeWire
+import ZeroMQ
 
 /// A standalone supervisor in this process, remote workers (the test worker program started
 /// as a node agent would), a pool and shared state connected to it.
@@ -25,6 +27,382 @@ struct ClusterTests {
 
     private func waitForWorkers(_ server: SupervisorServer, count: Int) async -> Bool {
         await eventually { await server.status().workers.count == count }
+    }
+
+    /// Starts `troupe supervisor --insecure` on `endpoint` as a process of its own (so that a
+    /// test can kill it), with `environment` added.
+    private func startSupervisorProcess(_ endpoint: String, arguments: [String] = ["--insecure"],
+                                        environment: [String] = []) async throws -> ChildProcess {
+        try await ProcessSpawner.shared.spawn(
+            path: TestEnvironment.path(ofSibling: "troupe"), arguments: ["supervisor", "--bind", endpoint] + arguments,
+            environment: currentEnvironment().filter { !$0.hasPrefix("TROUPE_") } + environment)
+    }
+
+    /// A TCP port on 127.0.0.1 that nothing listens on (the kernel's pick, released).
+    private func freePort() -> Int {
+        let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(descriptor) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = UInt32(0x7F00_0001).bigEndian
+        _ = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(descriptor, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(descriptor, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether the supervisor at `endpoint` answers a status query from this process.
+    private func answers(_ endpoint: String, workers: Int? = nil) async -> Bool {
+        guard let client = try? SupervisorClient(endpoint: endpoint, security: .insecure),
+              let status = try? await client.status(timeout: .seconds(1)) else { return false }
+        return workers.map { status.workers.count == $0 } ?? true
+    }
+
+    /// This process's link to the supervisor at `endpoint`, as its clients use it.
+    private func clientLink(_ endpoint: String) throws -> SupervisorLink {
+        try TroupeActorSystem.local().connectSupervisor(endpoint, role: .client, curve: nil)
+    }
+
+    /// Submits `count` short tasks, waits until a few have finished, then runs `fault`; then
+    /// checks that every task ends, that only tasks in flight at the fault failed (at most
+    /// `concurrency`, each `workerLost`), and that the rest succeeded.
+    private func runThroughFault(endpoint: String, count: Int = 200, concurrency: Int = 4,
+                                 _ fault: () async throws -> Void) async throws {
+        // One call per lane at a time, so that what is in flight at the fault is bounded by
+        // `concurrency` (pipelined lanes would have more) and the rest is submitted during it.
+        var options = PoolOptions()
+        options.pipelineDepth = 1
+        let pool = try await Pool<EchoWorker>(connectingTo: endpoint, security: .insecure, concurrency: concurrency, options: options)
+        let results = try (0..<count).map { index in
+            try pool.applyAsync { try await $0.slowEcho("\(index)", milliseconds: 20) }
+        }
+        #expect(await eventually { results.filter(\.isReady).count >= 20 })
+        try await fault()
+        let ended = await eventually(within: .seconds(90)) { results.allSatisfy(\.isReady) }
+        let unfinished = results.filter { !$0.isReady }.count
+        #expect(ended, "\(unfinished) of \(count) tasks never ended")
+        var failures: [String] = []
+        for (index, result) in results.enumerated() where result.isReady {
+            do {
+                #expect(try await result.get() == "\(index)")
+            } catch let error as TroupeError {
+                failures.append(error.code.rawValue)
+                #expect(error.code == .workerLost, "task \(index): \(error)")
+            }
+        }
+        #expect(failures.count <= concurrency, "\(failures.count) tasks failed, more than the \(concurrency) in flight: \(failures)")
+        if ended {
+            pool.close()
+            try await pool.join()
+        } else {
+            pool.terminate()
+        }
+    }
+
+    @Test func queuedWorkEndsWhenTheSupervisorIsKilledAndRestarted() async throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        var supervisor = try await startSupervisorProcess(endpoint)
+        defer { supervisor.send(signal: SIGKILL) }
+        let workers = try await startWorkers(2, supervisor: endpoint)
+        defer { for worker in workers { worker.send(signal: SIGKILL) } }
+        #expect(await eventually { await answers(endpoint, workers: 2) })
+        let link = try clientLink(endpoint)
+
+        try await runThroughFault(endpoint: endpoint) {
+            supervisor.send(signal: SIGKILL)
+            _ = await supervisor.wait(timeout: nil)
+            // The client declares it lost before it comes back.
+            #expect(await eventually { link.isUnreachable })
+            supervisor = try await startSupervisorProcess(endpoint)
+        }
+        #expect(!link.isUnreachable)
+    }
+
+    @Test func nothingIsLostWhileTheSupervisorIsStopped() async throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let supervisor = try await startSupervisorProcess(endpoint)
+        defer { supervisor.send(signal: SIGKILL) }
+        let workers = try await startWorkers(2, supervisor: endpoint)
+        defer { for worker in workers { worker.send(signal: SIGKILL) } }
+        #expect(await eventually { await answers(endpoint, workers: 2) })
+        let link = try clientLink(endpoint)
+
+        try await runThroughFault(endpoint: endpoint) {
+            supervisor.send(signal: SIGSTOP)
+            // Stopped long enough for the client to declare it lost and reconnect twice.
+            let start = link.reconnectAttempts
+            #expect(await eventually(within: .seconds(30)) { link.isUnreachable && link.reconnectAttempts >= start + 2 })
+            supervisor.send(signal: SIGCONT)
+        }
+    }
+
+    @Test func workersBackFromALongOutageRegisterOnceEach() async throws {
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        var supervisor = try await startSupervisorProcess(endpoint)
+        defer { supervisor.send(signal: SIGKILL) }
+        // A node agent whose workers give up on a silent supervisor after 3 s (not 60).
+        let agent = try await ProcessSpawner.shared.spawn(
+            path: TestEnvironment.path(ofSibling: "troupe"),
+            arguments: ["worker", "--connect", endpoint, "--insecure", "--processes", "2", "--",
+                        TestEnvironment.path(ofSibling: "TroupeTestWorker")],
+            environment: currentEnvironment().filter { !$0.hasPrefix("TROUPE_") } + ["TROUPE_GIVE_UP_MS=3000"])
+        defer {
+            for child in ProcessTable.children(of: agent.pid) { kill(child, SIGKILL) }
+            agent.send(signal: SIGKILL)
+        }
+        #expect(await eventually(within: .seconds(30)) { await answers(endpoint, workers: 2) })
+        let first = Set(ProcessTable.children(of: agent.pid))
+
+        supervisor.send(signal: SIGKILL)
+        _ = await supervisor.wait(timeout: nil)
+        // Down for longer than the workers' give-up time: they exit, and the agent starts others.
+        #expect(await eventually(within: .seconds(60)) {
+            let now = Set(ProcessTable.children(of: agent.pid))
+            return now.count == 2 && now.isDisjoint(with: first)
+        })
+        supervisor = try await startSupervisorProcess(endpoint)
+        #expect(await eventually(within: .seconds(60)) { await answers(endpoint, workers: 2) })
+
+        let pool = try await Pool<EchoWorker>(connectingTo: endpoint, security: .insecure, concurrency: 4)
+        let echoed = try await pool.map(0..<400) { worker, index in try await worker.slowEcho("\(index)", milliseconds: 10) }
+        #expect(echoed == (0..<400).map { "\($0)" })
+        let client = try SupervisorClient(endpoint: endpoint, security: .insecure)
+        let status = try await client.status()
+        #expect(status.workers.count == 2, "registrations: \(status.workers.map(\.node))")
+        #expect(status.workersLost == 0, "\(status.workersLost) registrations were lost with no fault")
+        #expect(Set(status.workers.map(\.node)).count == status.workers.count)
+        pool.close()
+        try await pool.join()
+    }
+
+    // MARK: Shared state held by the supervisor
+
+    @Test func aProxyWorksWhateverSpellingOfTheSupervisorsAddressEachProcessUsed() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://0.0.0.0:*", security: .insecure))
+        defer { server.stop(now: true) }
+        let port = port(of: server.endpoint)
+        // The workers reach it through 127.0.0.1, this client through 127.0.0.2.
+        let workers = try await startWorkers(1, supervisor: "tcp://127.0.0.1:\(port)")
+        defer { for worker in workers { worker.send(signal: SIGKILL) } }
+        #expect(await waitForWorkers(server, count: 1))
+        let spelling = "tcp://127.0.0.2:\(port)"
+        let manager = try await Manager.connecting(to: spelling, security: .insecure, timeout: .seconds(10))
+        let dictionary: SharedDictionary<String, Int> = try await manager.dictionary()
+        let pool = try await Pool<EchoWorker>(connectingTo: spelling, security: .insecure)
+        try await pool.apply { try await $0.increment(dictionary, key: "k", times: 40, concurrency: 4) }
+        #expect(try await dictionary.get("k") == 40)
+        pool.close()
+        try await pool.join()
+    }
+
+    @Test func theChildrenOfACurveClientUseItsSupervisorHeldProxies() async throws {
+        let serverKeys = try Curve.generateKeyPair(), clientKeys = try Curve.generateKeyPair()
+        let server = try SupervisorServer(SupervisorConfiguration(
+            bind: "tcp://127.0.0.1:*",
+            security: .curve(server: CurveServerSettings(publicKey: serverKeys.publicKey, secretKey: serverKeys.secretKey),
+                             allowedKeys: [clientKeys.publicKey])))
+        defer { server.stop(now: true) }
+        let security = ClientSecurity.curve(CurveClientSettings(serverKey: serverKeys.publicKey, publicKey: clientKeys.publicKey,
+                                                                 secretKey: clientKeys.secretKey))
+        let manager = try await Manager.connecting(to: server.endpoint, security: security, timeout: .seconds(10))
+        let dictionary: SharedDictionary<String, Int> = try await manager.dictionary()
+        let queue: SharedQueue<Int> = try await manager.queue()
+        // A local pool of this client: its workers have no keys, and no connection to the supervisor.
+        let pool = try await Pool<EchoWorker>(processes: 2)
+        _ = try await pool.map(0..<2, chunksize: 1) { worker, _ in
+            try await worker.increment(dictionary, key: "k", times: 10, concurrency: 2)
+        }
+        #expect(try await dictionary.get("k") == 20)
+        try await pool.apply { try await $0.put(7, on: queue) }
+        #expect(try await queue.get(timeout: .seconds(5)) == 7)
+        // A worker that dies holding a lock taken through this client frees it.
+        let lock = try await manager.lock()
+        _ = try? await pool.apply { try await $0.acquireAndDie(lock) }
+        #expect(try await lock.acquire(timeout: .seconds(20)), "the lock of a local worker that died stays held")
+        try await lock.release()
+        pool.close()
+        try await pool.join()
+    }
+
+    @Test func aLockHeldThroughTheSupervisorIsReleasedWhenItsHolderDies() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        defer { server.stop(now: true) }
+        let workers = try await startWorkers(1, supervisor: server.endpoint)
+        defer { for worker in workers { worker.send(signal: SIGKILL) } }
+        #expect(await waitForWorkers(server, count: 1))
+        let manager = try await Manager.connecting(to: server.endpoint, security: .insecure, timeout: .seconds(10))
+        let lock = try await manager.lock()
+        let pool = try await Pool<EchoWorker>(connectingTo: server.endpoint, security: .insecure)
+        // The remote worker takes the lock and dies holding it.
+        _ = try? await pool.apply { try await $0.acquireAndDie(lock) }
+        #expect(try await lock.acquire(timeout: .seconds(20)), "the lock of a worker that died stays held")
+        try await lock.release()
+        pool.terminate()
+    }
+
+    @Test func aLockOfAClientThatFallsSilentIsReleasedAfterItsLivenessLimit() async throws {
+        // 1 s heartbeats, liveness 3: a silent client holding a lock is gone after 3 s (not 30).
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+                                                                   heartbeatInterval: .seconds(1), liveness: 3))
+        let context = try Context()
+        let holder = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "silent-holder")
+        let other = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "silent-other")
+        defer { holder.close(); other.close(); server.stop(now: true) }
+        try holder.state(1, "silent-lock", "create", [.string("lock")])
+        try holder.state(2, "silent-lock", "acquire", [.uint(1)])
+        #expect(try answer(holder, 2)?.get() == .bool(true))
+        holder.close()
+        // The other client waits for it (heartbeating, as the protocol asks of a waiting client).
+        try other.state(3, "silent-lock", "acquire", [.uint(2), .int(20)])
+        var got: MessagePackValue?
+        let deadline = ContinuousClock.now + .seconds(25)
+        while got == nil && ContinuousClock.now < deadline {
+            try other.send(.heartbeat)
+            if case .envelopes(let envelopes)? = other.receive(within: .milliseconds(500)),
+               case .return(let reply)? = envelopes.first, reply.callID == 3 {
+                got = try MessagePackValue(decoding: reply.value)
+            }
+        }
+        #expect(got == .bool(true), "the silent client's lock was not released before the other's 20 s wait ended")
+    }
+
+    // MARK: Registrations, hand-overs and replies that the protocol allows
+
+    /// A CALL body for a raw worker, whose content nobody reads.
+    private let callBody: [UInt8] = {
+        var body = EnvelopeWriter()
+        body.append(.call(Envelope.Call(callID: 11, actor: 0, target: "t")))
+        return body.bytes
+    }()
+
+    /// The answer to the STATE operation `callID`, read by `peer`: a value, or a THROW's code.
+    private func answer(_ peer: RawSupervisorPeer, _ callID: UInt64) -> Result<MessagePackValue, TroupeError>? {
+        while let received = peer.receive() {
+            for envelope in received.envelopes ?? [] {
+                switch envelope {
+                case .return(let reply) where reply.callID == callID:
+                    return (try? MessagePackValue(decoding: reply.value)).map { .success($0) }
+                case .throw(let failure) where failure.callID == callID:
+                    return .failure(TroupeError(TroupeError.Code(failure.code.rawValue), failure.message))
+                default: continue
+                }
+            }
+        }
+        return nil
+    }
+
+    private func port(of endpoint: String) -> Int { Int(endpoint.split(separator: ":").last ?? "") ?? 0 }
+
+    @Test func aWorkerThatRejoinsFromANewConnectionReplacesItsOldRegistration() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let context = try Context()
+        let old = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "rejoin-1")
+        let new = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "rejoin-1~2")
+        let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "rejoin-client")
+        defer { for peer in [old, new, client] { peer.close() }; server.stop(now: true) }
+
+        try old.send(.ready(node: "rejoin", pid: 1, services: ["test.Raw"], host: "h"))
+        #expect(await eventually { await server.status().workers.count == 1 })
+        try new.send(.ready(node: "rejoin", pid: 1, services: ["test.Raw"], host: "h"))
+        try client.send(.request(id: 1, service: "test.Raw", flags: 0), payload: callBody)
+        // The request reaches the new connection, and the node is registered once.
+        guard case .request(_, "test.Raw", _)? = new.receive()?.command else {
+            Issue.record("the rejoined worker did not get the request")
+            return
+        }
+        let status = await server.status()
+        #expect(status.workers.map(\.node) == ["rejoin"], "registrations: \(status.workers)")
+        #expect(status.running == 1)
+    }
+
+    @Test func aReadyFromABusyWorkerFailsItsRequestInsteadOfDroppingIt() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let context = try Context()
+        let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "busy-1")
+        let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "busy-client")
+        defer { for peer in [worker, client] { peer.close() }; server.stop(now: true) }
+
+        try worker.send(.ready(node: "busy", pid: 1, services: ["test.Raw"], host: "h"))
+        #expect(await eventually { await server.status().workers.count == 1 })
+        try client.send(.request(id: 7, service: "test.Raw", flags: 0), payload: callBody)
+        guard case .request? = worker.receive()?.command else {
+            Issue.record("the worker did not get the request")
+            return
+        }
+        try worker.send(.ready(node: "busy", pid: 1, services: ["test.Raw"], host: "h"))
+        let answer = client.receive()?.command
+        guard case .error(7, let code, _)? = answer else {
+            Issue.record("the client got \(String(describing: answer)) for its request, not ERROR 7")
+            return
+        }
+        #expect(code == TroupeError.Code.workerLost.rawValue)
+        #expect(await server.status().running == 0)
+    }
+
+    @Test func aClientCompletesOnTheFinalReplyNotOnAPartialOne() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let context = try Context()
+        let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "partial-1")
+        defer { worker.close(); server.stop(now: true) }
+        try worker.send(.ready(node: "partial", pid: 1, services: [String(reflecting: EchoWorker.self)], host: "h"))
+        #expect(await eventually { await server.status().workers.count == 1 })
+
+        let pool = try await Pool<EchoWorker>(connectingTo: server.endpoint, security: .insecure)
+        let result = try pool.applyAsync { try await $0.echo("ignored") }
+        guard case .command(.request(let id, _, _), let payload)? = worker.receive(),
+              case .call(let call)? = try EnvelopeDecoder().decode(body: payload).first else {
+            Issue.record("the worker did not get the call")
+            return
+        }
+        for (text, final) in [("partial", false), ("final", true)] {
+            var body = EnvelopeWriter()
+            body.append(.return(Envelope.Return(callID: call.callID, value: try MessagePackEncoder().encode(text))))
+            try worker.send(.reply(id: id, final: final), payload: body.bytes)
+        }
+        #expect(try await result.get() == "final")
+        pool.terminate()
+    }
+
+    @Test func anElementOrALockHandedToAVanishedWaiterIsNotLost() async throws {
+        // Heartbeats far apart: what is checked here is not liveness.
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+                                                                   heartbeatInterval: .seconds(10), liveness: 3))
+        let context = try Context()
+        let owner = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "vanish-owner")
+        let queueWaiter = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "vanish-queue")
+        let lockWaiter = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "vanish-lock")
+        defer { for peer in [owner, queueWaiter, lockWaiter] { peer.close() }; server.stop(now: true) }
+
+        try owner.state(1, "q", "create", [.string("queue")])
+        try owner.state(2, "l", "create", [.string("lock")])
+        try owner.state(3, "l", "acquire", [.uint(1)])
+        #expect(try answer(owner, 3)?.get() == .bool(true))
+        // Each waiter waits, then asks a question on the same connection: its answer says the
+        // wait has arrived. Then its connection vanishes.
+        try queueWaiter.state(4, "q", "get", [.nil])
+        try queueWaiter.state(5, "q", "count")
+        #expect(try answer(queueWaiter, 5)?.get() == .int(0))
+        try lockWaiter.state(6, "l", "acquire", [.uint(2)])
+        try lockWaiter.state(7, "l", "count")
+        #expect(try answer(lockWaiter, 7)?.get() == .int(1))
+        for waiter in [queueWaiter, lockWaiter] {
+            let local = try #require(waiter.localPort())
+            waiter.close()
+            #expect(await eventually { !RawSupervisorPeer.serverStillHolds(connectionFrom: local, to: port(of: server.endpoint)) })
+        }
+
+        // The element put, and the lock released, go to the vanished waiters: they come back.
+        try owner.state(8, "q", "put", [.int(42)])
+        try owner.state(9, "l", "release", [.uint(1)])
+        #expect(try answer(owner, 9)?.get() == .nil)
+        try owner.state(10, "q", "get", [.int(0)])
+        #expect(try answer(owner, 10)?.get() == .int(42), "the element handed to a vanished waiter was lost")
+        try owner.state(11, "l", "acquire", [.uint(3), .int(0)])
+        #expect(try answer(owner, 11)?.get() == .bool(true), "the lock handed to a vanished waiter stays held")
     }
 
     @Test func aPoolConnectedToASupervisorRunsWorkOnItsWorkers() async throws {

@@ -232,6 +232,65 @@ struct SharedStateTests {
         try await pool.join()
     }
 
+    /// The outcome of `task` if it ends within `limit`; nil when it is still running then.
+    private func outcome<T: Sendable>(of task: Task<T, any Error>, within limit: Duration = .seconds(20)) async -> Result<T, any Error>? {
+        await withTaskGroup(of: Result<T, any Error>?.self) { group in
+            group.addTask { await task.result }
+            group.addTask { try? await Task.sleep(for: limit); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+    @Test func aDeadOwnerProcessFailsCallsAtOnceInTheParentThatSawItDie() async throws {
+        // An hour's timeout: a call that waited for it would not end within the test.
+        let manager = try await Manager.startOwnerProcess(timeout: .seconds(3600))
+        let ownerPID = try #require(manager.ownerProcessID)
+        let dictionary: SharedDictionary<String, Int> = try await manager.dictionary(["k": 1])
+        let queue: SharedQueue<Int> = try await manager.queue()
+        let waiting = Task { try await queue.get() }
+        #expect(try await dictionary.get("k") == 1)
+        kill(ownerPID, SIGKILL)
+
+        // The call in flight, and every later one, fail with ownerUnavailable, saying why.
+        for task in [Task { try await queue.get() } as Task<Int, any Error>, waiting] {
+            guard let ended = await outcome(of: task) else {
+                Issue.record("a call to the dead owner is still waiting")
+                task.cancel()
+                continue
+            }
+            #expect(throws: TroupeError.self) { try ended.get() }
+        }
+        let later = await outcome(of: Task { try await dictionary.get("k") })
+        guard case .failure(let error as TroupeError)? = later else {
+            Issue.record("a call after the owner's death: \(String(describing: later))")
+            return
+        }
+        #expect(error.code == .ownerUnavailable)
+        #expect(error.message.contains("killed by signal 9"), "\(error)")
+    }
+
+    @Test func aContainerCannotBeNamedByAPeerThatWasNotGivenItsProxy() async throws {
+        let manager = try Manager()
+        let system = try TroupeActorSystem.local()
+        let secret: SharedDictionary<String, Int> = try await manager.dictionary(["secret": 42])
+        let other: SharedDictionary<String, Int> = try await manager.dictionary()
+        // The name carries 128 random bits, not this process's node and a counter.
+        #expect(!secret.reference.name.contains(system.node), "\(secret.reference.name)")
+        #expect(secret.reference.name != other.reference.name)
+        #expect(secret.reference.name.utf8.count >= "dict-".utf8.count + 32, "\(secret.reference.name)")
+        // What a peer could guess from the node name finds nothing.
+        var found: [String] = []
+        for number in 1...2000 {
+            let guess = SharedStateReference(node: system.node, endpoint: system.endpoint, name: "dict-\(system.node)-\(number)")
+            if (try? await StateClient(system: system, reference: guess, timeout: .seconds(5)).perform("count")) != nil {
+                found.append(guess.name)
+            }
+        }
+        #expect(found.isEmpty, "guessed containers: \(found)")
+    }
+
     @Test func theOwnerCanLiveInItsOwnProcess() async throws {
         let manager = try await Manager.startOwnerProcess(timeout: .seconds(2))
         let ownerPID = try #require(manager.ownerProcessID)

@@ -1,3 +1,10 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import DequeModule
 import Logging
 import TroupeWire
@@ -45,16 +52,23 @@ final class BrokerLoop: @unchecked Sendable {
     private let zap: Socket?
     private let monitor: SocketMonitor?
     private let store = StateStore()
-    private let allowedKeys: Set<String>
+    /// Who is admitted, with what roles; nil on an insecure supervisor (everybody, every role).
+    private let allowList: KeyAllowList?
     private var logger: Logger { server.logger }
 
     private var workers: [[UInt8]: WorkerEntry] = [:]
     /// Workers declared lost that may still be connected: told to register again if heard from.
     private var lostWorkers: Set<[UInt8]> = []
     private var clients: [[UInt8]: ContinuousClock.Instant] = [:]
+    /// The clients that have sent work or shared-state operations (the rest only watch: status
+    /// queries and heartbeats). They must heartbeat, and are what STATUS counts as clients.
+    private var working: Set<[UInt8]> = []
     private var queues: [String: Deque<Request>] = [:]
     private var running: [UInt64: Running] = [:]
     private var runningByClient: [ClientKey: UInt64] = [:]
+    /// Every request queued or running, by its client's id for it: a second REQUEST with the
+    /// same id is refused while the first is outstanding.
+    private var outstanding: Set<ClientKey> = []
     private var lastRequestID: UInt64 = 0
     private var phase = Phase.running
     private var stopRequesters: [(client: [UInt8], id: UInt64)] = []
@@ -62,9 +76,13 @@ final class BrokerLoop: @unchecked Sendable {
     private var workersLost = 0
     private var rejected: [String: Int] = [:]
     private var unauthorized = 0
+    /// The distinct keys the allow-list refused.
+    private var refusedKeys: Set<String> = []
     private var lastHeartbeat = ContinuousClock.now
     private var stopDeadline: ContinuousClock.Instant?
     private var lastHandshakeLog: [UInt32: ContinuousClock.Instant] = [:]
+    private var rejectWindowStart = ContinuousClock.now
+    private var rejectsInWindow = 0
 
     init(server: SupervisorServer, context: Context, router: consuming Socket, zap: consuming Socket?, monitor: consuming SocketMonitor?) {
         self.server = server
@@ -72,11 +90,7 @@ final class BrokerLoop: @unchecked Sendable {
         self.router = router
         self.zap = zap
         self.monitor = monitor
-        if case .curve(_, let keys) = server.configuration.security {
-            allowedKeys = keys
-        } else {
-            allowedKeys = []
-        }
+        allowList = server.configuration.security.allowList
     }
 
     private var interval: Duration { server.configuration.heartbeatInterval }
@@ -104,6 +118,8 @@ final class BrokerLoop: @unchecked Sendable {
         monitor?.close()
         router.close()
         zap?.close()
+        // libzmq leaves an ipc socket's file behind.
+        if let path = SupervisorServer.socketPath(of: server.endpoint) { unlink(path) }
         server.markFinished()
         logger.info("supervisor stopped")
     }
@@ -117,21 +133,23 @@ final class BrokerLoop: @unchecked Sendable {
             let identity = frames[0].bytes
             // libzmq attaches the peer's metadata to content frames, not to the routing id.
             let address = frames[1].property("Peer-Address") ?? "unknown"
-            handle(Array(frames.dropFirst()), from: identity, address: address)
+            // With CURVE, the ZAP handler made the client's key its User-Id.
+            let roles = allowList.map { list in frames[1].property("User-Id").flatMap { list.roles(of: $0) } ?? [] } ?? .all
+            handle(Array(frames.dropFirst()), from: identity, address: address, roles: roles)
         }
     }
 
-    private func handle(_ frames: [Message], from identity: [UInt8], address: String) {
+    private func handle(_ frames: [Message], from identity: [UInt8], address: String, roles: KeyRoles) {
         let first = frames[0]
         if first.withUnsafeBytes({ SupervisorCommand.isSignature($0) }) {
-            guard frames.count == 3 else {
-                reject(WireError(.malformed, "a Protocol 2 message has 3 frames, not \(frames.count)"), to: identity)
-                return
-            }
             do {
+                // The version first: another version may have another number of frames.
                 try first.withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+                guard frames.count == 3 else {
+                    throw WireError(.malformed, "a Protocol 2 message has 3 frames, not \(frames.count)")
+                }
                 let command = try frames[1].withUnsafeBytes { try SupervisorCommand(header: $0) }
-                handle(command, payload: frames[2].bytes, from: identity, address: address)
+                handle(command, payload: frames[2].bytes, from: identity, address: address, roles: roles)
             } catch let error as WireError {
                 reject(error, to: identity)
             } catch {}
@@ -142,15 +160,21 @@ final class BrokerLoop: @unchecked Sendable {
             guard frames.count == 2 else { throw WireError(.malformed, "expected 2 frames (signature, body), got \(frames.count)") }
             try first.withUnsafeBytes { try Signature.check($0) }
             let envelopes = try frames[1].withUnsafeBytes { try EnvelopeDecoder().decode(body: $0) }
-            for envelope in envelopes { handle(envelope, from: identity) }
+            for envelope in envelopes { handle(envelope, from: identity, roles: roles) }
         } catch let error as WireError {
             reject(error, to: identity)
         } catch {}
     }
 
-    private func handle(_ envelope: Envelope, from identity: [UInt8]) {
+    private func handle(_ envelope: Envelope, from identity: [UInt8], roles: KeyRoles) {
         clients[identity] = ContinuousClock.now
+        if case .state = envelope { working.insert(identity) }
         switch envelope {
+        case .state(let operation) where roles.isDisjoint(with: [.client, .worker]):
+            refused("shared state", to: identity)
+            reply(envelope: .throw(Envelope.Throw(failure: TroupeError(
+                .unauthorized, "this key may not use shared state: put its .pub in the supervisor's --allow-clients or --allow-workers folder"),
+                callID: operation.callID)), to: identity)
         case .state(let operation):
             let arguments: [MessagePackValue]
             do {
@@ -160,14 +184,21 @@ final class BrokerLoop: @unchecked Sendable {
                 return
             }
             let server = self.server
-            store.perform(operation.operation, on: operation.container, arguments: arguments,
-                          node: String(decoding: identity, as: UTF8.self)) { result in
+            let node = String(decoding: identity, as: UTF8.self)
+            store.perform(operation.operation, on: operation.container, arguments: arguments, node: node) { result in
                 var body = EnvelopeWriter()
                 switch result {
                 case .success(let value): body.append(.return(Envelope.Return(callID: operation.callID, value: value.encoded)))
                 case .failure(let error): body.append(.throw(Envelope.Throw(failure: error, callID: operation.callID)))
                 }
-                server.enqueue([identity, Signature.bytes, body.bytes])
+                // Sent from the supervisor's thread, which sees whether the peer is still there:
+                // an element or a lock handed to a vanished waiter is taken back.
+                let frames = [identity, Signature.bytes, body.bytes]
+                server.perform { loop in
+                    if !loop.send(frames) {
+                        loop.store.takeBack(result, of: operation.operation, on: operation.container, arguments: arguments, node: node)
+                    }
+                }
             }
         case .call(let call):
             reply(envelope: .throw(Envelope.Throw(
@@ -177,8 +208,12 @@ final class BrokerLoop: @unchecked Sendable {
         }
     }
 
-    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: [UInt8], address: String) {
+    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: [UInt8], address: String, roles: KeyRoles) {
         let now = ContinuousClock.now
+        if let needed = Self.role(needed: command), !roles.contains(needed) {
+            refuse(command, lacking: needed, to: identity)
+            return
+        }
         if let entry = workers[identity] {
             workers[identity]?.lastHeard = now
             if entry.address == "unknown" && address != "unknown" { workers[identity]?.address = address }
@@ -186,10 +221,27 @@ final class BrokerLoop: @unchecked Sendable {
         switch command {
         case .ready(let node, let pid, let services, let host):
             lostWorkers.remove(identity)
+            // One registration per node: a READY again (from the same connection while busy,
+            // or from a new one) replaces the old, whose request is retried or failed.
+            if let entry = workers[identity], entry.current != nil {
+                workerGone(identity, reason: "registered again (READY) while it ran the request")
+            }
+            var rejoined = false
+            for (other, entry) in workers where other != identity && entry.node == node {
+                workerGone(other, reason: "reconnected from a new connection")
+                // If that connection is in fact the live one, its next message re-registers it.
+                lostWorkers.insert(other)
+                rejoined = true
+            }
             workers[identity] = WorkerEntry(node: node, pid: pid, host: host, address: address, services: services, lastHeard: now)
-            logger.info("worker joined", metadata: ["troupe.node": "\(node)", "troupe.host": "\(host)", "troupe.services": "\(services)"])
+            logger.info(rejoined ? "worker rejoined" : "worker joined",
+                        metadata: ["troupe.node": "\(node)", "troupe.host": "\(host)", "troupe.services": "\(services)"])
             if phase == .closing && queues.values.allSatisfy(\.isEmpty) {
                 send(identity, .disconnect(reason: "the supervisor is stopping"))
+            } else {
+                // At once, so that a worker back from an outage knows it is heard before its
+                // next reconnection would make it register again from a new connection.
+                send(identity, .heartbeat)
             }
             dispatch()
         case .heartbeat where lostWorkers.contains(identity):
@@ -202,11 +254,19 @@ final class BrokerLoop: @unchecked Sendable {
             }
         case .request(let id, let service, let flags):
             clients[identity] = now
+            working.insert(identity)
             guard phase == .running else {
                 send(identity, .error(id: id, code: TroupeError.Code.closed.rawValue, message: "the supervisor is stopping and takes no new work"))
                 return
             }
-            queues[service, default: []].append(Request(client: identity, clientID: id, service: service, flags: flags, payload: payload))
+            guard !isOutstanding(client: identity, id: id) else {
+                reject(WireError(.malformed, "request id \(id) is already outstanding on this connection; the first one stands"), to: identity)
+                return
+            }
+            // Reserved bits are not passed on: a worker sees only the flags this version defines.
+            queues[service, default: []].append(Request(client: identity, clientID: id, service: service,
+                                                        flags: flags & SupervisorCommand.retryableFlag, payload: payload))
+            outstanding.insert(ClientKey(client: identity, id: id))
             dispatch()
         case .reply(let id, let final):
             guard var entry = workers[identity] else {
@@ -223,6 +283,7 @@ final class BrokerLoop: @unchecked Sendable {
             if final {
                 running[id] = nil
                 runningByClient[ClientKey(client: request.request.client, id: request.request.clientID)] = nil
+                outstanding.remove(ClientKey(client: request.request.client, id: request.request.clientID))
                 entry.current = nil
                 entry.tasksDone += 1
                 workers[identity] = entry
@@ -238,6 +299,7 @@ final class BrokerLoop: @unchecked Sendable {
                 for service in queues.keys {
                     if let index = queues[service]?.firstIndex(where: { $0.client == identity && $0.clientID == clientID }) {
                         queues[service]?.remove(at: index)
+                        outstanding.remove(key)
                         send(identity, .error(id: clientID, code: TroupeError.Code.cancelled.rawValue, message: "the request was cancelled before it started"))
                     }
                 }
@@ -246,8 +308,8 @@ final class BrokerLoop: @unchecked Sendable {
             if workers[identity] != nil {
                 logger.info("worker left", metadata: ["troupe.node": "\(workers[identity]!.node)", "troupe.reason": "\(reason)"])
                 workerGone(identity, reason: "left the supervisor (\(reason))")
-            } else {
-                clients[identity] = nil
+            } else if clients[identity] != nil {
+                forgetClient(identity, because: "left (\(reason))")
             }
             finishStopIfDone()
         case .statusQuery(let id):
@@ -262,12 +324,74 @@ final class BrokerLoop: @unchecked Sendable {
         }
     }
 
+    /// Counts a rejected message and answers it with a REJECT, at most
+    /// ``rejectsPerWindow`` in each ``rejectWindow`` (whoever the peers): a flood of bad
+    /// input gets a few answers and a few log lines, not one each.
     private func reject(_ error: WireError, to identity: [UInt8]) {
         rejected[error.code.rawValue, default: 0] += 1
-        if rejected.values.reduce(0, +) % 100 == 1 {
-            logger.warning("rejected a malformed message", metadata: ["troupe.error": "\(error.code)"])
+        let now = ContinuousClock.now
+        if now - rejectWindowStart >= Self.rejectWindow {
+            rejectWindowStart = now
+            rejectsInWindow = 0
+        }
+        rejectsInWindow += 1
+        guard rejectsInWindow <= Self.rejectsPerWindow else { return }
+        if rejectsInWindow == 1 {
+            logger.warning("rejected a malformed message", metadata: ["troupe.error": "\(error.code)",
+                                                                      "troupe.rejected": "\(rejected.values.reduce(0, +))"])
         }
         reply(envelope: .reject(Envelope.Reject(error)), to: identity)
+    }
+
+    /// At most this many REJECTs in each ``rejectWindow``, as Protocol 1 asks of every peer.
+    static let rejectsPerWindow = 8
+    /// The window of the REJECT rate limit.
+    static let rejectWindow = Duration.milliseconds(50)
+
+    // MARK: Roles
+
+    /// The role a command needs from the sender's key, if any.
+    private static func role(needed command: SupervisorCommand) -> KeyRoles? {
+        switch command {
+        case .ready, .reply: return .worker
+        case .request, .cancel: return .client
+        case .stop: return .stop
+        case .heartbeat, .disconnect, .statusQuery, .error, .status, .done: return nil
+        }
+    }
+
+    /// Answers a command the sender's key may not send.
+    private func refuse(_ command: SupervisorCommand, lacking role: KeyRoles, to identity: [UInt8]) {
+        let folder = role == .worker ? "--allow-workers" : role == .client ? "--allow-clients" : "--allow-stop"
+        switch command {
+        case .ready:
+            refused("serving", to: identity)
+            send(identity, .disconnect(reason: "\(SupervisorLink.unauthorizedReasonPrefix) this key may not serve: put its .pub in the supervisor's \(folder) folder"))
+        case .request(let id, _, _):
+            refused("submitting work", to: identity)
+            send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
+                                  message: "this key may not submit work: put its .pub in the supervisor's \(folder) folder"))
+        case .stop(let id, _):
+            refused("stopping", to: identity)
+            send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
+                                  message: "this key may not stop the deployment: put its .pub in the supervisor's \(folder) folder"))
+        case .reply:
+            send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+        default:
+            break
+        }
+    }
+
+    /// Counts and logs a command refused for want of a role.
+    private func refused(_ what: String, to identity: [UInt8]) {
+        rejected[TroupeError.Code.unauthorized.rawValue, default: 0] += 1
+        logger.warning("refused a command: the key lacks the role", metadata: ["troupe.command": "\(what)",
+                                                                               "troupe.peer": "\(String(decoding: identity, as: UTF8.self))"])
+    }
+
+    /// Whether `client` has a request with its id `id` queued or running.
+    private func isOutstanding(client: [UInt8], id: UInt64) -> Bool {
+        outstanding.contains(ClientKey(client: client, id: id))
     }
 
     // MARK: Routing
@@ -284,7 +408,18 @@ final class BrokerLoop: @unchecked Sendable {
                 running[id] = Running(request: request, worker: identity)
                 runningByClient[ClientKey(client: request.client, id: request.clientID)] = id
                 workers[identity]?.current = id
-                send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload)
+                if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload) {
+                    // The worker's connection is gone: the request never reached it. Put it back
+                    // first in line, forget the worker, and hand the request to another.
+                    running[id] = nil
+                    runningByClient[ClientKey(client: request.client, id: request.clientID)] = nil
+                    workers[identity]?.current = nil
+                    queues[service, default: []].prepend(request)
+                    logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
+                    workerGone(identity, reason: "closed its connection")
+                    dispatch()
+                    return
+                }
                 break
             }
         }
@@ -301,6 +436,7 @@ final class BrokerLoop: @unchecked Sendable {
             queues[request.service, default: []].prepend(request)
             dispatch()
         } else {
+            outstanding.remove(ClientKey(client: request.client, id: request.clientID))
             send(request.client, .error(id: request.clientID, code: TroupeError.Code.workerLost.rawValue,
                                         message: "worker \(entry.node) on \(entry.host) \(reason) while it ran the request"))
         }
@@ -315,10 +451,14 @@ final class BrokerLoop: @unchecked Sendable {
             lostWorkers.insert(identity)
             logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
             workerGone(identity, reason: "missed \(server.configuration.liveness) heartbeats")
+            finishStopIfDone()
         }
-        for (identity, heard) in clients where now - heard > limit * 10 {
-            clients[identity] = nil
-            store.release(node: String(decoding: identity, as: UTF8.self))
+        for (identity, heard) in clients where now - heard > limit {
+            // A client that has sent work or shared-state operations must heartbeat, as a
+            // worker does; one that only watches is forgotten after 10 times as long.
+            let isWorking = working.contains(identity)
+            guard isWorking || now - heard > limit * 10 else { continue }
+            forgetClient(identity, because: isWorking ? "missed \(server.configuration.liveness) heartbeats" : "silent")
         }
         if now - lastHeartbeat >= interval {
             lastHeartbeat = now
@@ -326,6 +466,24 @@ final class BrokerLoop: @unchecked Sendable {
             for identity in clients.keys { send(identity, .heartbeat) }
         }
         if let deadline = stopDeadline, now >= deadline { finish() }
+    }
+
+    /// Forgets a client: frees its locks and waits, and fails its queued requests (there is
+    /// no one to answer). Requests already running finish; their replies are dropped.
+    private func forgetClient(_ identity: [UInt8], because reason: String) {
+        clients[identity] = nil
+        working.remove(identity)
+        let node = String(decoding: identity, as: UTF8.self)
+        if store.isInvolved(node: node) {
+            logger.info("client gone: its locks and waits are released", metadata: ["troupe.client": "\(node)", "troupe.reason": "\(reason)"])
+        }
+        store.release(node: node)
+        for service in Array(queues.keys) {
+            queues[service]?.removeAll { $0.client == identity }
+            if queues[service]?.isEmpty == true { queues[service] = nil }
+        }
+        outstanding = outstanding.filter { $0.client != identity }
+        finishStopIfDone()
     }
 
     // MARK: Stopping
@@ -352,6 +510,7 @@ final class BrokerLoop: @unchecked Sendable {
             }
             running.removeAll()
             runningByClient.removeAll()
+            outstanding.removeAll()
             for identity in workers.keys { workers[identity]?.current = nil }
         }
         finishStopIfDone()
@@ -359,7 +518,16 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Once closing and idle: tells every worker to leave, then stops shortly after.
     private func finishStopIfDone() {
-        guard phase == .closing, running.isEmpty, queues.values.allSatisfy(\.isEmpty), stopDeadline == nil else { return }
+        guard phase == .closing, stopDeadline == nil else { return }
+        // Work for a service that no worker serves would wait for ever: it ends now.
+        for service in Array(queues.keys) where !workers.values.contains(where: { $0.services.contains(service) }) {
+            for request in queues.removeValue(forKey: service) ?? [] {
+                outstanding.remove(ClientKey(client: request.client, id: request.clientID))
+                send(request.client, .error(id: request.clientID, code: TroupeError.Code.terminated.rawValue,
+                                            message: "the supervisor is stopping and no worker serves \(service): the request did not run"))
+            }
+        }
+        guard running.isEmpty, queues.values.allSatisfy(\.isEmpty) else { return }
         for identity in workers.keys { send(identity, .disconnect(reason: "the supervisor is stopping")) }
         for requester in stopRequesters { send(requester.client, .done(id: requester.id)) }
         // Leave time for the DISCONNECTs and DONE to leave before the socket closes.
@@ -383,9 +551,10 @@ final class BrokerLoop: @unchecked Sendable {
         if mechanism == "CURVE", frames.count >= 7, frames[6].count == 32 {
             key = try? Curve.z85Encode(frames[6].bytes)
         }
-        let allowed = key.map { allowedKeys.contains($0) } ?? false
+        let allowed = key.map { allowList?.roles(of: $0) != nil } ?? false
         if !allowed {
             unauthorized += 1
+            refusedKeys.insert(key ?? "")
             logger.warning("refused a connection", metadata: ["troupe.address": "\(address)", "troupe.mechanism": "\(mechanism)",
                                                               "troupe.key": "\(key ?? "none")"])
         }
@@ -415,7 +584,10 @@ final class BrokerLoop: @unchecked Sendable {
 
     // MARK: Sending
 
-    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = []) {
+    /// Sends a Protocol 2 message.
+    /// - Returns: false when the peer's connection is gone (the message was not sent).
+    @discardableResult
+    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = []) -> Bool {
         send([identity, SupervisorCommand.signature, command.header, payload])
     }
 
@@ -425,13 +597,20 @@ final class BrokerLoop: @unchecked Sendable {
         send([identity, Signature.bytes, body.bytes])
     }
 
-    private func send(_ frames: [[UInt8]]) {
+    /// Sends a message (its frames, the routing id first).
+    /// - Returns: false when the peer's connection is gone (`ZMQ_ROUTER_MANDATORY`): the
+    ///   message was not sent, and the peer never sees it.
+    @discardableResult
+    private func send(_ frames: [[UInt8]]) -> Bool {
         do {
             _ = try router.send(multipart: frames, dontWait: true)
+            return true
         } catch let error as ZMQError where error.isHostUnreachable {
             // The peer has gone; a worker's heartbeat silence, or a client's, says the rest.
+            return false
         } catch {
             logger.error("send failed", metadata: ["troupe.error": "\(error)"])
+            return true
         }
     }
 
@@ -453,9 +632,10 @@ final class BrokerLoop: @unchecked Sendable {
             queued: queues.mapValues(\.count).filter { $0.value > 0 },
             running: running.count,
             completed: completed,
-            clients: clients.count,
+            clients: working.count,
             workersLost: workersLost,
             rejected: rejected,
-            unauthorized: unauthorized)
+            unauthorized: unauthorized,
+            refusedKeys: refusedKeys.count)
     }
 }

@@ -31,10 +31,47 @@ public enum KeyFiles {
     /// - Throws: ``TroupeError`` when a file exists (without `overwrite`) or cannot be written.
     @discardableResult
     public static func generate(prefix: String, overwrite: Bool = false) throws -> String {
+        // Refuse before writing anything: a planted link, or a file not to be replaced.
+        for path in [prefix + ".key", prefix + ".pub"] {
+            var info = stat()
+            guard lstat(path, &info) == 0 else { continue }
+            if (info.st_mode & S_IFMT) == S_IFLNK {
+                throw TroupeError(.invalidArgument, "cannot write \(path): it is a symbolic link; remove it, or choose another --out",
+                                  context: ["path": path])
+            }
+            if !overwrite {
+                throw TroupeError(.invalidArgument, "cannot write \(path): it exists (pass --force to replace it)", context: ["path": path])
+            }
+        }
         let pair = try Curve.generateKeyPair()
         try write(pair.secretKey + "\n", to: prefix + ".key", mode: 0o600, overwrite: overwrite)
         try write(pair.publicKey + "\n", to: prefix + ".pub", mode: 0o644, overwrite: overwrite)
         return pair.publicKey
+    }
+
+    /// Makes the folders of `prefix` that do not exist yet, each with mode 0700 whatever the
+    /// umask (a folder of secret keys is its owner's alone).
+    /// - Parameter prefix: the path of the key files without extension, such as `keys/supervisor`.
+    /// - Returns: the folders made, outermost first; empty when they all existed.
+    /// - Throws: ``TroupeError`` `.invalidArgument` when a folder cannot be made.
+    @discardableResult
+    public static func makeFolders(for prefix: String) throws -> [String] {
+        guard let slash = prefix.lastIndex(of: "/") else { return [] }
+        let folder = String(prefix[..<slash])
+        var missing: [String] = []
+        var path = folder
+        while !path.isEmpty, access(path, F_OK) != 0 {
+            missing.insert(path, at: 0)
+            guard let up = path.lastIndex(of: "/") else { break }
+            path = String(path[..<up])
+        }
+        for path in missing {
+            guard mkdir(path, 0o700) == 0 || errno == EEXIST else {
+                throw TroupeError(.invalidArgument, "cannot make the folder \(path): \(String(cString: strerror(errno)))", context: ["path": path])
+            }
+            chmod(path, 0o700)
+        }
+        return missing
     }
 
     /// Reads a public key from a `.pub` file (or a `.key` file, deriving the public half).
@@ -125,20 +162,39 @@ public enum KeyFiles {
         return String(decoding: buffer.prefix(max(0, count)), as: UTF8.self)
     }
 
+    /// Writes `text` to a new temporary file beside `path` (never through a link: `O_EXCL`
+    /// and `O_NOFOLLOW`), then moves it into place in one step: with `overwrite`, replacing
+    /// what is at `path` (a link itself, never its target); without, only if nothing is.
     private static func write(_ text: String, to path: String, mode: mode_t, overwrite: Bool) throws {
-        let flags = O_WRONLY | O_CREAT | O_TRUNC | (overwrite ? 0 : O_EXCL)
-        let descriptor = open(path, flags, mode)
+        var generator = SystemRandomNumberGenerator()
+        let temporary = path + ".tmp-" + String(generator.next() as UInt64, radix: 36)
+        let descriptor = open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode)
         guard descriptor >= 0 else {
-            let reason = errno == EEXIST ? "it exists (pass --force to replace it)"
-                : errno == ENOENT ? "its folder does not exist; create it first" : String(cString: strerror(errno))
+            let reason = errno == ENOENT ? "its folder does not exist; create it first" : String(cString: strerror(errno))
             throw TroupeError(.invalidArgument, "cannot write \(path): \(reason)", context: ["path": path])
         }
-        defer { close(descriptor) }
+        var written = false
+        defer { if !written { unlink(temporary) } }
         fchmod(descriptor, mode)
         let bytes = Array(text.utf8)
-        guard Glibc.write(descriptor, bytes, bytes.count) == bytes.count else {
+        let complete = Glibc.write(descriptor, bytes, bytes.count) == bytes.count && fsync(descriptor) == 0
+        close(descriptor)
+        guard complete else {
             throw TroupeError(.system, "cannot write \(path): \(String(cString: strerror(errno)))", context: ["path": path])
         }
+        if overwrite {
+            guard rename(temporary, path) == 0 else {
+                throw TroupeError(.system, "cannot write \(path): \(String(cString: strerror(errno)))", context: ["path": path])
+            }
+        } else {
+            // link() fails if anything appeared at `path` meanwhile.
+            guard link(temporary, path) == 0 else {
+                let reason = errno == EEXIST ? "it exists (pass --force to replace it)" : String(cString: strerror(errno))
+                throw TroupeError(.invalidArgument, "cannot write \(path): \(reason)", context: ["path": path])
+            }
+            unlink(temporary)
+        }
+        written = true
     }
 }
 

@@ -6,7 +6,12 @@ import TroupeWire
 /// supervisor's Protocol 2 messages are read when they arrive.
 enum ClusterFraming {
     /// Sends `envelope` to a peer reached through a supervisor (`.service` or `.brokered`).
-    static func send(_ envelope: Envelope, to peer: PeerAddress, over transport: any MessageTransport, logger: Logger) {
+    static func send(_ envelope: Envelope, to peer: PeerAddress, over transport: any MessageTransport, links: SupervisorLinks,
+                     logger: Logger) {
+        // Work for a supervisor that has gone silent waits in its link until it answers again.
+        if case .service(let endpoint, _) = peer, links.link(for: endpoint)?.holdWhileUnreachable(envelope, to: peer) == true {
+            return
+        }
         var body = EnvelopeWriter()
         body.append(envelope)
         switch peer {
@@ -29,12 +34,12 @@ enum ClusterFraming {
     /// Reads a Protocol 2 message (signature, header, payload) and hands it to the link to
     /// the supervisor it came from.
     static func received(_ frames: [[UInt8]], from peer: PeerAddress, system: TroupeActorSystem) {
-        guard frames.count == 3 else {
-            system.transport(rejected: WireError(.malformed, "a Protocol 2 message has 3 frames (signature, header, payload), not \(frames.count)"), from: peer)
-            return
-        }
         do {
+            // The version first: another version of Protocol 2 may have another frame count.
             try frames[0].withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
+            guard frames.count == 3 else {
+                throw WireError(.malformed, "a Protocol 2 message has 3 frames (signature, header, payload), not \(frames.count)")
+            }
             let command = try frames[1].withUnsafeBytes { try SupervisorCommand(header: $0) }
             guard case .connection(let endpoint) = peer, let link = system.supervisorLinks.link(for: endpoint) else {
                 system.transport(rejected: WireError(.unknownKind, "this process is not a supervisor; it takes no Protocol 2 commands"), from: peer)

@@ -29,6 +29,8 @@ public final class NodeAgent: Sendable {
         public var keyFiles: (serverKey: String, key: String)?
         /// At most this many crashes in this period; then the agent gives up.
         public var intensity: RestartIntensity
+        /// How long the program may take to answer the probe that checks it is a Troupe program.
+        public var probeTimeout: Duration
 
         /// Creates a configuration.
         /// - Parameters:
@@ -39,14 +41,17 @@ public final class NodeAgent: Sendable {
         ///   - keyFiles: the supervisor's public key file and this node's secret key file, or
         ///     nil to connect without CURVE.
         ///   - intensity: at most this many crashes in this period; then the agent gives up.
+        ///   - probeTimeout: how long the program may take to answer the probe.
         public init(supervisor: String, processes: Int, program: String, arguments: [String] = [],
-                    keyFiles: (serverKey: String, key: String)?, intensity: RestartIntensity = RestartIntensity(maxRestarts: 10, period: .seconds(30))) {
+                    keyFiles: (serverKey: String, key: String)?, intensity: RestartIntensity = RestartIntensity(maxRestarts: 10, period: .seconds(30)),
+                    probeTimeout: Duration = .seconds(10)) {
             self.supervisor = supervisor
             self.processes = processes
             self.program = program
             self.arguments = arguments
             self.keyFiles = keyFiles
             self.intensity = intensity
+            self.probeTimeout = probeTimeout
         }
     }
 
@@ -78,6 +83,8 @@ public final class NodeAgent: Sendable {
         let launch = RemoteWorkerLaunch(endpoint: configuration.supervisor, serverKeyFile: configuration.keyFiles?.serverKey,
                                         keyFile: configuration.keyFiles?.key, agentPID: getpid())
         let environment = launch.environment(inheriting: currentEnvironment())
+        let watch = Task { await self.watchReachability() }
+        defer { watch.cancel() }
         return await withTaskGroup(of: Int32.self) { group in
             for slot in 0..<configuration.processes {
                 group.addTask { await self.keepRunning(slot: slot, environment: environment) }
@@ -99,13 +106,53 @@ public final class NodeAgent: Sendable {
         let environment = currentEnvironment().filter { !$0.hasPrefix(Self.probeVariable + "=") } + ["\(Self.probeVariable)=1"]
         let child = try await ProcessSpawner.shared.spawn(path: configuration.program, arguments: configuration.arguments,
                                                           environment: environment)
-        let status = await child.wait(timeout: .seconds(30))
-        if status == nil { child.send(signal: SIGKILL) }
+        let status = await child.wait(timeout: configuration.probeTimeout)
+        if status == nil {
+            child.send(signal: SIGKILL)
+            _ = await child.wait(timeout: .seconds(5))
+        }
         guard status == .exited(code: Self.probeExitCode) else {
+            let what = status.map(Self.sentence) ?? "did not answer within \(configuration.probeTimeout) (--probe-timeout)"
             throw TroupeError(.invalidArgument,
-                              "\(configuration.program) is not a Troupe worker program (it \(status.map { "\($0)" } ?? "did not answer within 30 s") "
-                                  + "when asked): it must call Troupe.bootstrap(workers:) first thing in main",
+                              "\(configuration.program) is not a Troupe worker program (it \(what) when asked): "
+                                  + "it must call Troupe.bootstrap(workers:) first thing in main",
                               context: ["program": configuration.program])
+        }
+    }
+
+    /// How a process ended, as the predicate of a sentence: "exited with code 3", "was killed
+    /// by signal 15 (SIGTERM)".
+    static func sentence(_ status: ExitStatus) -> String {
+        switch status {
+        case .exited: return "\(status)"
+        case .signaled: return "was \(status)"
+        }
+    }
+
+    /// Says, within a few seconds, when the supervisor does not answer, and again once it
+    /// does; the workers keep trying meanwhile.
+    private func watchReachability() async {
+        let security: ClientSecurity
+        if let keys = configuration.keyFiles, let settings = try? KeyFiles.clientSettings(serverKey: keys.serverKey, key: keys.key) {
+            security = .curve(settings)
+        } else {
+            security = .insecure
+        }
+        guard let client = try? SupervisorClient(endpoint: configuration.supervisor, security: security) else { return }
+        var warned = false
+        while !SignalHandling.isShuttingDown {
+            do {
+                _ = try await client.status(timeout: .seconds(3))
+                if warned { printError("troupe worker: reached the supervisor at \(configuration.supervisor)") }
+                return
+            } catch {
+                if !warned {
+                    printError("troupe worker: cannot reach the supervisor at \(configuration.supervisor) (no answer within 3 s): "
+                               + "is it running there, and is this node's .pub in its allow-list? Still trying")
+                    warned = true
+                }
+                try? await Task.sleep(for: .seconds(2))
+            }
         }
     }
 
@@ -127,6 +174,11 @@ public final class NodeAgent: Sendable {
             if status.isSuccess {
                 printError("troupe worker: worker \(slot) (pid \(child.pid)) left: the supervisor stopped the deployment")
                 return 0
+            }
+            if status == .exited(code: SupervisorLink.unauthorizedExitCode) {
+                printError("troupe worker: the supervisor refused this node's key as a worker: it may not serve. Put its .pub in the supervisor's --allow-workers folder (or --allow); giving up")
+                for other in ProcessSpawner.shared.liveChildren { other.send(signal: SIGTERM) }
+                return 1
             }
             if status == .exited(code: WorkerHost.supervisorLostExitCode) {
                 printError("troupe worker: worker \(slot) lost its supervisor; starting it again in \(backoff)")

@@ -2,11 +2,33 @@
 public struct SupervisorConfiguration: Sendable {
     /// Who may connect.
     public enum Security: Sendable {
-        /// CURVE encryption; only clients and workers whose public keys are listed are
-        /// admitted (the rest get nothing, and the attempt is logged).
+        /// CURVE encryption; only the listed public keys are admitted (the rest get nothing,
+        /// and the attempt is logged), and each may do everything: serve, submit work, stop.
+        /// ``curveWithRoles(server:allowList:)`` says which key may do what.
         case curve(server: CurveServerSettings, allowedKeys: Set<String>)
+        /// CURVE encryption; only the keys of `allowList` are admitted, each with its roles:
+        /// a key without ``KeyRoles/worker`` cannot serve, one without ``KeyRoles/client``
+        /// cannot submit work, one without ``KeyRoles/stop`` cannot stop the deployment.
+        case curveWithRoles(server: CurveServerSettings, allowList: KeyAllowList)
         /// No encryption and no authentication: only for a trusted network, by explicit choice.
         case insecure
+
+        /// The supervisor's key pair, with CURVE.
+        var server: CurveServerSettings? {
+            switch self {
+            case .curve(let server, _), .curveWithRoles(let server, _): return server
+            case .insecure: return nil
+            }
+        }
+
+        /// Who is admitted, and with what roles; nil when everybody is (insecure).
+        var allowList: KeyAllowList? {
+            switch self {
+            case .curve(_, let keys): return KeyAllowList(everything: keys)
+            case .curveWithRoles(_, let allowList): return allowList
+            case .insecure: return nil
+            }
+        }
     }
 
     /// The endpoint to bind, such as `tcp://0.0.0.0:5555`.

@@ -31,11 +31,23 @@ final class SupervisorLink: Sendable {
                      missed: environmentValue("TROUPE_LIVENESS").flatMap { Int($0) } ?? 3)
         }
 
+        /// How long a worker keeps trying to reach a silent supervisor before it exits (its
+        /// node agent starts it again), and a client keeps work back for one: 60 s, or
+        /// `TROUPE_GIVE_UP_MS`.
+        static var giveUpFromEnvironment: Duration {
+            .milliseconds(environmentValue("TROUPE_GIVE_UP_MS").flatMap { Int($0) } ?? 60_000)
+        }
+
         var timeout: Duration { interval * missed }
     }
 
     /// The DISCONNECT reason that asks a worker the supervisor does not know to send READY again.
     static let reregisterReason = "unknown worker: send READY first"
+    /// How the DISCONNECT reason begins that refuses a worker whose key may not serve.
+    static let unauthorizedReasonPrefix = "unauthorized:"
+    /// Exit code of a worker whose key the supervisor does not allow to serve (its node agent
+    /// gives up rather than start it again).
+    static let unauthorizedExitCode: Int32 = 77
 
     let endpoint: String
     let role: Role
@@ -50,15 +62,28 @@ final class SupervisorLink: Sendable {
         var lostSince: ContinuousClock.Instant?
         var nextReconnect: ContinuousClock.Instant?
         var reconnects = 0
+        /// Every reconnection since the link started (for status and tests).
+        var reconnectsInAll = 0
         /// Whether anything was ever heard from the supervisor.
         var heardOnce = false
         var waiters: [UInt64: UnsafeContinuation<[UInt8], any Error>] = [:]
-        var lastQueryID: UInt64 = 0
+        /// Query ids start high, apart from the call ids of REQUESTs (an ERROR may answer either).
+        var lastQueryID: UInt64 = 1 << 62
+        /// Calls submitted while the supervisor was unreachable, in order: sent once it answers.
+        var held: [HeldCall] = []
+    }
+
+    /// A call kept back while the supervisor is unreachable (it never left this process).
+    private struct HeldCall {
+        let id: UInt64
+        let envelope: Envelope
+        let peer: PeerAddress
+        let since: ContinuousClock.Instant
     }
 
     private let state: Mutex<State>
 
-    init(endpoint: String, role: Role, liveness: Liveness = .fromEnvironment, orphanTimeout: Duration = .seconds(60)) {
+    init(endpoint: String, role: Role, liveness: Liveness = .fromEnvironment, orphanTimeout: Duration = Liveness.giveUpFromEnvironment) {
         self.endpoint = endpoint
         self.role = role
         self.liveness = liveness
@@ -67,8 +92,16 @@ final class SupervisorLink: Sendable {
         state = Mutex(State(lastHeard: now, lastSent: now))
     }
 
+    /// Whether the supervisor has gone silent and this process is trying to reach it again.
+    var isUnreachable: Bool { state.withLock { $0.lostSince != nil } }
+
+    /// How many times this link has reconnected since it started.
+    var reconnectAttempts: Int { state.withLock { $0.reconnectsInAll } }
+
     /// Opens the connection and introduces this process.
     func start(on system: TroupeActorSystem, curve: CurveClientSettings?) {
+        // This process's own workers reach the supervisor's shared state through it.
+        _ = system.stateHandler(orMake: { StateStore() })
         system.connect(to: endpoint, curve: curve)
         introduce(on: system)
     }
@@ -95,14 +128,19 @@ final class SupervisorLink: Sendable {
 
     /// Handles one command from the supervisor (on the mailbox thread).
     func received(_ command: SupervisorCommand, payload: [UInt8], system: TroupeActorSystem) {
-        let wasLost = state.withLock { state -> Bool in
+        let (wasLost, held) = state.withLock { state -> (Bool, [HeldCall]) in
             state.lastHeard = ContinuousClock.now
             state.heardOnce = true
-            defer { state.lostSince = nil; state.reconnects = 0; state.nextReconnect = nil }
-            return state.lostSince != nil
+            defer { state.lostSince = nil; state.reconnects = 0; state.nextReconnect = nil; state.held = [] }
+            return (state.lostSince != nil, state.held)
         }
         if wasLost {
-            system.logger.info("supervisor reachable again", metadata: ["troupe.endpoint": "\(endpoint)"])
+            system.logger.info("supervisor reachable again", metadata: ["troupe.endpoint": "\(endpoint)", "troupe.held": "\(held.count)"])
+            // Work submitted meanwhile leaves now, on the new connection; a call that ended
+            // while it waited (cancelled, or failed when the supervisor was declared lost) stays.
+            for call in held where system.calls.peer(of: call.id) != nil {
+                system.send(call.envelope, to: call.peer)
+            }
         }
         switch (command, role) {
         case (.heartbeat, _):
@@ -135,6 +173,10 @@ final class SupervisorLink: Sendable {
             }
         case (.cancel(let id), .worker):
             system.incoming.cancelBrokered(.brokered(endpoint: endpoint, request: id), system: system)
+        case (.disconnect(let reason), .worker) where reason.hasPrefix(Self.unauthorizedReasonPrefix):
+            system.logger.error("the supervisor refused this worker", metadata: ["troupe.reason": "\(reason)"])
+            printError("troupe: the supervisor at \(endpoint) refused this worker: \(String(reason.dropFirst(Self.unauthorizedReasonPrefix.count)).trimmingWhitespace)")
+            exit(Self.unauthorizedExitCode)
         case (.disconnect(let reason), .worker) where reason == Self.reregisterReason:
             // The supervisor no longer knows this worker (it was declared lost): join again.
             introduce(on: system)
@@ -145,7 +187,10 @@ final class SupervisorLink: Sendable {
                 system.shutdown()
                 exit(0)
             }
-        case (.reply(let id, _), .client):
+        case (.reply(_, false), .client):
+            // A partial reply: Troupe's calls have one outcome, the final REPLY's.
+            system.logger.debug("ignored a partial reply", metadata: ["troupe.endpoint": "\(endpoint)"])
+        case (.reply(let id, true), .client):
             // The header's id is the call's: a worker that could not read the call cannot
             // know the call id the payload would carry.
             do {
@@ -164,7 +209,13 @@ final class SupervisorLink: Sendable {
                                                                      context: ["supervisor": endpoint])))
             }
         case (.error(let id, let code, let message), .client):
-            system.calls.complete(id, from: .connection(endpoint), with: .failure(TroupeError(TroupeError.Code(code), message, context: ["supervisor": endpoint])))
+            let failure = TroupeError(TroupeError.Code(code), message, context: ["supervisor": endpoint])
+            // A refused STOP or STATUS-QUERY, or a request.
+            if let waiter = state.withLock({ $0.waiters.removeValue(forKey: id) }) {
+                waiter.resume(throwing: failure)
+            } else {
+                system.calls.complete(id, from: .connection(endpoint), with: .failure(failure))
+            }
         case (.status(let id), .client), (.done(let id), .client):
             let waiter = state.withLock { $0.waiters.removeValue(forKey: id) }
             waiter?.resume(returning: payload)
@@ -173,6 +224,47 @@ final class SupervisorLink: Sendable {
         default:
             system.counters.malformedMessages.add(1, ordering: .relaxed)
             system.logger.warning("unexpected command from the supervisor", metadata: ["troupe.command": "\(command.header.first.map { "\($0)" } ?? "?")"])
+        }
+    }
+
+    // MARK: Work while the supervisor is unreachable
+
+    /// Keeps back a call to a service (and drops the cancellation of one kept back) while the
+    /// supervisor is unreachable: the call leaves once it answers again, on the new
+    /// connection. A call sent to a connection that may have reached the supervisor fails
+    /// instead (`workerLost`: its outcome is unknown), so no call runs twice.
+    /// - Returns: true when the envelope was kept back or dropped, and must not be sent.
+    func holdWhileUnreachable(_ envelope: Envelope, to peer: PeerAddress) -> Bool {
+        guard case .client = role else { return false }
+        return state.withLock { state in
+            switch envelope {
+            case .call(let call):
+                guard state.lostSince != nil else { return false }
+                state.held.append(HeldCall(id: call.callID, envelope: envelope, peer: peer, since: ContinuousClock.now))
+                return true
+            case .cancel(let callID):
+                guard let index = state.held.firstIndex(where: { $0.id == callID }) else { return false }
+                state.held.remove(at: index)
+                return true
+            default:
+                return false
+            }
+        }
+    }
+
+    /// Fails the calls kept back longer than the give-up time: they were never sent.
+    private func failOverdueHeldCalls(now: ContinuousClock.Instant, system: TroupeActorSystem) {
+        let overdue = state.withLock { state -> [HeldCall] in
+            guard let first = state.held.first, now - first.since > orphanTimeout else { return [] }
+            let (late, kept) = (state.held.filter { now - $0.since > orphanTimeout }, state.held.filter { now - $0.since <= orphanTimeout })
+            state.held = kept
+            return late
+        }
+        for call in overdue {
+            system.calls.end(call.id, with: TroupeError(
+                .workerLost,
+                "the supervisor at \(endpoint) stayed unreachable for \(orphanTimeout): the task was never sent, and did not run",
+                context: ["supervisor": endpoint]))
         }
     }
 
@@ -186,6 +278,7 @@ final class SupervisorLink: Sendable {
                 if case .worker = role, now - since > orphanTimeout { return .giveUp }
                 if let next = state.nextReconnect, now >= next {
                     state.reconnects += 1
+                    state.reconnectsInAll += 1
                     let backoff = min(Duration.seconds(1) * (1 << min(state.reconnects - 1, 4)), .seconds(10))
                     state.nextReconnect = now + backoff
                     state.lastSent = now
@@ -206,6 +299,7 @@ final class SupervisorLink: Sendable {
             }
             return .none
         }
+        failOverdueHeldCalls(now: now, system: system)
         switch action {
         case .none:
             break
@@ -217,9 +311,7 @@ final class SupervisorLink: Sendable {
                 system.logger.warning("no heartbeat from the supervisor; reconnecting",
                                       metadata: ["troupe.endpoint": "\(endpoint)", "troupe.silence": "\(liveness.timeout)"])
             }
-            if case .client = role {
-                failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
-            }
+            failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
         case .reconnect:
             system.transport.reconnect(to: endpoint)
             introduce(on: system)
@@ -229,13 +321,17 @@ final class SupervisorLink: Sendable {
         }
     }
 
-    /// Fails every call in flight through this supervisor with `.workerLost`.
+    /// Fails every call in flight through this supervisor: work with `.workerLost` (its
+    /// outcome is unknown), shared-state operations with `.ownerUnavailable`.
     private func failCalls(system: TroupeActorSystem, because reason: String) {
         let error = TroupeError(.workerLost, reason + ": the work's outcome is unknown", context: ["supervisor": endpoint])
         system.calls.failAll(where: { peer in
             if case .service(let endpoint, _) = peer { return endpoint == self.endpoint }
             return false
         }, with: error)
+        let stateError = TroupeError(.ownerUnavailable, reason + ": the shared-state operation may or may not have been performed",
+                                     context: ["supervisor": endpoint])
+        system.calls.failAll(to: .connection(endpoint), with: stateError)
         // Status queries and stops keep waiting until their own timeout.
     }
 

@@ -15,6 +15,11 @@ final class SupervisorLinks: Sendable {
         }
     }
 
+    /// Every link.
+    var all: [SupervisorLink] {
+        links.withLock { Array($0.values) }
+    }
+
     /// The link to `endpoint`, if there is one.
     func link(for endpoint: String) -> SupervisorLink? {
         links.withLock { $0[endpoint] }

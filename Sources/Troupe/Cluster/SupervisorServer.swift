@@ -51,7 +51,7 @@ public final class SupervisorServer: Sendable {
         var monitor: SocketMonitor? = nil
         do {
             context = try Context(ioThreads: 1)
-            if case .curve = configuration.security {
+            if configuration.security.server != nil {
                 // The ZAP handler must be bound before the first connection arrives.
                 let handler = try Socket(context, type: .rep)
                 try handler.set(.linger, .zero)
@@ -64,12 +64,21 @@ public final class SupervisorServer: Sendable {
             try router.set(.sendHighWaterMark, 0)
             try router.set(.receiveHighWaterMark, 0)
             try router.set(.maxMessageSize, Int64(TroupeActorSystem.defaultMaximumMessageSize + 4096))
-            if case .curve(let server, _) = configuration.security { try server.apply(to: router) }
+            if let server = configuration.security.server { try server.apply(to: router) }
             if zap != nil {
                 // Handshakes that fail before ZAP (plaintext, a wrong server key) are seen here.
                 monitor = try SocketMonitor(monitoring: router, events: [.handshakeFailedNoDetail, .handshakeFailedProtocol])
             }
-            try router.bind(configuration.bind)
+            if let path = Self.socketPath(of: configuration.bind) {
+                // Made by this user alone, whatever the umask: another user can neither
+                // connect nor replace it.
+                let saved = umask(0o077)
+                defer { umask(saved) }
+                try router.bind(configuration.bind)
+                chmod(path, 0o600)
+            } else {
+                try router.bind(configuration.bind)
+            }
             endpoint = try router.lastEndpoint ?? configuration.bind
         } catch let error as ZMQError {
             throw TroupeError(.system, "the supervisor cannot listen on \(configuration.bind): \(error.message)",
@@ -77,6 +86,13 @@ public final class SupervisorServer: Sendable {
         }
         let loop = BrokerLoop(server: self, context: context, router: router, zap: zap, monitor: monitor)
         OSThread.start(name: "troupe-broker") { [loop] in loop.run() }
+    }
+
+    /// The file of an `ipc://` endpoint (nil for other transports and abstract sockets).
+    static func socketPath(of endpoint: String) -> String? {
+        guard endpoint.hasPrefix("ipc://") else { return nil }
+        let path = String(endpoint.dropFirst("ipc://".count))
+        return path.isEmpty || path.hasPrefix("@") || path == "*" ? nil : path
     }
 
     /// Waits until the supervisor has stopped (by ``stop(now:)`` or a client's STOP).

@@ -35,12 +35,18 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
     public var running: Int
     /// Requests finished since the supervisor started.
     public var completed: Int
-    /// Clients heard from recently.
+    /// Clients that have sent work or shared-state operations and are still heard from
+    /// (peers that only ask for the status, such as `troupe status`, are not counted).
     public var clients: Int
     /// Workers declared lost (missed heartbeats).
     public var workersLost: Int
     /// Messages rejected as malformed, by error code.
     public var rejected: [String: Int]
-    /// Connections refused by the key allow-list.
+    /// Connection attempts refused: by the key allow-list, or because their security
+    /// handshake failed before (plaintext, a wrong server key). A refused peer retries, so
+    /// one peer makes many attempts.
     public var unauthorized: Int
+    /// Distinct keys the allow-list refused (peers, where ``unauthorized`` counts attempts);
+    /// a peer whose handshake failed before showing a key is not among them.
+    public var refusedKeys: Int
 }

@@ -1,4 +1,3 @@
-import Synchronization
 import TroupeWire
 
 /// The owner of shared state and the factory of its proxies: Python's
@@ -87,6 +86,16 @@ public final class Manager: Sendable {
         let owner = process.actor
         system.onPeerLoss { node in
             Task { try? await owner.release(node: node) }
+        }
+        // This process sees the owner exit: from then on its containers' calls fail at once.
+        let node = process.node, pid = process.pid
+        Task {
+            let status = await process.join()
+            let reason = "process (pid \(pid)) \(status.map { "\($0)" } ?? "ended")"
+            SharedStateRoute.ownerDied(node, reason: reason)
+            system.calls.failAll(to: .connection(endpoint), with: TroupeError(
+                .ownerUnavailable, "the shared-state owner process (pid \(pid)) \(status.map { "\($0)" } ?? "ended") while the operation waited for it; it may or may not have been performed",
+                context: ["owner": node]))
         }
         return Manager(system: system, process: process, endpoint: endpoint, timeout: timeout)
     }
@@ -194,11 +203,20 @@ public final class Manager: Sendable {
         SharedLock(client: try await create(name, prefix: "lock", kind: "lock", arguments: []))
     }
 
-    private static let lastName = Atomic<UInt64>(0)
+    /// A new container name: the kind and 128 random bits (from the system's secure random
+    /// source), so that only a process given a proxy can name the container.
+    static func unguessableName(prefix: String) -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bits = (0..<2).map { _ in generator.next() as UInt64 }
+        return prefix + "-" + bits.map { word in
+            let digits = String(word, radix: 16)
+            return String(repeating: "0", count: 16 - digits.count) + digits
+        }.joined()
+    }
 
     private func create(_ name: String?, prefix: String, kind: String, arguments: [[UInt8]],
                         initial: (() throws -> [UInt8])? = nil) async throws -> StateClient {
-        let chosen = name ?? "\(prefix)-\(system.node)-\(Self.lastName.add(1, ordering: .relaxed).newValue)"
+        let chosen = name ?? Self.unguessableName(prefix: prefix)
         let reference = SharedStateReference(node: ownerNode, endpoint: ownerEndpoint, name: chosen)
         let client = StateClient(system: system, reference: reference, timeout: timeout)
         var all = [try MessagePackEncoder().encode(kind)] + arguments

@@ -20,7 +20,7 @@ struct StateClient: Sendable {
     func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         let milliseconds = timeout.wholeMilliseconds
-        try container.encode(WireForm(reference: reference, timeoutMilliseconds: milliseconds))
+        try container.encode(WireForm(reference: SharedStateRoute.handedOn(reference, by: system), timeoutMilliseconds: milliseconds))
     }
 
     /// What a proxy looks like on the wire.
@@ -98,7 +98,7 @@ extension TroupeActorSystem {
             }
         }
         let peer: PeerAddress
-        if let route = routes.address(of: TroupeActorID(node: reference.node, number: 0, endpoint: reference.endpoint)) {
+        if let route = try SharedStateRoute.peer(for: reference, operation: operation, in: self) {
             peer = route
         } else {
             throw TroupeError(.ownerUnavailable, "no connection to the shared-state owner \(reference.node) of '\(reference.name)'",

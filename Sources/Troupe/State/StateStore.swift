@@ -27,6 +27,9 @@ final class StateStore: Sendable, StateRequestHandler {
     }
 
     private let state = Mutex(State())
+    /// Forwards operations on containers this store does not hold to this process's
+    /// supervisor, for its local workers (see ``SupervisorStateRelay``).
+    let relay = SupervisorStateRelay()
 
     // MARK: StateRequestHandler
 
@@ -36,6 +39,9 @@ final class StateStore: Sendable, StateRequestHandler {
         case .routed(let identity): node = String(decoding: identity, as: UTF8.self)
         case .connection(let endpoint): node = endpoint
         case .service(let endpoint, _), .brokered(let endpoint, _): node = endpoint
+        }
+        if request.operation != "create", !holds(request.container), relay.forward(request, from: peer, node: node, system: system) {
+            return
         }
         let arguments: [MessagePackValue]
         do {
@@ -91,8 +97,27 @@ final class StateStore: Sendable, StateRequestHandler {
         state.withLock { $0.queueWaiters[name]?.count ?? 0 }
     }
 
-    /// Releases every lock held by `node` (its process died) and fails its waits.
+    /// Whether `node` holds a lock or waits for one, or for a queue's element.
+    func isInvolved(node: String) -> Bool {
+        state.withLock { state in
+            state.lockWaiters.values.contains { $0.contains { $0.node == node } }
+                || state.queueWaiters.values.contains { $0.contains { $0.node == node } }
+                || state.containers.values.contains { container in
+                    if case .lock(let holder?) = container { return holder.node == node }
+                    return false
+                }
+        }
+    }
+
+    /// Whether this store holds a container named `name`.
+    func holds(_ name: String) -> Bool {
+        state.withLock { $0.containers[name] != nil }
+    }
+
+    /// Releases every lock held by `node` (its process died) and fails its waits, here and
+    /// at the supervisor this store relays to.
     func release(node: String) {
+        relay.release(node: node)
         var deferred: [() -> Void] = []
         state.withLock { state in
             for name in Array(state.lockWaiters.keys) {
@@ -107,6 +132,43 @@ final class StateStore: Sendable, StateRequestHandler {
             }
             for name in Array(state.queueWaiters.keys) {
                 state.queueWaiters[name]?.removeAll { $0.node == node }
+            }
+        }
+        for action in deferred { action() }
+    }
+
+    /// Takes back what an answer that could not be delivered handed over (its waiter's
+    /// connection was gone): a queue's element goes to the next waiter or back to the head of
+    /// the queue, a lock to the next waiter or free. Other answers change nothing.
+    /// - Parameters:
+    ///   - result: the answer that was not delivered.
+    ///   - operation: the operation it answered.
+    ///   - name: the container.
+    ///   - arguments: the operation's arguments (a lock's token first).
+    ///   - node: the node the answer was for.
+    func takeBack(_ result: Result<MessagePackValue, TroupeError>, of operation: String, on name: String,
+                  arguments: [MessagePackValue], node: String) {
+        guard case .success(let value) = result else { return }
+        var deferred: [() -> Void] = []
+        state.withLock { state in
+            guard let container = state.containers[name] else { return }
+            switch (container, operation) {
+            case (.queue(var items), "get"):
+                if var waiters = state.queueWaiters[name], let waiter = waiters.popFirst() {
+                    state.queueWaiters[name] = waiters
+                    deferred.append { waiter.reply(.success(value)) }
+                } else {
+                    state.containers[name] = .value(.nil)
+                    items.prepend(value)
+                    state.containers[name] = .queue(items)
+                }
+            case (.lock(let holder?), "acquire") where value == .bool(true):
+                guard holder.node == node, holder.token == arguments.first?.uint64Value else { return }
+                var released = StateContainer.lock(holder: nil)
+                Self.handOverLock(name, container: &released, state: &state, deferred: &deferred)
+                state.containers[name] = released
+            default:
+                return
             }
         }
         for action in deferred { action() }

@@ -303,7 +303,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         case .routed, .connection:
             return transport.send(envelope, to: peer)
         case .service, .brokered:
-            ClusterFraming.send(envelope, to: peer, over: transport, logger: logger)
+            ClusterFraming.send(envelope, to: peer, over: transport, links: supervisorLinks, logger: logger)
             return nil
         }
     }
