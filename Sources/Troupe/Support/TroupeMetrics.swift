@@ -1,0 +1,142 @@
+import Metrics
+import Synchronization
+
+/// Where Troupe records its metrics, through swift-metrics: one place that creates every
+/// `Counter`, `Meter` and `Timer` once, so that recording an event allocates nothing.
+///
+/// The objects are made on first use, from whatever `MetricsSystem` is bootstrapped then: a
+/// program that bootstraps its own factory before its first pool, supervisor or manager sees
+/// Troupe's metrics with no further code. The names are documented in the Observability
+/// article; keep the two in step.
+///
+/// Levels (queue depth, running tasks, live workers) are `Meter`s moved by differences, so
+/// that two sources in one process (a pool and a supervisor, two pools) add up: each source
+/// keeps its own ``Level`` and reports its current value through it.
+final class TroupeMetrics: Sendable {
+    /// The instance every recorder uses.
+    static let shared = TroupeMetrics()
+
+    /// Tasks accepted for running (`troupe_tasks_submitted_total`).
+    let tasksSubmitted = Counter(label: "troupe_tasks_submitted_total")
+    /// Tasks that ended with a result (`troupe_tasks_completed_total`).
+    let tasksCompleted = Counter(label: "troupe_tasks_completed_total")
+    /// Tasks that ended with an error, by its code (`troupe_tasks_failed_total{code}`).
+    private let tasksFailed = LabeledCounters(label: "troupe_tasks_failed_total", dimension: "code")
+    /// From submission to outcome, for every task that ended (`troupe_task_duration_seconds`).
+    let taskDuration = Timer(label: "troupe_task_duration_seconds", preferredDisplayUnit: .seconds)
+    /// Tasks waiting for a worker (`troupe_tasks_queued`).
+    let tasksQueued = Meter(label: "troupe_tasks_queued")
+    /// Tasks running on workers (`troupe_tasks_running`).
+    let tasksRunning = Meter(label: "troupe_tasks_running")
+    /// Worker processes ready or working (`troupe_workers_alive`).
+    let workersAlive = Meter(label: "troupe_workers_alive")
+    /// Worker processes replaced after they died or were lost (`troupe_worker_restarts_total`).
+    let workerRestarts = Counter(label: "troupe_worker_restarts_total")
+    /// Workers declared lost for missing heartbeats (`troupe_workers_lost_total`).
+    let workersLost = Counter(label: "troupe_workers_lost_total")
+    /// Messages rejected as malformed, by error code (`troupe_messages_rejected_total{code}`).
+    private let messagesRejected = LabeledCounters(label: "troupe_messages_rejected_total", dimension: "code")
+    /// Connections refused by the security handshake, by reason
+    /// (`troupe_handshakes_refused_total{reason}`).
+    private let handshakesRefused = LabeledCounters(label: "troupe_handshakes_refused_total", dimension: "reason")
+    /// Shared-state operations, by operation (`troupe_state_operations_total{operation}`).
+    private let stateOperations: [String: Counter]
+    private let otherStateOperation: Counter
+
+    /// Every operation of Protocol 3; anything else is counted as `other`, so that a peer
+    /// cannot make the label's values grow without bound.
+    static let stateOperationNames = [
+        "create", "kind", "snapshot", "count", "get", "getMany", "set", "update", "remove", "contains", "keys",
+        "values", "clear", "increment", "incrementMany", "compareExchange", "add", "typeCode", "append", "extend", "insert", "pop",
+        "put", "acquire", "release", "holder",
+    ]
+
+    private init() {
+        var operations: [String: Counter] = [:]
+        for name in Self.stateOperationNames {
+            operations[name] = Counter(label: "troupe_state_operations_total", dimensions: [("operation", name)])
+        }
+        stateOperations = operations
+        otherStateOperation = Counter(label: "troupe_state_operations_total", dimensions: [("operation", "other")])
+    }
+
+    // MARK: Recording
+
+    /// A task was accepted.
+    func taskSubmitted() { tasksSubmitted.increment() }
+
+    /// A task ended with a result, `duration` after it was submitted.
+    func taskCompleted(after duration: Duration) {
+        tasksCompleted.increment()
+        taskDuration.record(duration: duration)
+    }
+
+    /// A task ended with an error of `code`, `duration` after it was submitted (nil when it
+    /// never started, such as work refused after close).
+    func taskFailed(code: String, after duration: Duration?) {
+        tasksFailed.counter(for: code).increment()
+        if let duration { taskDuration.record(duration: duration) }
+    }
+
+    /// A worker process was replaced after it died or was lost.
+    func workerRestarted() { workerRestarts.increment() }
+
+    /// A worker was declared lost for missing heartbeats.
+    func workerLost() { workersLost.increment() }
+
+    /// A message was rejected as malformed (`code`: a `WireError` code, or `unknownRequest`).
+    func messageRejected(code: String) { messagesRejected.counter(for: code).increment() }
+
+    /// A connection was refused: `keyNotAllowed` (ZAP) or `handshakeFailed` (before ZAP).
+    func handshakeRefused(reason: String) { handshakesRefused.counter(for: reason).increment() }
+
+    /// One shared-state operation was performed (or attempted).
+    func stateOperation(_ name: String) {
+        (stateOperations[name] ?? otherStateOperation).increment()
+    }
+
+    // MARK: Levels
+
+    /// One source's contribution to a level (a `Meter`): it moves the meter by the change
+    /// since the value it last reported, so that several sources add up.
+    struct Level {
+        private let meter: Meter
+        private var reported = 0
+
+        /// A contribution of 0 to `meter`.
+        init(_ meter: Meter) { self.meter = meter }
+
+        /// Reports this source's current value.
+        mutating func set(_ value: Int) {
+            guard value != reported else { return }
+            meter.increment(by: Double(value - reported))
+            reported = value
+        }
+    }
+}
+
+/// Counters of one name and one label, made once per label value. After `limit` values, any
+/// new value is counted as `other`: label values come from peers, and must stay few.
+final class LabeledCounters: Sendable {
+    private let label: String
+    private let dimension: String
+    private let limit: Int
+    private let counters = Mutex<[String: Counter]>([:])
+
+    init(label: String, dimension: String, limit: Int = 32) {
+        self.label = label
+        self.dimension = dimension
+        self.limit = limit
+    }
+
+    func counter(for value: String) -> Counter {
+        counters.withLock { counters in
+            if let counter = counters[value] { return counter }
+            let key = counters.count < limit ? value : "other"
+            if let other = counters[key] { return other }
+            let counter = Counter(label: label, dimensions: [(dimension, key)])
+            counters[key] = counter
+            return counter
+        }
+    }
+}
