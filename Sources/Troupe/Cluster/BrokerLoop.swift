@@ -121,6 +121,7 @@ final class BrokerLoop: @unchecked Sendable {
         monitor?.close()
         router.close()
         zap?.close()
+        server.markStopped(with: makeStatus(), loop: self)
         server.markFinished()
         logger.info("supervisor stopped")
     }
