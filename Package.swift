@@ -132,6 +132,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "Troupe",
+                "TroupeDashboard",
+                "TroupeTestSupport",
+                "TroupeTestWorker",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 .product(name: "Subprocess", package: "swift-subprocess"),

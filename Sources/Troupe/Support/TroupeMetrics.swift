@@ -17,28 +17,28 @@ final class TroupeMetrics: Sendable {
     static let shared = TroupeMetrics()
 
     /// Tasks accepted for running (`troupe_tasks_submitted_total`).
-    let tasksSubmitted = Counter(label: "troupe_tasks_submitted_total")
+    let tasksSubmitted: Counter
     /// Tasks that ended with a result (`troupe_tasks_completed_total`).
-    let tasksCompleted = Counter(label: "troupe_tasks_completed_total")
+    let tasksCompleted: Counter
     /// Tasks that ended with an error, by its code (`troupe_tasks_failed_total{code}`).
-    private let tasksFailed = LabeledCounters(label: "troupe_tasks_failed_total", dimension: "code")
+    private let tasksFailed: LabeledCounters
     /// From submission to outcome, for every task that ended (`troupe_task_duration_seconds`).
-    let taskDuration = Timer(label: "troupe_task_duration_seconds", preferredDisplayUnit: .seconds)
+    let taskDuration: Timer
     /// Tasks waiting for a worker (`troupe_tasks_queued`).
-    let tasksQueued = Meter(label: "troupe_tasks_queued")
+    let tasksQueued: Meter
     /// Tasks running on workers (`troupe_tasks_running`).
-    let tasksRunning = Meter(label: "troupe_tasks_running")
+    let tasksRunning: Meter
     /// Worker processes ready or working (`troupe_workers_alive`).
-    let workersAlive = Meter(label: "troupe_workers_alive")
+    let workersAlive: Meter
     /// Worker processes replaced after they died or were lost (`troupe_worker_restarts_total`).
-    let workerRestarts = Counter(label: "troupe_worker_restarts_total")
+    let workerRestarts: Counter
     /// Workers declared lost for missing heartbeats (`troupe_workers_lost_total`).
-    let workersLost = Counter(label: "troupe_workers_lost_total")
+    let workersLost: Counter
     /// Messages rejected as malformed, by error code (`troupe_messages_rejected_total{code}`).
-    private let messagesRejected = LabeledCounters(label: "troupe_messages_rejected_total", dimension: "code")
+    private let messagesRejected: LabeledCounters
     /// Connections refused by the security handshake, by reason
     /// (`troupe_handshakes_refused_total{reason}`).
-    private let handshakesRefused = LabeledCounters(label: "troupe_handshakes_refused_total", dimension: "reason")
+    private let handshakesRefused: LabeledCounters
     /// Shared-state operations, by operation (`troupe_state_operations_total{operation}`).
     private let stateOperations: [String: Counter]
     private let otherStateOperation: Counter
@@ -51,13 +51,26 @@ final class TroupeMetrics: Sendable {
         "put", "acquire", "release", "holder",
     ]
 
-    private init() {
+    /// Makes every metric from `factory` (tests pass their own; ``shared`` uses the one
+    /// bootstrapped when it is first used).
+    init(factory: any MetricsFactory = MetricsSystem.factory) {
+        tasksSubmitted = Counter(label: "troupe_tasks_submitted_total", factory: factory)
+        tasksCompleted = Counter(label: "troupe_tasks_completed_total", factory: factory)
+        tasksFailed = LabeledCounters(label: "troupe_tasks_failed_total", dimension: "code", factory: factory)
+        taskDuration = Timer(label: "troupe_task_duration_seconds", preferredDisplayUnit: .seconds, factory: factory)
+        tasksQueued = Meter(label: "troupe_tasks_queued", factory: factory)
+        tasksRunning = Meter(label: "troupe_tasks_running", factory: factory)
+        workersAlive = Meter(label: "troupe_workers_alive", factory: factory)
+        workerRestarts = Counter(label: "troupe_worker_restarts_total", factory: factory)
+        workersLost = Counter(label: "troupe_workers_lost_total", factory: factory)
+        messagesRejected = LabeledCounters(label: "troupe_messages_rejected_total", dimension: "code", factory: factory)
+        handshakesRefused = LabeledCounters(label: "troupe_handshakes_refused_total", dimension: "reason", factory: factory)
         var operations: [String: Counter] = [:]
         for name in Self.stateOperationNames {
-            operations[name] = Counter(label: "troupe_state_operations_total", dimensions: [("operation", name)])
+            operations[name] = Counter(label: "troupe_state_operations_total", dimensions: [("operation", name)], factory: factory)
         }
         stateOperations = operations
-        otherStateOperation = Counter(label: "troupe_state_operations_total", dimensions: [("operation", "other")])
+        otherStateOperation = Counter(label: "troupe_state_operations_total", dimensions: [("operation", "other")], factory: factory)
     }
 
     // MARK: Recording
@@ -109,7 +122,8 @@ final class TroupeMetrics: Sendable {
         /// Reports this source's current value.
         mutating func set(_ value: Int) {
             guard value != reported else { return }
-            meter.increment(by: Double(value - reported))
+            // swift-metrics wants a positive amount either way.
+            if value > reported { meter.increment(by: Double(value - reported)) } else { meter.decrement(by: Double(reported - value)) }
             reported = value
         }
     }
@@ -121,12 +135,14 @@ final class LabeledCounters: Sendable {
     private let label: String
     private let dimension: String
     private let limit: Int
+    private let factory: any MetricsFactory
     private let counters = Mutex<[String: Counter]>([:])
 
-    init(label: String, dimension: String, limit: Int = 32) {
+    init(label: String, dimension: String, limit: Int = 32, factory: any MetricsFactory) {
         self.label = label
         self.dimension = dimension
         self.limit = limit
+        self.factory = factory
     }
 
     func counter(for value: String) -> Counter {
@@ -134,7 +150,7 @@ final class LabeledCounters: Sendable {
             if let counter = counters[value] { return counter }
             let key = counters.count < limit ? value : "other"
             if let other = counters[key] { return other }
-            let counter = Counter(label: label, dimensions: [(dimension, key)])
+            let counter = Counter(label: label, dimensions: [(dimension, key)], factory: factory)
             counters[key] = counter
             return counter
         }
