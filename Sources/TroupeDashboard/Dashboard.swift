@@ -34,7 +34,7 @@ public struct Dashboard: Service {
     ///   - refreshInterval: how often the page is updated.
     ///   - logger: where the HTTP server logs.
     ///   - status: reads the status to show; called at most once per `refreshInterval`.
-    /// - Throws: ``TroupeError`` `.invalidArgument` for an address other hosts can reach,
+    /// - Throws: `TroupeError` `.invalidArgument` for an address other hosts can reach,
     ///   without `allowPublic`.
     public init(address: HTTPAddress, allowPublic: Bool = false, refreshInterval: Duration = .seconds(1),
                 logger: Logger = Logger(label: "troupe.dashboard"),
@@ -53,7 +53,7 @@ public struct Dashboard: Service {
     ///   - allowPublic: allow an address other hosts can reach.
     ///   - refreshInterval: how often the page is updated.
     ///   - logger: where the HTTP server logs.
-    /// - Throws: ``TroupeError`` `.invalidArgument` for an address other hosts can reach,
+    /// - Throws: `TroupeError` `.invalidArgument` for an address other hosts can reach,
     ///   without `allowPublic`.
     public init(supervisor: SupervisorServer, address: HTTPAddress, allowPublic: Bool = false,
                 refreshInterval: Duration = .seconds(1), logger: Logger = Logger(label: "troupe.dashboard")) throws {
@@ -71,7 +71,7 @@ public struct Dashboard: Service {
     ///   - allowPublic: allow an address other hosts can reach.
     ///   - refreshInterval: how often the page is updated.
     ///   - logger: where the HTTP server logs.
-    /// - Throws: ``TroupeError`` `.invalidArgument` for an address other hosts can reach,
+    /// - Throws: `TroupeError` `.invalidArgument` for an address other hosts can reach,
     ///   without `allowPublic`.
     public init<W: Worker>(pool: Pool<W>, manager: Manager? = nil, address: HTTPAddress, allowPublic: Bool = false,
                            refreshInterval: Duration = .seconds(1), logger: Logger = Logger(label: "troupe.dashboard")) throws {
@@ -104,7 +104,7 @@ public struct Dashboard: Service {
 
     /// Waits until ``run()`` listens.
     /// - Returns: the address it listens on, `HOST:PORT`, with the port resolved.
-    /// - Throws: ``TroupeError`` `.system` when it could not listen.
+    /// - Throws: `TroupeError` `.system` when it could not listen.
     public func boundAddress() async throws -> String {
         try await report.address()
     }

@@ -13,7 +13,7 @@ public struct HTTPAddress: Sendable, Hashable, CustomStringConvertible {
 
     /// Parses `HOST:PORT`.
     /// - Parameter text: such as `127.0.0.1:8265` or `[::1]:8265`.
-    /// - Throws: ``TroupeError`` `.invalidArgument` when it is not `HOST:PORT`.
+    /// - Throws: `TroupeError` `.invalidArgument` when it is not `HOST:PORT`.
     public init(_ text: String) throws {
         let invalid = TroupeError(.invalidArgument, "'\(text)' is not HOST:PORT: write it as 127.0.0.1:8265",
                                   context: ["address": text])
@@ -42,7 +42,7 @@ public struct HTTPAddress: Sendable, Hashable, CustomStringConvertible {
     /// - Parameters:
     ///   - allowPublic: whether the caller asked for an address other hosts can reach.
     ///   - what: what would listen there, such as "the dashboard".
-    /// - Throws: ``TroupeError`` `.invalidArgument` for a reachable address not asked for.
+    /// - Throws: `TroupeError` `.invalidArgument` for a reachable address not asked for.
     func checkExposure(allowPublic: Bool, of what: String) throws(TroupeError) {
         guard !isLoopback && !allowPublic else { return }
         throw TroupeError(.invalidArgument,

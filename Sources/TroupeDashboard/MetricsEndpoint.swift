@@ -31,7 +31,7 @@ public struct MetricsEndpoint: Service {
     ///   - allowPublic: allow an address other hosts can reach (a Prometheus server on
     ///     another host); there is no authentication.
     ///   - logger: where the HTTP server logs.
-    /// - Throws: ``TroupeError`` `.invalidArgument` for an address other hosts can reach,
+    /// - Throws: `TroupeError` `.invalidArgument` for an address other hosts can reach,
     ///   without `allowPublic`.
     public init(registry: PrometheusCollectorRegistry, address: HTTPAddress, allowPublic: Bool = false,
                 logger: Logger = Logger(label: "troupe.metrics")) throws {
@@ -71,7 +71,7 @@ public struct MetricsEndpoint: Service {
 
     /// Waits until ``run()`` listens.
     /// - Returns: the address it listens on, `HOST:PORT`, with the port resolved.
-    /// - Throws: ``TroupeError`` `.system` when it could not listen.
+    /// - Throws: `TroupeError` `.system` when it could not listen.
     public func boundAddress() async throws -> String {
         try await report.address()
     }

@@ -7,7 +7,7 @@ import Synchronization
 @_spi(Observability) import Troupe
 
 /// A local pool's status in the shape of a supervisor's, so that one page shows both. All
-/// that depends on the shape of ``PoolStatus`` is here.
+/// that depends on the shape of `PoolStatus` is here.
 final class PoolStatusAdapter<W: Worker>: Sendable {
     private let pool: Pool<W>
     private let manager: Manager?
