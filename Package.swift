@@ -12,6 +12,9 @@ let exampleNames = [
     "crash-recovery",
 ]
 
+/// Files beside an example's source that its README shows, not part of its target.
+let exampleMedia = ["distributed-pool": ["dashboard.png"]]
+
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
     .enableUpcomingFeature("ExistentialAny"),
@@ -157,7 +160,7 @@ let package = Package(
             name: name,
             dependencies: ["Troupe"],
             path: "Examples/\(name)",
-            exclude: ["README.md"],
+            exclude: ["README.md"] + (exampleMedia[name] ?? []),
             swiftSettings: swiftSettings
         )
     }
