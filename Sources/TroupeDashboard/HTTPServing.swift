@@ -1,5 +1,11 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Hummingbird
 import Logging
+import NIOCore
 import Troupe
 
 /// Runs a router's HTTP server at an address, and tells `report` where it listens or why it
@@ -16,7 +22,9 @@ enum HTTPServing {
             try await app.run()
             report.failed(TroupeError(.closed, "\(name) stopped"))
         } catch {
-            report.failed(TroupeError(.system, "\(name) cannot listen on \(address): \(error)", context: ["address": "\(address)"]))
+            // A socket error says it best in the system's words: "Address already in use".
+            let reason = (error as? IOError).map { String(cString: strerror($0.errnoCode)) } ?? "\(error)"
+            report.failed(TroupeError(.system, "\(name) cannot listen on \(address): \(reason)", context: ["address": "\(address)"]))
             throw error
         }
     }
