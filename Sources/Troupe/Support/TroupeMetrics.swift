@@ -1,5 +1,4 @@
 import Metrics
-import Synchronization
 
 /// Where Troupe records its metrics, through swift-metrics: one place that creates every
 /// `Counter`, `Meter` and `Timer` once, so that recording an event allocates nothing.
