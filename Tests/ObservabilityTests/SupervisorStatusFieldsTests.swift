@@ -57,7 +57,7 @@ struct SupervisorStatusFieldsTests {
 
     @Test func aWorkerThatTakesALostOnesPlaceShowsOneRestartAndTheExit() async throws {
         let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
-                                                                   heartbeatInterval: .milliseconds(100), liveness: 3))
+                                                                   heartbeatInterval: .milliseconds(100), liveness: 5))
         let first = try await startWorker(supervisor: server.endpoint)
         defer { first.send(signal: SIGKILL) }
         #expect(await eventually { await server.status().workers.count == 1 })
@@ -69,7 +69,7 @@ struct SupervisorStatusFieldsTests {
         let status = await server.status()
         let replacement = try #require(status.workers.first { $0.pid == Int64(second.pid) }, "\(status.workers)")
         #expect(replacement.restarts == 1)
-        #expect(replacement.lastExit == "pid \(first.pid) lost (missed 3 heartbeats)")
+        #expect(replacement.lastExit == "pid \(first.pid) lost (missed 5 heartbeats)")
         #expect(status.workers.count == 1)
         server.stop(now: true)
         await server.wait()
