@@ -23,6 +23,9 @@ deps:
 		echo "installing iproute2 and util-linux (apt-get)"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq iproute2 util-linux >/dev/null; \
 	fi
+	@# Headless Chromium for the dashboard's end-to-end test (Tests/Dashboard/run.py).
+	@command -v chromium >/dev/null || { echo "installing chromium (apt-get)"; \
+		$(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
 
 build: deps
 	$(SWIFT) build
@@ -40,6 +43,7 @@ test: deps
 	$(SWIFT) test --skip-build --no-parallel --skip '$(UNIT_SUITES)'
 	$(PYTHON) Tests/Conformance/run_all.py --bin .build/debug
 	$(PYTHON) Tests/MultiHost/run.py --bin .build/debug
+	$(PYTHON) Tests/Dashboard/run.py --bin .build/debug
 
 bench: deps
 	$(PYTHON) Benchmarks/run.py
@@ -55,7 +59,7 @@ DOCS_OUTPUT ?= .build/docs
 DOCS_SCRATCH ?= .build
 docs: deps
 	$(SWIFT) package --scratch-path $(DOCS_SCRATCH) --allow-writing-to-directory $(DOCS_OUTPUT) \
-		generate-documentation --target Troupe --target ZeroMQ --target TroupeWire \
+		generate-documentation --target Troupe --target ZeroMQ --target TroupeWire --target TroupeDashboard \
 		--output-path $(DOCS_OUTPUT) --warnings-as-errors
 	@echo "documentation: $(DOCS_OUTPUT)/Troupe.doccarchive (to browse it: swift package --disable-sandbox preview-documentation --target Troupe)"
 

@@ -18,6 +18,8 @@ let zeroMQPkgConfig: String? = nil
 #else
 let zeroMQPkgConfig: String? = "libzmq"
 #endif
+/// Files beside an example's source that its README shows, not part of its target.
+let exampleMedia = ["distributed-pool": ["dashboard.png"]]
 
 let swiftSettings: [SwiftSetting] = [
     .swiftLanguageMode(.v6),
@@ -32,6 +34,7 @@ let package = Package(
         .library(name: "ZeroMQ", targets: ["ZeroMQ"]),
         .library(name: "TroupeWire", targets: ["TroupeWire"]),
         .library(name: "TroupeTesting", targets: ["TroupeTesting"]),
+        .library(name: "TroupeDashboard", targets: ["TroupeDashboard"]),
         .executable(name: "troupe", targets: ["TroupeCLI"]),
         .executable(name: "troupe-bench", targets: ["TroupeBenchmarks"]),
     ],
@@ -42,6 +45,9 @@ let package = Package(
         .package(url: "https://github.com/swiftlang/swift-subprocess", from: "1.0.0"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/swiftlang/swift-docc-plugin", from: "1.4.0"),
+        .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
     ],
     targets: [
         // C layers: libzmq's header, and the few system calls Swift cannot make directly.
@@ -68,6 +74,7 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -77,13 +84,31 @@ let package = Package(
             dependencies: ["Troupe", "TroupeWire", "CTroupeShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
+        // The live dashboard and the Prometheus endpoint: Hummingbird, only for who imports it.
+        .target(
+            name: "TroupeDashboard",
+            dependencies: [
+                "Troupe",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .executableTarget(
             name: "TroupeCLI",
             dependencies: [
                 "Troupe",
                 "TroupeWire",
                 "CTroupeShims",
+                "TroupeDashboard",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
             ],
             path: "Sources/troupe",
             swiftSettings: swiftSettings
@@ -119,6 +144,18 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(
+            name: "ObservabilityTests",
+            dependencies: [
+                "Troupe",
+                "TroupeDashboard",
+                "TroupeTestSupport",
+                "TroupeTestWorker",
+                .product(name: "MetricsTestKit", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
             name: "EndToEndTests",
             dependencies: [
                 .product(name: "Subprocess", package: "swift-subprocess"),
@@ -132,7 +169,7 @@ let package = Package(
             name: name,
             dependencies: ["Troupe"],
             path: "Examples/\(name)",
-            exclude: ["README.md"],
+            exclude: ["README.md"] + (exampleMedia[name] ?? []),
             swiftSettings: swiftSettings
         )
     }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Troupe
+import TroupeDashboard
 
 /// `troupe supervisor`: a standalone supervisor.
 struct RunSupervisor: TroupeSubcommand {
@@ -36,6 +37,18 @@ struct RunSupervisor: TroupeSubcommand {
     @Flag(name: .long, help: "Listen without encryption or authentication (trusted networks only).")
     var insecure = false
 
+    @Option(name: .long, help: ArgumentHelp("Serve a live, read-only dashboard in the browser at this address (loopback unless --dashboard-public).", valueName: "HOST:PORT"))
+    var dashboard: String?
+
+    @Flag(name: .long, help: "Let --dashboard listen on an address other hosts can reach (it has no authentication).")
+    var dashboardPublic = false
+
+    @Option(name: .long, help: ArgumentHelp("Serve Prometheus metrics at http://HOST:PORT/metrics (loopback unless --metrics-public).", valueName: "HOST:PORT"))
+    var metrics: String?
+
+    @Flag(name: .long, help: "Let --metrics listen on an address other hosts can reach (it has no authentication).")
+    var metricsPublic = false
+
     func validate() throws {
         let allowsAny = allowLists.contains { !$0.paths.isEmpty }
         if insecure && (key != nil || allowsAny) {
@@ -47,6 +60,26 @@ struct RunSupervisor: TroupeSubcommand {
         }
         if key != nil && !allowsAny {
             throw ValidationError("--key needs at least one --allow, --allow-workers or --allow-clients: with an empty allow-list nobody could connect. \(allowAdvice)")
+        }
+        try Self.validateHTTP(dashboard, option: "--dashboard", publicFlag: "--dashboard-public", isPublic: dashboardPublic)
+        try Self.validateHTTP(metrics, option: "--metrics", publicFlag: "--metrics-public", isPublic: metricsPublic)
+    }
+
+    /// Checks an HTTP address option: HOST:PORT, on loopback unless its public flag is given.
+    private static func validateHTTP(_ value: String?, option: String, publicFlag: String, isPublic: Bool) throws {
+        guard let value else {
+            if isPublic { throw ValidationError("\(publicFlag) goes with \(option) HOST:PORT") }
+            return
+        }
+        let address: HTTPAddress
+        do {
+            address = try HTTPAddress(value)
+        } catch let error as TroupeError {
+            throw ValidationError("\(option): \(error.message)")
+        }
+        if !address.isLoopback && !isPublic {
+            throw ValidationError("\(option) \(value) can be reached from other hosts, and it has no authentication: "
+                                  + "use 127.0.0.1:\(address.port) (and an SSH tunnel), or add \(publicFlag)")
         }
     }
 
@@ -61,6 +94,8 @@ struct RunSupervisor: TroupeSubcommand {
         } else {
             security = .insecure
         }
+        // Before the supervisor exists: its metrics are made with it.
+        let registry = metrics == nil ? nil : SupervisorWebServices.bootstrapMetrics()
         let server: SupervisorServer
         do {
             server = try SupervisorServer(SupervisorConfiguration(bind: bind, security: security))
@@ -70,7 +105,20 @@ struct RunSupervisor: TroupeSubcommand {
         let mode = key == nil ? "insecure" : "CURVE"
         print("troupe supervisor listening on \(server.endpoint) (\(mode))")
         StopOnSignal.install { server.stop(now: false) }
+        var web: SupervisorWebServices? = nil
+        if dashboard != nil || metrics != nil {
+            do {
+                web = try await SupervisorWebServices(
+                    supervisor: server, dashboard: try dashboard.map { try HTTPAddress($0) }, dashboardPublic: dashboardPublic,
+                    metrics: try metrics.map { (try HTTPAddress($0), registry!) }, metricsPublic: metricsPublic)
+            } catch {
+                server.stop(now: true)
+                await server.wait()
+                throw error
+            }
+        }
         await server.wait()
+        await web?.stop()
         print("troupe supervisor stopped")
     }
 }

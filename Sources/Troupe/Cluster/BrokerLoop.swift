@@ -22,6 +22,9 @@ final class BrokerLoop: @unchecked Sendable {
         var current: UInt64?
         var tasksDone = 0
         var lastHeard: ContinuousClock.Instant
+        /// How many workers held its place before it, and how the last one ended.
+        var restarts = 0
+        var lastExit: String?
     }
 
     private struct Request {
@@ -31,6 +34,7 @@ final class BrokerLoop: @unchecked Sendable {
         let flags: UInt64
         let payload: [UInt8]
         var attempts = 0
+        let received = ContinuousClock.now
     }
 
     private struct Running {
@@ -83,6 +87,16 @@ final class BrokerLoop: @unchecked Sendable {
     private var lastHandshakeLog: [UInt32: ContinuousClock.Instant] = [:]
     private var rejectWindowStart = ContinuousClock.now
     private var rejectsInWindow = 0
+    // Observability: what finished lately, failures by code, who replaced whom, and this
+    // supervisor's share of the metrics' levels.
+    private var activity = TaskActivity()
+    private var failed: [String: Int] = [:]
+    private var replacements = WorkerReplacements<[UInt8]>()
+    private let metrics = TroupeMetrics.shared
+    private var queuedLevel = TroupeMetrics.Level(TroupeMetrics.shared.tasksQueued)
+    private var runningLevel = TroupeMetrics.Level(TroupeMetrics.shared.tasksRunning)
+    private var workersLevel = TroupeMetrics.Level(TroupeMetrics.shared.workersAlive)
+    private let hostName = SupervisorLink.hostName
 
     init(server: SupervisorServer, context: Context, router: consuming Socket, zap: consuming Socket?, monitor: consuming SocketMonitor?) {
         self.server = server
@@ -115,11 +129,15 @@ final class BrokerLoop: @unchecked Sendable {
             if let monitor, let monitorIndex, poller.returnedEvents(at: monitorIndex).contains(.readable) { noteFailedHandshakes(monitor) }
             tick(now: ContinuousClock.now)
         }
+        queuedLevel.set(0)
+        runningLevel.set(0)
+        workersLevel.set(0)
         monitor?.close()
         router.close()
         zap?.close()
         // libzmq leaves an ipc socket's file behind.
         if let path = SupervisorServer.socketPath(of: server.endpoint) { unlink(path) }
+        server.markStopped(with: makeStatus(), loop: self)
         server.markFinished()
         logger.info("supervisor stopped")
     }
@@ -233,7 +251,13 @@ final class BrokerLoop: @unchecked Sendable {
                 lostWorkers.insert(other)
                 rejoined = true
             }
-            workers[identity] = WorkerEntry(node: node, pid: pid, host: host, address: address, services: services, lastHeard: now)
+            var entry = WorkerEntry(node: node, pid: pid, host: host, address: address, services: services, lastHeard: now)
+            if let (place, isRestart) = replacements.joined(identity, node: node, host: host, at: now) {
+                entry.restarts = place.restarts
+                entry.lastExit = place.lastExit
+                if isRestart { metrics.workerRestarted() }
+            }
+            workers[identity] = entry
             logger.info(rejoined ? "worker rejoined" : "worker joined",
                         metadata: ["troupe.node": "\(node)", "troupe.host": "\(host)", "troupe.services": "\(services)"])
             if phase == .closing && queues.values.allSatisfy(\.isEmpty) {
@@ -255,7 +279,9 @@ final class BrokerLoop: @unchecked Sendable {
         case .request(let id, let service, let flags):
             clients[identity] = now
             working.insert(identity)
+            metrics.taskSubmitted()
             guard phase == .running else {
+                noteFailure(TroupeError.Code.closed.rawValue, since: nil)
                 send(identity, .error(id: id, code: TroupeError.Code.closed.rawValue, message: "the supervisor is stopping and takes no new work"))
                 return
             }
@@ -277,6 +303,7 @@ final class BrokerLoop: @unchecked Sendable {
                 // A late reply (its request was given up when the worker was lost), or a reply
                 // for a request this worker does not hold.
                 rejected["unknownRequest", default: 0] += 1
+                metrics.messageRejected(code: "unknownRequest")
                 return
             }
             send(request.request.client, .reply(id: request.request.clientID, final: final), payload: payload)
@@ -288,6 +315,7 @@ final class BrokerLoop: @unchecked Sendable {
                 entry.tasksDone += 1
                 workers[identity] = entry
                 completed += 1
+                noteFinal(payload, since: request.request.received, at: now)
                 dispatch()
                 finishStopIfDone()
             }
@@ -298,8 +326,9 @@ final class BrokerLoop: @unchecked Sendable {
             } else {
                 for service in queues.keys {
                     if let index = queues[service]?.firstIndex(where: { $0.client == identity && $0.clientID == clientID }) {
-                        queues[service]?.remove(at: index)
+                        let cancelled = queues[service]!.remove(at: index)
                         outstanding.remove(key)
+                        noteFailure(TroupeError.Code.cancelled.rawValue, since: cancelled.received)
                         send(identity, .error(id: clientID, code: TroupeError.Code.cancelled.rawValue, message: "the request was cancelled before it started"))
                     }
                 }
@@ -329,6 +358,7 @@ final class BrokerLoop: @unchecked Sendable {
     /// input gets a few answers and a few log lines, not one each.
     private func reject(_ error: WireError, to identity: [UInt8]) {
         rejected[error.code.rawValue, default: 0] += 1
+        metrics.messageRejected(code: error.code.rawValue)
         let now = ContinuousClock.now
         if now - rejectWindowStart >= Self.rejectWindow {
             rejectWindowStart = now
@@ -427,6 +457,7 @@ final class BrokerLoop: @unchecked Sendable {
 
     private func workerGone(_ identity: [UInt8], reason: String) {
         guard let entry = workers.removeValue(forKey: identity) else { return }
+        replacements.forget(identity, host: entry.host)
         store.release(node: String(decoding: identity, as: UTF8.self))
         guard let id = entry.current, let lost = running.removeValue(forKey: id) else { return }
         runningByClient[ClientKey(client: lost.request.client, id: lost.request.clientID)] = nil
@@ -437,6 +468,7 @@ final class BrokerLoop: @unchecked Sendable {
             dispatch()
         } else {
             outstanding.remove(ClientKey(client: request.client, id: request.clientID))
+            noteFailure(TroupeError.Code.workerLost.rawValue, since: request.received)
             send(request.client, .error(id: request.clientID, code: TroupeError.Code.workerLost.rawValue,
                                         message: "worker \(entry.node) on \(entry.host) \(reason) while it ran the request"))
         }
@@ -448,7 +480,15 @@ final class BrokerLoop: @unchecked Sendable {
         let limit = interval * server.configuration.liveness
         for (identity, entry) in workers where now - entry.lastHeard > limit {
             workersLost += 1
+            metrics.workerLost()
             lostWorkers.insert(identity)
+            let exit = "pid \(entry.pid) lost (missed \(server.configuration.liveness) heartbeats)"
+            if let (successor, place) = replacements.lost(identity, node: entry.node, host: entry.host, restarts: entry.restarts,
+                                                          exit: exit, lastHeard: entry.lastHeard) {
+                workers[successor]?.restarts = place.restarts
+                workers[successor]?.lastExit = place.lastExit
+                metrics.workerRestarted()
+            }
             logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
             workerGone(identity, reason: "missed \(server.configuration.liveness) heartbeats")
             finishStopIfDone()
@@ -466,6 +506,40 @@ final class BrokerLoop: @unchecked Sendable {
             for identity in clients.keys { send(identity, .heartbeat) }
         }
         if let deadline = stopDeadline, now >= deadline { finish() }
+        queuedLevel.set(queues.values.reduce(0) { $0 + $1.count })
+        runningLevel.set(running.count)
+        workersLevel.set(workers.count)
+    }
+
+    // MARK: Outcomes
+
+    /// Counts a final REPLY: a result, or a failure when the worker sent a THROW.
+    private func noteFinal(_ payload: [UInt8], since received: ContinuousClock.Instant, at now: ContinuousClock.Instant) {
+        activity.recordCompleted(at: now)
+        if let code = Self.thrownCode(payload) {
+            noteFailure(code, since: received, countedAsDone: true)
+        } else {
+            metrics.taskCompleted(after: now - received)
+        }
+    }
+
+    /// Counts a request that ended in an error of `code`; `received` is nil when it never queued.
+    private func noteFailure(_ code: String, since received: ContinuousClock.Instant?, countedAsDone: Bool = false) {
+        let now = ContinuousClock.now
+        let key = failed[code] != nil || failed.count < TaskActivity.codeLimit ? code : "other"
+        failed[key, default: 0] += 1
+        activity.recordFailed(code: code, at: now)
+        metrics.taskFailed(code: key, after: received.map { now - $0 })
+    }
+
+    /// The code of the THROW a REPLY's payload holds, or nil for anything else. Only a THROW
+    /// is decoded: results stay opaque to the supervisor.
+    private static func thrownCode(_ payload: [UInt8]) -> String? {
+        // An envelope is an array whose first element is its kind: a THROW starts 97 03.
+        guard payload.count >= 2, payload[0] == 0x90 | UInt8(Envelope.Kind.throw.arity),
+              payload[1] == Envelope.Kind.throw.rawValue else { return nil }
+        guard case .throw(let failure)? = try? EnvelopeDecoder().decode(body: payload).first else { return nil }
+        return failure.code.rawValue
     }
 
     /// Forgets a client: frees its locks and waits, and fails its queued requests (there is
@@ -501,11 +575,13 @@ final class BrokerLoop: @unchecked Sendable {
         if now {
             for (_, queue) in queues {
                 for request in queue {
+                    noteFailure(TroupeError.Code.terminated.rawValue, since: request.received)
                     send(request.client, .error(id: request.clientID, code: TroupeError.Code.terminated.rawValue, message: "the supervisor was stopped before the request ran"))
                 }
             }
             queues.removeAll()
             for (_, lost) in running {
+                noteFailure(TroupeError.Code.terminated.rawValue, since: lost.request.received)
                 send(lost.request.client, .error(id: lost.request.clientID, code: TroupeError.Code.terminated.rawValue, message: "the supervisor was stopped while the request ran"))
             }
             running.removeAll()
@@ -555,6 +631,7 @@ final class BrokerLoop: @unchecked Sendable {
         if !allowed {
             unauthorized += 1
             refusedKeys.insert(key ?? "")
+            metrics.handshakeRefused(reason: "keyNotAllowed")
             logger.warning("refused a connection", metadata: ["troupe.address": "\(address)", "troupe.mechanism": "\(mechanism)",
                                                               "troupe.key": "\(key ?? "none")"])
         }
@@ -569,6 +646,7 @@ final class BrokerLoop: @unchecked Sendable {
     private func noteFailedHandshakes(_ monitor: SocketMonitor) {
         while let event = (try? monitor.receive(dontWait: true)) ?? nil {
             unauthorized += 1
+            metrics.handshakeRefused(reason: "handshakeFailed")
             // A refused peer retries: log a line a second at most per kind of failure.
             let now = ContinuousClock.now
             guard lastHandshakeLog[event.value].map({ now - $0 >= .seconds(1) }) ?? true else { continue }
@@ -627,7 +705,9 @@ final class BrokerLoop: @unchecked Sendable {
                     node: entry.node, pid: entry.pid, host: entry.host, address: entry.address, services: entry.services,
                     state: entry.current == nil ? "idle" : "busy", tasksDone: entry.tasksDone,
                     lastHeardMilliseconds: Int((now - entry.lastHeard).components.seconds * 1000
-                                               + (now - entry.lastHeard).components.attoseconds / 1_000_000_000_000_000))
+                                               + (now - entry.lastHeard).components.attoseconds / 1_000_000_000_000_000),
+                    restarts: entry.restarts, lastExit: entry.lastExit,
+                    residentBytes: entry.host == hostName ? ResidentMemory.bytes(of: entry.pid) : nil)
             },
             queued: queues.mapValues(\.count).filter { $0.value > 0 },
             running: running.count,
@@ -636,6 +716,10 @@ final class BrokerLoop: @unchecked Sendable {
             workersLost: workersLost,
             rejected: rejected,
             unauthorized: unauthorized,
-            refusedKeys: refusedKeys.count)
+            refusedKeys: refusedKeys.count,
+            tasksPerSecond: activity.tasksPerSecond(at: now),
+            failed: failed,
+            activity: activity.intervals(at: now),
+            containers: store.containerSizes())
     }
 }

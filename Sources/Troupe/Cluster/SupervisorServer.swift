@@ -29,6 +29,8 @@ public final class SupervisorServer: Sendable {
     private let requests = Mutex<[@Sendable (BrokerLoop) -> Void]>([])
     private let wakeDescriptor: Int32
     private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
+    /// The status as the loop stopped; set once, under `requests`' lock.
+    private let finalStatus = Mutex<SupervisorStatus?>(nil)
     let logger: Logger
 
     /// Binds the endpoint and starts serving.
@@ -119,7 +121,13 @@ public final class SupervisorServer: Sendable {
     /// - Returns: what `troupe status` shows.
     public func status() async -> SupervisorStatus {
         await withCheckedContinuation { continuation in
-            perform { continuation.resume(returning: $0.makeStatus()) }
+            // Once the loop has stopped, nothing would run a request: answer its last status.
+            let final = requests.withLock { requests -> SupervisorStatus? in
+                if let final = finalStatus.withLock({ $0 }) { return final }
+                requests.append { continuation.resume(returning: $0.makeStatus()) }
+                return nil
+            }
+            if let final { continuation.resume(returning: final) } else { wake() }
         }
     }
 
@@ -156,6 +164,17 @@ public final class SupervisorServer: Sendable {
             return requests
         }
         return (messages, work)
+    }
+
+    /// The loop has stopped: runs what still waits for it, and makes `status` the answer of
+    /// every later ``status()``.
+    func markStopped(with status: SupervisorStatus, loop: BrokerLoop) {
+        let pending = requests.withLock { requests in
+            finalStatus.withLock { $0 = status }
+            defer { requests.removeAll() }
+            return requests
+        }
+        for request in pending { request(loop) }
     }
 
     func markFinished() {

@@ -38,6 +38,13 @@ public final class Manager: Sendable {
         self.timeout = timeout
     }
 
+    /// The containers this manager's owner holds, with their sizes, when the owner lives in
+    /// this process; nil otherwise (a dashboard of a local pool shows them).
+    @_spi(Observability)
+    public func containerSizes() -> [SupervisorStatus.Container]? {
+        (store as? StateStore)?.containerSizes()
+    }
+
     private init(system: TroupeActorSystem, process: ActorProcess<StateOwner>, endpoint: String, timeout: Duration) {
         self.system = system
         self.store = nil

@@ -67,6 +67,7 @@ final class StateStore: Sendable, StateRequestHandler {
     /// Performs one operation; `reply` is called exactly once, at once or (for blocking
     /// operations) later.
     func perform(_ operation: String, on name: String, arguments: [MessagePackValue], node: String, reply: @escaping Reply) {
+        TroupeMetrics.shared.stateOperation(operation)
         var deferred: [() -> Void] = []
         var expiries: [(UInt64, Double)] = []
         let result: Result<MessagePackValue, TroupeError>? = state.withLock { state in
@@ -112,6 +113,13 @@ final class StateStore: Sendable, StateRequestHandler {
     /// Whether this store holds a container named `name`.
     func holds(_ name: String) -> Bool {
         state.withLock { $0.containers[name] != nil }
+    }
+
+    /// Every container, by name, with its kind and how many elements it holds.
+    func containerSizes() -> [SupervisorStatus.Container] {
+        state.withLock { state in
+            state.containers.map { SupervisorStatus.Container(name: $0.key, kind: $0.value.kind, count: Self.count($0.value)) }
+        }.sorted { $0.name < $1.name }
     }
 
     /// Releases every lock held by `node` (its process died) and fails its waits, here and
