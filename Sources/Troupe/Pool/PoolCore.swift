@@ -359,7 +359,14 @@ final class PoolCore: LaneRouter, Sendable {
 
     /// Sends a task's parked calls to the worker at `position`.
     private func resend(_ id: JobID, to position: Int) {
-        guard let worker = worker(at: position) else { return }
+        let (handedHere, worker) = state.withLock { ($0.machine.position(of: id) == position, $0.workers[position]) }
+        // Handed elsewhere since (its worker here died and it went back to the queue).
+        guard handedHere else { return }
+        guard let worker else {
+            // Its worker died after the task was handed to it: the task waits for another.
+            perform(state.withLock { $0.machine.position(of: id) == position ? $0.machine.callParked(job: id) : [] })
+            return
+        }
         for callID in system.calls.parked(ownedBy: CallOwner(pool: number, job: id)) {
             if let call = system.calls.takeForResending(callID, to: worker.peer, actor: worker.actor) {
                 system.transmit(.call(call), to: worker.peer, callID: callID)
@@ -409,8 +416,13 @@ final class PoolCore: LaneRouter, Sendable {
     // MARK: Worker exits
 
     private func workerExited(position: Int, pid: Int32, status: ExitStatus) {
-        // Let the mailbox take in what the worker sent before it died, then decide.
-        system.executor.afterNextTurn { [weak self] in
+        // Let the mailbox take in what the worker sent before it died (replies to calls
+        // that finished), then decide which tasks were lost.
+        guard let peer = state.withLock({ $0.workers[position]?.child?.pid == pid ? $0.workers[position]?.peer : nil }) else {
+            system.executor.afterNextTurn { [weak self] in self?.handleExit(position: position, pid: pid, status: status) }
+            return
+        }
+        system.transport.whenDeparted(peer) { [weak self] in
             self?.system.executor.afterNextTurn { [weak self] in
                 self?.handleExit(position: position, pid: pid, status: status)
             }
@@ -418,41 +430,20 @@ final class PoolCore: LaneRouter, Sendable {
     }
 
     private func handleExit(position: Int, pid: Int32, status: ExitStatus) {
-        guard let worker = state.withLock({ state -> WorkerHandle? in
+        // One step under the pool's lock, so that no task is handed to the position between
+        // the worker's removal and the machine learning of the exit.
+        let shuttingDown = SignalHandling.isShuttingDown
+        guard let (worker, expected, actions) = state.withLock({ state -> (WorkerHandle, Bool, [PoolStateMachine.Action])? in
             guard let worker = state.workers[position], worker.child?.pid == pid else { return nil }
             state.workers[position] = nil
-            return worker
+            let unstarted = unstartedTasks(of: worker, at: position, state: state)
+            let expected = state.machine.slots[position].phase == .leaving
+            let actions = state.machine.workerExited(position: position, pid: pid, status: status, unstarted: unstarted,
+                                                     shuttingDown: shuttingDown, now: .now)
+            return (worker, expected, actions)
         }) else { return }
-        // Which of its tasks had started: the call it recorded last, and every call sent
-        // before it; the ones after it never started.
-        let lastStarted = worker.progress?.lastStarted ?? 0
-        let outstanding = system.calls.outstanding(to: worker.peer)
-        let cut = outstanding.firstIndex { $0.id == lastStarted }
-        var started = Set<JobID>()
-        var notStarted: [(UInt64, JobID)] = []
-        for (index, call) in outstanding.enumerated() {
-            guard let owner = call.owner, owner.pool == number else { continue }
-            if let cut, index <= cut { started.insert(owner.job) } else { notStarted.append((call.id, owner.job)) }
-        }
-        let unstarted = state.withLock { state -> Set<JobID> in
-            let running = state.machine.slots[position].running
-            var unstarted = Set<JobID>()
-            for id in running where !started.contains(id) {
-                // A task whose earlier call was answered had reached the worker.
-                let made = state.entries[id]?.callsMade ?? 0
-                let pending = notStarted.filter { $0.1 == id }.count
-                if made == pending { unstarted.insert(id) }
-            }
-            return unstarted
-        }
-        for (callID, job) in notStarted where unstarted.contains(job) { system.calls.park(callID) }
-        let expected = state.withLock { $0.machine.slots[position].phase == .leaving }
-        if !expected && !SignalHandling.isShuttingDown {
+        if !expected && !shuttingDown {
             system.logger.info("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
-        }
-        let actions = state.withLock { state in
-            state.machine.workerExited(position: position, pid: pid, status: status, unstarted: unstarted,
-                                       shuttingDown: SignalHandling.isShuttingDown, now: .now)
         }
         system.routes.remove(for: worker.node)
         system.peerLost(worker.peer, error: TroupeError(
@@ -460,6 +451,33 @@ final class PoolCore: LaneRouter, Sendable {
             context: ["pid": "\(pid)", "worker": "\(position)"]))
         system.routes.forgetUnreachable(worker.peer)
         perform(actions)
+    }
+
+    /// The tasks at `position` that never started in the worker that died there; their calls
+    /// to it are parked, to be sent again where the task runs next.
+    ///
+    /// A task started when the worker recorded one of its calls, or a call sent before that
+    /// one (calls run one at a time, in order). A task none of whose calls reached the worker
+    /// (parked, or sent after the last recorded start) never started.
+    private func unstartedTasks(of worker: WorkerHandle, at position: Int, state: State) -> Set<JobID> {
+        let lastStarted = worker.progress?.lastStarted ?? 0
+        let outstanding = system.calls.outstanding(to: worker.peer)
+        let cut = outstanding.firstIndex { $0.id == lastStarted }
+        var started = Set<JobID>()
+        var notStarted: [JobID: [UInt64]] = [:]
+        for (index, call) in outstanding.enumerated() {
+            guard let owner = call.owner, owner.pool == number else { continue }
+            if let cut, index <= cut { started.insert(owner.job) } else { notStarted[owner.job, default: []].append(call.id) }
+        }
+        var unstarted = Set<JobID>()
+        for id in state.machine.slots[position].running where !started.contains(id) {
+            // A task whose earlier call was answered had reached the worker.
+            let made = state.entries[id]?.callsMade ?? 0
+            let parked = system.calls.parked(ownedBy: CallOwner(pool: number, job: id)).count
+            if made == (notStarted[id]?.count ?? 0) + parked { unstarted.insert(id) }
+        }
+        for id in unstarted { for callID in notStarted[id] ?? [] { system.calls.park(callID) } }
+        return unstarted
     }
 
     // MARK: LaneRouter

@@ -83,6 +83,11 @@ final class Mailbox: MessageTransport {
         wake()
     }
 
+    func whenDeparted(_ peer: PeerAddress, _ body: @escaping @Sendable () -> Void) {
+        outbox.watchDeparture(of: peer, body)
+        wake()
+    }
+
     /// Asks for ticks every ``fastTickInterval`` until the matching ``endFastTicks()``.
     func beginFastTicks() {
         fastTickRequests.count.add(1, ordering: .relaxed)

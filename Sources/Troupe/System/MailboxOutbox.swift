@@ -12,11 +12,13 @@ final class MailboxOutbox: Sendable {
         var frames: [(endpoint: String, frames: [[UInt8]])] = []
         var connects: [(endpoint: String, curve: CurveClientSettings?)] = []
         var reconnects: [String] = []
+        /// Peers to watch until their connection is gone, and what to run then.
+        var departures: [(peer: PeerAddress, body: @Sendable () -> Void)] = []
         var stopping = false
         /// How many envelopes were ever queued (carried from batch to batch).
         var sequence: UInt64 = 0
 
-        var isEmpty: Bool { bodies.isEmpty && frames.isEmpty && connects.isEmpty && reconnects.isEmpty }
+        var isEmpty: Bool { bodies.isEmpty && frames.isEmpty && connects.isEmpty && reconnects.isEmpty && departures.isEmpty }
     }
 
     private let pending = Mutex(Batch())
@@ -62,6 +64,11 @@ final class MailboxOutbox: Sendable {
     /// Queues a connection to drop and make again.
     func reconnect(to endpoint: String) {
         pending.withLock { $0.reconnects.append(endpoint) }
+    }
+
+    /// Queues a peer to watch until its connection is gone (see `MessageTransport.whenDeparted`).
+    func watchDeparture(of peer: PeerAddress, _ body: @escaping @Sendable () -> Void) {
+        pending.withLock { $0.departures.append((peer, body)) }
     }
 
     /// Marks the mailbox as stopping: the turn that sees it sends what is queued and closes.

@@ -32,6 +32,9 @@ final class MailboxSockets: MailboxDriver {
     /// Bodies that could not leave yet, by peer, in order.
     private var stalled: [PeerAddress: [[UInt8]]] = [:]
     private var stalledFrames: [(endpoint: String, frames: [[UInt8]])] = []
+    /// Peers that left (their process exited), watched until the router has handed on all
+    /// they sent: what to run then, and when to run it anyway.
+    private var departures: [(peer: PeerAddress, body: @Sendable () -> Void, deadline: ContinuousClock.Instant)] = []
     private let poller = Poller()
     private let clock = ContinuousClock()
     private var nextTick: ContinuousClock.Instant
@@ -77,8 +80,9 @@ final class MailboxSockets: MailboxDriver {
         let interval = tickInterval()
         let untilTick = max(0, Int(clock.now.duration(to: nextTick).wholeMilliseconds))
         var timeout = waitMilliseconds < 0 ? min(untilTick, interval) : waitMilliseconds
-        if !stalled.isEmpty || !stalledFrames.isEmpty { timeout = min(timeout, 1) }
+        if !stalled.isEmpty || !stalledFrames.isEmpty || !departures.isEmpty { timeout = min(timeout, 1) }
         poll(milliseconds: timeout)
+        if !departures.isEmpty { checkDepartures() }
         let now = clock.now
         if now >= nextTick {
             nextTick = now.advanced(by: .milliseconds(interval))
@@ -89,6 +93,8 @@ final class MailboxSockets: MailboxDriver {
 
     /// Sends one turn's batch: connections first, then stalled and new messages.
     private func send(_ batch: MailboxOutbox.Batch) {
+        let watchLimit = clock.now.advanced(by: .seconds(2))
+        for (peer, body) in batch.departures { departures.append((peer, body, watchLimit)) }
         for (endpoint, curve) in batch.connects {
             if let curve { dealerSecurity[endpoint] = curve }
             _ = dealer(for: endpoint)
@@ -167,6 +173,32 @@ final class MailboxSockets: MailboxDriver {
         dealers.removeAll()
         dealerOrder.removeAll()
         context.shutdown()
+    }
+
+    // MARK: Departures
+
+    /// Runs the watches whose peer is gone. libzmq keeps a dead peer's pipe on the router
+    /// until every message in it has been received, so a send to its identity fails as
+    /// unreachable only once all it sent has been read and handed on. The probe itself is an
+    /// empty message to a process that has exited, which nobody reads.
+    private func checkDepartures() {
+        let now = clock.now
+        departures.removeAll { departure in
+            guard now < departure.deadline, case .routed(let identity) = departure.peer, let router else {
+                departure.body()
+                return true
+            }
+            do {
+                if try router.send(identity, more: true, dontWait: true) { _ = try router.send([UInt8]()) }
+                return false
+            } catch let error as ZMQError where error.isHostUnreachable {
+                departure.body()
+                return true
+            } catch {
+                departure.body()
+                return true
+            }
+        }
     }
 
     // MARK: Receiving

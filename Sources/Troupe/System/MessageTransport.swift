@@ -31,9 +31,21 @@ public protocol MessageTransport: AnyObject, Sendable {
     func beginFastTicks()
     /// Ends one ``beginFastTicks()``.
     func endFastTicks()
+    /// Runs `body` on the leader thread once everything `peer` sent has been handed to the
+    /// delegate and its connection is gone (at most about 2 s after the call). A pool calls it
+    /// when a worker process has exited, so that replies the worker sent just before it died
+    /// are read before the pool decides which of its tasks were lost.
+    func whenDeparted(_ peer: PeerAddress, _ body: @escaping @Sendable () -> Void)
     /// Sends what is queued, then stops; waits up to 2 s unless called from the transport's
     /// own thread.
     func shutdown()
+}
+
+extension MessageTransport {
+    /// By default, `body` runs after the next turn of I/O.
+    public func whenDeparted(_ peer: PeerAddress, _ body: @escaping @Sendable () -> Void) {
+        executor.afterNextTurn(body)
+    }
 }
 
 /// Receives what a transport takes in, on the transport's leader thread.
