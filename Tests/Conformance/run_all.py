@@ -593,7 +593,8 @@ def check_bad_input(run):
         expect(message is not None and message.command == [DONE, 9], "STOP: expected DONE 9, got %r" % message)
         supervisor.wait(timeout=10)
         expect(supervisor.returncode == 0, "the supervisor exited with %s after STOP" % supervisor.returncode)
-        return "%d malformed messages each answered with the REJECT the vectors name; 200 garbage messages; still serving; STOP → DONE" % rejects
+        return ("%d malformed messages each answered with the REJECT the vectors name; %d CALL bodies with a trace context "
+                "taken as CALLs; 200 garbage messages; still serving; STOP → DONE" % (rejects, traced))
     finally:
         bad.close()
         good.close()
