@@ -48,6 +48,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-metrics", from: "2.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.1.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.5.0"),
+        // Already brought in by Hummingbird; named here because Troupe itself makes spans.
+        .package(url: "https://github.com/apple/swift-distributed-tracing", from: "1.7.3"),
     ],
     targets: [
         // C layers: libzmq's header, and the few system calls Swift cannot make directly.
@@ -75,6 +77,7 @@ let package = Package(
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),
@@ -126,13 +129,13 @@ let package = Package(
         // spawns (a test bundle cannot re-execute itself as a worker).
         .target(
             name: "TroupeTestSupport",
-            dependencies: ["Troupe"],
+            dependencies: ["Troupe", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
             path: "Tests/TroupeTestSupport",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "TroupeTestWorker",
-            dependencies: ["Troupe", "TroupeTestSupport"],
+            dependencies: ["Troupe", "TroupeTestSupport", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
             path: "Tests/TroupeTestWorker",
             swiftSettings: swiftSettings
         ),
@@ -152,6 +155,8 @@ let package = Package(
                 "TroupeTestWorker",
                 .product(name: "MetricsTestKit", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "InMemoryTracing", package: "swift-distributed-tracing"),
             ],
             swiftSettings: swiftSettings
         ),

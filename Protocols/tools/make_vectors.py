@@ -67,9 +67,12 @@ def arg_bytes(arg):
 
 # Decoded forms, as the vectors list them (the field names of the specification).
 
-def d_call(call_id, actor, target, generics, args):
-    return {"kind": "CALL", "call_id": call_id, "actor": actor, "target": target,
-            "generics": generics, "args": [arg_bytes(a).hex() for a in args]}
+def d_call(call_id, actor, target, generics, args, trace=None):
+    decoded = {"kind": "CALL", "call_id": call_id, "actor": actor, "target": target,
+               "generics": generics, "args": [arg_bytes(a).hex() for a in args]}
+    if trace is not None:
+        decoded["trace"] = [[name, value] for name, value in trace]
+    return decoded
 
 
 def d_return(call_id, value):
@@ -92,10 +95,56 @@ def d_state(call_id, container, op, args):
 
 # Envelope builders that return (bytes, decoded).
 
-def call(call_id, actor, target, generics=(), args=()):
+def call(call_id, actor, target, generics=(), args=(), trace=None):
+    """A CALL; with `trace` (name, value pairs, in order), the optional seventh element."""
     generics, args = list(generics), list(args)
-    body = envelope(CALL, call_id, actor, target, generics, Raw(array_header(len(args)) + b"".join(arg_bytes(a) for a in args)))
-    return body, d_call(call_id, actor, target, generics, args)
+    elements = [CALL, call_id, actor, target, generics, Raw(array_header(len(args)) + b"".join(arg_bytes(a) for a in args))]
+    if trace is not None:
+        elements.append(dict(trace))  # a dict keeps its insertion order, and msgpack writes it so
+    return envelope(*elements), d_call(call_id, actor, target, generics, args, trace)
+
+
+# W3C Trace Context texts (https://www.w3.org/TR/trace-context/), the recommendation's own example.
+TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736"
+PARENT_ID = "00f067aa0ba902b7"
+TRACEPARENT = "00-%s-%s-01" % (TRACE_ID, PARENT_ID)
+TRACESTATE = "congo=t61rcWkgMzE,rojo=00f067aa0ba902b7"
+
+
+def traceparent_vectors():
+    """traceparent texts and whether a receiver takes them (W3C Trace Context level 1, 3.2),
+    stated by hand from the recommendation, not computed."""
+    def ok(text, trace_id, parent_id, flags, sampled, note=None):
+        case = {"text": text, "valid": True, "trace_id": trace_id, "parent_id": parent_id, "flags": flags, "sampled": sampled}
+        if note:
+            case["note"] = note
+        return case
+
+    def bad(text, note):
+        return {"text": text, "valid": False, "note": note}
+
+    t, p = TRACE_ID, PARENT_ID
+    return [
+        ok(TRACEPARENT, t, p, 1, True, note="the recommendation's example"),
+        ok("00-%s-%s-00" % (t, p), t, p, 0, False, note="not sampled"),
+        ok("00-%s-%s-09" % (t, p), t, p, 9, True, note="unknown flag bits are kept"),
+        ok("01-%s-%s-01" % (t, p), t, p, 1, True, note="a later version of 55 characters"),
+        ok("cc-%s-%s-01-what-the-future-holds" % (t, p), t, p, 1, True,
+           note="a later version may add fields after a dash at character 55; they are ignored"),
+        bad("", "empty"),
+        bad("not a traceparent", "not the format"),
+        bad("ff-%s-%s-01" % (t, p), "version ff is invalid"),
+        bad("00-%s-%s-01" % (t.upper(), p), "uppercase hex digits are invalid"),
+        bad("00-%s-%s-01" % ("0" * 32, p), "an all-zero trace id is invalid"),
+        bad("00-%s-%s-01" % (t, "0" * 16), "an all-zero parent id is invalid"),
+        bad("00-%s-%s-01-extra" % (t, p), "version 00 is exactly 55 characters"),
+        bad("01-%s-%s-01x" % (t, p), "a later version continues only after a dash"),
+        bad("00-%s-%s-1" % (t, p), "flags are two digits"),
+        bad("00-%s-%s-0g" % (t, p), "flags are hex"),
+        bad("00-%s-%s-01" % (t[:-1], p), "a short trace id"),
+        bad("00_%s_%s_01" % (t, p), "fields are separated by dashes"),
+        bad("0-0%s-%s-01" % (t, p), "a one-digit version"),
+    ]
 
 
 def ret(call_id, value):
@@ -181,6 +230,19 @@ def envelope_vectors():
     valid("call/generic", call(8, 2, "$s4main6EchoerC4echoyxxYaKSeRzSERzlFTE", generics=["Si"], args=[42]))
     valid("call/void-arguments", call(9, 3, target, generics=["SS", "Sd"], args=[]))
     valid("call/id-max", call(2**64 - 1, 2**64 - 1, target, args=[None]))
+    valid("call/trace", call(7, 1, target, args=["hello"], trace=[("traceparent", TRACEPARENT), ("tracestate", TRACESTATE)]),
+          note="the optional seventh element: W3C traceparent and tracestate")
+    valid("call/trace-traceparent-only", call(7, 1, target, args=["hello"], trace=[("traceparent", TRACEPARENT)]))
+    valid("call/trace-other-fields", call(8, 2, "$s4main6EchoerC4echoyxxYaKSeRzSERzlFTE", generics=["Si"], args=[42],
+                                          trace=[("b3", "%s-%s-1" % (TRACE_ID, PARENT_ID)), ("baggage", "user=ada")]),
+          note="another propagation format's fields travel the same way; a receiver hands them to its tracer")
+    valid("call/trace-empty", call(9, 3, target, trace=[]), note="an empty map: the same as no trace context")
+    valid("call/trace-malformed-traceparent",
+          call(10, 1, target, args=["hello"], trace=[("traceparent", "00-not-a-trace-01"), ("tracestate", "congo=t61rcWkgMzE")]),
+          note="a valid envelope: the receiver ignores the traceparent (and then the tracestate) and runs the call")
+    valid("call/trace-map16", (array_header(7) + pack(CALL) + pack(11) + pack(1) + pack("t") + b"\x90\x90"
+                               + b"\xde\x00\x01" + pack("traceparent") + pack(TRACEPARENT),
+                               d_call(11, 1, "t", [], [], [("traceparent", TRACEPARENT)])), canonical=False)
     valid("return/void", ret(7, None))
     valid("return/string", ret(7, "multi_result : hello"))
     valid("return/struct", ret(8, {"name": "Ada", "age": 36, "tags": ["math"]}))
@@ -206,6 +268,9 @@ def envelope_vectors():
     valid("batch/every-kind", call(1, 1, target, args=["a"]), ret(1, "b"),
           throw(2, "cancelled", "", "cancelled", [], None), ready("n", 1, "main.W", 5), heartbeat(),
           cancel(3), disconnect("bye"), goodbye(), reject("truncated", "short"), withdraw([5]), state(4, "c", "get", ["k"]))
+    valid("batch/traced-and-plain", call(1, 1, target, args=["a"]),
+          call(2, 1, target, args=["b"], trace=[("traceparent", TRACEPARENT)]), call(3, 1, target, args=["c"]),
+          note="a caller adds the trace element to the calls that have a trace context, and only to them")
     valid("batch/100-calls", *[call(i + 1, 1, target, args=["hello %d" % i, i]) for i in range(100)])
     valid("batch/100-returns", *[ret(i + 1, i * 1000) for i in range(100)])
 
@@ -301,7 +366,7 @@ def envelope_vectors():
     invalid("shape/unused-byte", b"\xc1", "malformed")
     invalid("shape/empty-envelope", b"\x90", "malformed")
     invalid("arity/call-5", envelope(CALL, 1, 1, "t", []), "malformed")
-    invalid("arity/call-7", envelope(CALL, 1, 1, "t", [], [], None), "malformed")
+    invalid("arity/call-8", envelope(CALL, 1, 1, "t", [], [], {}, None), "malformed")
     invalid("arity/return-2", envelope(RETURN, 1), "malformed")
     invalid("arity/throw-6", envelope(THROW, 1, "c", "t", "m", []), "malformed")
     invalid("arity/heartbeat-2", envelope(HEARTBEAT, 0), "malformed")
@@ -325,6 +390,15 @@ def envelope_vectors():
     invalid("type/generics-int-element", envelope(CALL, 1, 1, "t", [1], []), "malformed")
     invalid("type/args-map", envelope(CALL, 1, 1, "t", [], {"a": 1}), "malformed")
     invalid("type/args-nil", envelope(CALL, 1, 1, "t", [], None), "malformed")
+    invalid("type/call-trace-nil", envelope(CALL, 1, 1, "t", [], [], None), "malformed",
+            note="no trace context is written by leaving the element out, not as nil")
+    invalid("type/call-trace-array", envelope(CALL, 1, 1, "t", [], [], ["traceparent", TRACEPARENT]), "malformed")
+    invalid("type/call-trace-str", envelope(CALL, 1, 1, "t", [], [], TRACEPARENT), "malformed")
+    invalid("type/call-trace-int-value", envelope(CALL, 1, 1, "t", [], [], {"traceparent": 1}), "malformed")
+    invalid("type/call-trace-bin-value", envelope(CALL, 1, 1, "t", [], [], {"traceparent": TRACEPARENT.encode()}), "malformed")
+    invalid("type/call-trace-int-key", envelope(CALL, 1, 1, "t", [], [], {1: TRACEPARENT}), "malformed")
+    invalid("utf8/call-trace-value", envelope(CALL, 1, 1, "t", [], [], Raw(b"\x81\xabtraceparent\xa2\xc3\x28")), "invalidUTF8")
+    invalid("truncated/call-trace-map", envelope(CALL, 1, 1, "t", [], [], Raw(b"\x82\xabtraceparent")), "truncated")
     invalid("type/throw-code-nil", envelope(THROW, 1, None, "t", "m", [], None), "malformed")
     invalid("type/throw-stack-nil-element", envelope(THROW, 1, "c", "t", "m", [None], None), "malformed")
     invalid("type/throw-detail-str", envelope(THROW, 1, "c", "t", "m", [], "detail"), "malformed")
@@ -370,8 +444,12 @@ def envelope_vectors():
         "format": ("Each case is a signature frame or a body frame (hex). A valid body lists its envelopes under "
                    "'decoded' (argument and return values as the hex of their MessagePack bytes); 'canonical' "
                    "says whether a conforming writer re-encodes 'decoded' to exactly 'hex'. A rejected frame "
-                   "names the error code a receiver reports."),
+                   "names the error code a receiver reports. A CALL's optional 'trace' lists its trace "
+                   "context's fields as [name, value] pairs, in order. 'traceparent' lists W3C traceparent "
+                   "texts with whether a receiver takes them ('valid') and what it reads from them; a CALL "
+                   "whose traceparent is not valid is still a valid envelope, run as if it had none."),
         "cases": cases,
+        "traceparent": traceparent_vectors(),
     }
 
 

@@ -49,7 +49,8 @@ public enum Envelope: Sendable, Equatable {
 extension Envelope {
     /// The kind of an envelope: the first element of its array.
     public enum Kind: UInt8, Sendable, Hashable, CaseIterable, CustomStringConvertible {
-        /// `CALL`: `[1, call_id, actor, target, generics, args]`.
+        /// `CALL`: `[1, call_id, actor, target, generics, args]`, and optionally a trace context
+        /// as a seventh element.
         case call = 1
         /// `RETURN`: `[2, call_id, value]`.
         case `return` = 2
@@ -72,7 +73,8 @@ extension Envelope {
         /// `STATE`: `[32, call_id, container, op, args]`.
         case state = 32
 
-        /// The number of elements in an envelope of this kind, the kind included.
+        /// The number of elements in an envelope of this kind, the kind included, without the
+        /// optional ones (see ``maximumArity``).
         public var arity: Int {
             switch self {
             case .call: 6
@@ -87,6 +89,12 @@ extension Envelope {
             case .withdraw: 2
             case .state: 5
             }
+        }
+
+        /// The number of elements in an envelope of this kind with every optional element: 7
+        /// for `CALL` (its trace context), ``arity`` for every other kind.
+        public var maximumArity: Int {
+            self == .call ? 7 : arity
         }
 
         /// The kind's name as the specification spells it (`"CALL"`, `"RETURN"`, …).

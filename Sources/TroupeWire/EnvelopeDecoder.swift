@@ -84,8 +84,9 @@ public struct EnvelopeDecoder: Sendable {
         guard kindNumber <= UInt64(UInt8.max), let kind = Envelope.Kind(rawValue: UInt8(kindNumber)) else {
             throw WireError(.unknownKind, "envelope kind \(kindNumber) is not defined by protocol version \(Signature.version)", offset: kindOffset)
         }
-        guard elementCount == kind.arity else {
-            throw WireError(.malformed, "\(kind) has \(kind.arity) elements, this one has \(elementCount)", offset: start)
+        guard elementCount >= kind.arity, elementCount <= kind.maximumArity else {
+            let expected = kind.maximumArity == kind.arity ? "\(kind.arity)" : "\(kind.arity) or \(kind.maximumArity)"
+            throw WireError(.malformed, "\(kind) has \(expected) elements, this one has \(elementCount)", offset: start)
         }
         switch kind {
         case .call:
@@ -94,7 +95,9 @@ public struct EnvelopeDecoder: Sendable {
             let target = try string(&reader, "target", of: kind)
             let generics = try strings(&reader, "generics", of: kind)
             let arguments = try values(&reader, "args", of: kind)
-            return .call(Envelope.Call(callID: callID, actor: actor, target: target, genericSubstitutions: generics, arguments: arguments))
+            let trace = elementCount > kind.arity ? try traceContext(&reader, of: kind) : nil
+            return .call(Envelope.Call(callID: callID, actor: actor, target: target, genericSubstitutions: generics,
+                                       arguments: arguments, trace: trace))
         case .return:
             let callID = try callIdentifier(&reader, of: kind)
             let value = try self.value(&reader, "value", of: kind, depth: 1)
@@ -207,6 +210,23 @@ public struct EnvelopeDecoder: Sendable {
             return strings
         } catch {
             throw field(error, name, of: kind)
+        }
+    }
+
+    /// Reads a trace context: a map from str to str. Only its shape is checked here; what the
+    /// texts mean is the receiver's tracer's business (an invalid `traceparent` is ignored).
+    private func traceContext(_ reader: inout MessagePackReader, of kind: Envelope.Kind) throws(WireError) -> Envelope.TraceContext {
+        do throws(WireError) {
+            let count = try reader.readMapHeader()
+            var fields: [Envelope.TraceContext.Field] = []
+            fields.reserveCapacity(count)
+            for _ in 0..<count {
+                let name = try reader.readString()
+                fields.append(Envelope.TraceContext.Field(name: name, value: try reader.readString()))
+            }
+            return Envelope.TraceContext(fields: fields)
+        } catch {
+            throw field(error, "trace", of: kind)
         }
     }
 

@@ -55,7 +55,8 @@ public struct EnvelopeWriter: Sendable {
     public mutating func append(_ envelope: Envelope) {
         switch envelope {
         case .call(let call):
-            appendCall(callID: call.callID, actor: call.actor, target: call.target, genericSubstitutions: call.genericSubstitutions, arguments: call.arguments)
+            appendCall(callID: call.callID, actor: call.actor, target: call.target, genericSubstitutions: call.genericSubstitutions,
+                       arguments: call.arguments, trace: call.trace)
         case .return(let result):
             appendReturn(callID: result.callID, value: result.value)
         case .throw(let failure):
@@ -104,10 +105,14 @@ public struct EnvelopeWriter: Sendable {
     ///   - target: The distributed function's identifier.
     ///   - genericSubstitutions: The mangled names of the generic substitutions.
     ///   - arguments: The arguments, one complete MessagePack value each.
-    public mutating func appendCall(callID: UInt64, actor: UInt64, target: String, genericSubstitutions: [String] = [], arguments: [[UInt8]]) {
-        beginCall(callID: callID, actor: actor, target: target, genericSubstitutions: genericSubstitutions)
+    ///   - trace: The caller's trace context, written as the seventh element; nil for none
+    ///     (six elements).
+    public mutating func appendCall(callID: UInt64, actor: UInt64, target: String, genericSubstitutions: [String] = [], arguments: [[UInt8]],
+                                    trace: Envelope.TraceContext? = nil) {
+        beginCall(callID: callID, actor: actor, target: target, genericSubstitutions: genericSubstitutions, traced: trace != nil)
         writer.writeArrayHeader(arguments.count)
         for argument in arguments { writer.writeRaw(argument) }
+        if let trace { write(trace) }
     }
 
     /// Appends a `CALL` whose arguments are already encoded back to back in one buffer — for
@@ -120,10 +125,13 @@ public struct EnvelopeWriter: Sendable {
     ///   - genericSubstitutions: The mangled names of the generic substitutions.
     ///   - argumentCount: The number of values in `encodedArguments`.
     ///   - encodedArguments: `argumentCount` complete MessagePack values, back to back.
-    public mutating func appendCall(callID: UInt64, actor: UInt64, target: String, genericSubstitutions: [String] = [], argumentCount: Int, encodedArguments: [UInt8]) {
-        beginCall(callID: callID, actor: actor, target: target, genericSubstitutions: genericSubstitutions)
+    ///   - trace: The caller's trace context, or nil for none.
+    public mutating func appendCall(callID: UInt64, actor: UInt64, target: String, genericSubstitutions: [String] = [], argumentCount: Int, encodedArguments: [UInt8],
+                                    trace: Envelope.TraceContext? = nil) {
+        beginCall(callID: callID, actor: actor, target: target, genericSubstitutions: genericSubstitutions, traced: trace != nil)
         writer.writeArrayHeader(argumentCount)
         writer.writeRaw(encodedArguments)
+        if let trace { write(trace) }
     }
 
     /// Appends a `CALL`, encoding each argument straight into the body.
@@ -134,13 +142,14 @@ public struct EnvelopeWriter: Sendable {
     ///   - genericSubstitutions: The mangled names of the generic substitutions.
     ///   - arguments: The arguments, in order.
     ///   - encoder: The encoder for the arguments.
+    ///   - trace: The caller's trace context, or nil for none.
     /// - Throws: `EncodingError` from an argument; the body is then left as it was.
     public mutating func appendCall<each Argument: Encodable>(
         callID: UInt64, actor: UInt64, target: String, genericSubstitutions: [String] = [],
-        encoding arguments: repeat each Argument, with encoder: MessagePackEncoder
+        encoding arguments: repeat each Argument, with encoder: MessagePackEncoder, trace: Envelope.TraceContext? = nil
     ) throws {
         let start = writer.count
-        beginCall(callID: callID, actor: actor, target: target, genericSubstitutions: genericSubstitutions)
+        beginCall(callID: callID, actor: actor, target: target, genericSubstitutions: genericSubstitutions, traced: trace != nil)
         var argumentCount = 0
         for _ in repeat each arguments { argumentCount += 1 }
         writer.writeArrayHeader(argumentCount)
@@ -153,11 +162,12 @@ public struct EnvelopeWriter: Sendable {
             count -= 1
             throw error
         }
+        if let trace { write(trace) }
     }
 
-    private mutating func beginCall(callID: UInt64, actor: UInt64, target: String, genericSubstitutions: [String]) {
+    private mutating func beginCall(callID: UInt64, actor: UInt64, target: String, genericSubstitutions: [String], traced: Bool) {
         assert(callID != 0, "call id 0 is reserved")
-        begin(.call)
+        begin(.call, elements: traced ? Envelope.Kind.call.maximumArity : Envelope.Kind.call.arity)
         writer.writeUInt(callID)
         writer.writeUInt(actor)
         writer.writeString(target)
@@ -273,9 +283,18 @@ public struct EnvelopeWriter: Sendable {
 
     // MARK: Internals
 
+    /// Writes a trace context: a map from each field's name to its text, in order.
+    private mutating func write(_ trace: Envelope.TraceContext) {
+        writer.writeMapHeader(trace.fields.count)
+        for field in trace.fields {
+            writer.writeString(field.name)
+            writer.writeString(field.value)
+        }
+    }
+
     @inline(__always)
-    private mutating func begin(_ kind: Envelope.Kind) {
-        writer.writeArrayHeader(kind.arity)
+    private mutating func begin(_ kind: Envelope.Kind, elements: Int? = nil) {
+        writer.writeArrayHeader(elements ?? kind.arity)
         writer.writeUInt(UInt64(kind.rawValue))
         count += 1
     }

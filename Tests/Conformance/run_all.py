@@ -275,9 +275,10 @@ def check_python_worker(run):
                 request_id, service, flags = command[1], command[2], command[3]
                 expect(service == SERVICE, "REQUEST for %r" % service)
                 envelopes = unpack_body(message.payload)
-                expect(len(envelopes) == 1 and envelopes[0][0] == CALL and len(envelopes[0]) == 6,
+                # Six elements, or seven with the caller's trace context (1/ENVELOPE, "CALL").
+                expect(len(envelopes) == 1 and envelopes[0][0] == CALL and len(envelopes[0]) in (6, 7),
                        "a REQUEST payload is one CALL: %r" % envelopes)
-                _, call_id, _actor, target, generics, args = envelopes[0]
+                _, call_id, _actor, target, generics, args = envelopes[0][:6]
                 expect(generics == [] and len(args) == 1 and isinstance(args[0], int), "CALL %r" % envelopes[0])
                 number = args[0]
                 numbers.add(number)
@@ -548,6 +549,25 @@ def check_bad_input(run):
         message = bad.receive(3.0)
         expect(message is not None and message.protocol == 1 and message.envelopes[0][:3] == [THROW, 5, "unknownActor"],
                "a CALL to the supervisor: expected THROW unknownActor, got %r" % message)
+        # The CALLs of the vectors that carry a trace context (well-formed, or with a traceparent
+        # the receiver must ignore) are taken as CALLs, not rejected: THROW unknownActor each.
+        traced = 0
+        for case in p1["cases"]:
+            decoded = case.get("decoded") or []
+            if case["frame"] != "body" or not case["valid"] or not any("trace" in e for e in decoded):
+                continue
+            time.sleep(0.007)
+            bad.send_frames([P1_SIGNATURE, bytes.fromhex(case["hex"])])
+            wanted = [[THROW, e["call_id"], "unknownActor"] for e in decoded]
+            answered = []
+            while len(answered) < len(wanted):
+                message = bad.receive(3.0)
+                expect(message is not None and message.protocol == 1,
+                       "P1 body %s: %d answers of %d, then %r" % (case["name"], len(answered), len(wanted), message))
+                answered += [e[:3] for e in message.envelopes]
+            expect(answered == wanted, "P1 body %s: expected %r, got %r" % (case["name"], wanted, answered))
+            traced += 1
+        expect(traced >= 5, "only %d vectors carry a trace context" % traced)
 
         # Garbage of any shape: the spec lets the supervisor answer or not; it must keep serving.
         rng = random.Random(2)
@@ -573,7 +593,8 @@ def check_bad_input(run):
         expect(message is not None and message.command == [DONE, 9], "STOP: expected DONE 9, got %r" % message)
         supervisor.wait(timeout=10)
         expect(supervisor.returncode == 0, "the supervisor exited with %s after STOP" % supervisor.returncode)
-        return "%d malformed messages each answered with the REJECT the vectors name; 200 garbage messages; still serving; STOP → DONE" % rejects
+        return ("%d malformed messages each answered with the REJECT the vectors name; %d CALL bodies with a trace context "
+                "taken as CALLs; 200 garbage messages; still serving; STOP → DONE" % (rejects, traced))
     finally:
         bad.close()
         good.close()

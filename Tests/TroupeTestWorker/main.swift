@@ -2,6 +2,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import Tracing
 import Troupe
 import TroupeTestSupport
 
@@ -11,5 +12,10 @@ if let type = getenv("TROUPE_TEST_POOL_BEFORE_BOOTSTRAP"), let wanted = getenv("
    String(cString: type) == String(cString: wanted) {
     _ = try await Pool<EchoWorker>(processes: 1)
 }
-try await Troupe.bootstrap(workers: [EchoWorker.self])
+// A worker process for the tracing tests traces with an in-memory tracer, and reports its
+// spans through a distributed call; processes started for other types trace nothing.
+if let wanted = getenv("TROUPE_WORKER_TYPE"), String(cString: wanted) == String(reflecting: TracedWorker.self) {
+    InstrumentationSystem.bootstrap(TracedWorker.tracer)
+}
+try await Troupe.bootstrap(workers: [EchoWorker.self, TracedWorker.self])
 print("TroupeTestWorker serves Troupe's tests as a worker process; it is not meant to be run by hand.")

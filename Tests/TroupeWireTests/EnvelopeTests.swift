@@ -7,6 +7,9 @@ struct EnvelopeTests {
 
     static let samples: [Envelope] = [
         .call(Envelope.Call(callID: 1, actor: 2, target: target, genericSubstitutions: ["SS"], arguments: [[0xa2, 0x68, 0x69], [0x05]])),
+        .call(Envelope.Call(callID: 11, actor: 2, target: target, arguments: [[0x05]],
+                            trace: Envelope.TraceContext(traceParent: "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+                                                         traceState: "congo=t61rcWkgMzE"))),
         .return(Envelope.Return(callID: 1, value: [0xa2, 0x68, 0x69])),
         .return(Envelope.Return(callID: 2)),
         .throw(Envelope.Throw(callID: 3, code: .remote, type: "main.E", message: "boom", stack: ["a", "b"], detail: [0x80])),

@@ -72,6 +72,20 @@ struct SeededRandom: RandomNumberGenerator {
 struct EnvelopeVectorFile: Decodable {
     let maximum_depth: Int
     let cases: [EnvelopeVector]
+    let traceparent: [TraceParentVector]
+}
+
+/// A W3C `traceparent` text and what a receiver makes of it.
+struct TraceParentVector: Decodable, CustomTestStringConvertible {
+    let text: String
+    let valid: Bool
+    let trace_id: String?
+    let parent_id: String?
+    let flags: UInt8?
+    let sampled: Bool?
+    let note: String?
+
+    var testDescription: String { note ?? text }
 }
 
 struct EnvelopeVector: Decodable, CustomTestStringConvertible {
@@ -108,6 +122,7 @@ struct DecodedEnvelope: Decodable {
     let container: String?
     let op: String?
     let call_ids: [UInt64]?
+    let trace: [[String]]?
 
     /// The `Envelope` this entry describes.
     func envelope() throws -> Envelope {
@@ -115,7 +130,13 @@ struct DecodedEnvelope: Decodable {
         case "CALL":
             return .call(Envelope.Call(
                 callID: try need(call_id, "call_id"), actor: try need(actor, "actor"), target: try need(target, "target"),
-                genericSubstitutions: try need(generics, "generics"), arguments: try need(args, "args").map(TestSupport.bytes(hex:))))
+                genericSubstitutions: try need(generics, "generics"), arguments: try need(args, "args").map(TestSupport.bytes(hex:)),
+                trace: try trace.map { pairs in
+                    Envelope.TraceContext(fields: try pairs.map { pair in
+                        guard pair.count == 2 else { throw MissingVectorField(field: "a [name, value] trace field") }
+                        return Envelope.TraceContext.Field(name: pair[0], value: pair[1])
+                    })
+                }))
         case "RETURN":
             return .return(Envelope.Return(callID: try need(call_id, "call_id"), value: TestSupport.bytes(hex: try need(value, "value"))))
         case "THROW":

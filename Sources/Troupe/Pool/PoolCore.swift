@@ -41,6 +41,8 @@ final class PoolCore: LaneRouter, Sendable {
 
     private struct RunningJob {
         let entry: JobEntry
+        /// Its `task` span, when a tracer was in force where it was submitted.
+        var trace: TaskTrace?
         /// The runner running its work, once it runs.
         var runner: Runner?
         var lastError: (any Error)?
@@ -190,11 +192,19 @@ final class PoolCore: LaneRouter, Sendable {
     ///   the pool stopped on its own.
     @discardableResult
     func submit(retryable: Bool, timeout: Duration? = nil, group: UInt64? = nil, _ entry: JobEntry) throws -> JobID {
-        let (id, actions) = try state.withLock { state throws(TroupeError) -> (JobID, [PoolStateMachine.Action]) in
-            let (id, actions) = try state.machine.submit(retryable: retryable, timeout: timeout, group: group)
-            state.entries[id] = RunningJob(entry: entry)
-            return (id, actions)
+        let trace = TroupeTracing.isEnabled ? TroupeTracing.startTask(pool: number, retryable: retryable, timeout: timeout) : nil
+        let (id, actions): (JobID, [PoolStateMachine.Action])
+        do {
+            (id, actions) = try state.withLock { state throws(TroupeError) -> (JobID, [PoolStateMachine.Action]) in
+                let (id, actions) = try state.machine.submit(retryable: retryable, timeout: timeout, group: group)
+                state.entries[id] = RunningJob(entry: entry, trace: trace)
+                return (id, actions)
+            }
+        } catch {
+            trace.map { TroupeTracing.end($0.span, error: error) }
+            throw error
         }
+        trace?.span.attributes["troupe.task"] = Int64(truncatingIfNeeded: id)
         perform(actions)
         return id
     }
@@ -246,11 +256,15 @@ final class PoolCore: LaneRouter, Sendable {
             case .resend(let id, let position):
                 resend(id, to: position)
             case .deliver(let id):
-                if let ended = state.withLock({ $0.entries.removeValue(forKey: id) }), let error = ended.lastError {
-                    ended.entry.fail(error)
+                if let ended = state.withLock({ $0.entries.removeValue(forKey: id) }) {
+                    if let error = ended.lastError { ended.entry.fail(error) }
+                    ended.trace.map { TroupeTracing.end($0.span, error: ended.lastError) }
                 }
             case .fail(let id, let error):
-                state.withLock { $0.entries.removeValue(forKey: id) }?.entry.fail(error)
+                if let ended = state.withLock({ $0.entries.removeValue(forKey: id) }) {
+                    ended.entry.fail(error)
+                    ended.trace.map { TroupeTracing.end($0.span, error: error) }
+                }
             case .stop(let id):
                 // The runner is cancelled with its work; it ends after it, and a fresh one
                 // takes its place.
@@ -312,7 +326,9 @@ final class PoolCore: LaneRouter, Sendable {
 
     private func startRunner() {
         let runner = Runner()
-        let task = Task(executorPreference: system.executor) { [weak self] in
+        // Detached: a runner outlives the submission that started it, and must not keep that
+        // task's task-locals (a tracer bound with `withTracer` would trace later tasks).
+        let task = Task.detached(executorPreference: system.executor) { [weak self] in
             guard let self else { return }
             await self.serve(as: runner)
         }
@@ -322,9 +338,9 @@ final class PoolCore: LaneRouter, Sendable {
     /// A runner's loop: the next task's work, with its calls tagged as the task's.
     private func serve(as runner: Runner) async {
         while let (id, position) = await nextWork() {
-            let (entry, interrupted) = state.withLock { state -> (JobEntry?, Bool) in
+            let (entry, trace, interrupted) = state.withLock { state -> (JobEntry?, TaskTrace?, Bool) in
                 state.entries[id]?.runner = runner
-                return (state.entries[id]?.entry, state.machine.job(id)?.interruption != nil)
+                return (state.entries[id]?.entry, state.entries[id]?.trace, state.machine.job(id)?.interruption != nil)
             }
             guard let entry else { continue }
             if interrupted {
@@ -335,7 +351,10 @@ final class PoolCore: LaneRouter, Sendable {
             let owner = CallOwner(pool: number, job: id)
             runner.begin(id)
             let error = await PoolTaskContext.$current.withValue(owner) {
-                await entry.execute(position)
+                guard let trace else { return await entry.execute(position) }
+                // Its calls are children of its span, made with the tracer it was submitted under.
+                trace.started(position: position)
+                return await trace.run { await entry.execute(position) }
             }
             runner.end()
             jobEnded(id, error: error)

@@ -1,5 +1,6 @@
 import Distributed
 import Synchronization
+import Tracing
 import TroupeWire
 
 /// The calls other processes make on this process's actors: each runs on the mailbox's
@@ -66,15 +67,31 @@ final class IncomingCalls: Sendable {
         }
     }
 
+    /// Runs a call; with a tracer in force, inside a `run` span whose parent is the context
+    /// the call carries.
     private static func execute(_ call: Envelope.Call, on actor: any DistributedActor, from peer: PeerAddress,
                                 targets: DistributedTargets, system: TroupeActorSystem) async {
+        guard TroupeTracing.isEnabled else {
+            await run(call, on: actor, from: peer, targets: targets, system: system, span: nil)
+            return
+        }
+        let span = TroupeTracing.startRun(call, actorType: String(reflecting: type(of: actor)), node: system.node)
+        await ServiceContext.withValue(span.context) {
+            await run(call, on: actor, from: peer, targets: targets, system: system, span: span)
+        }
+        span.end()
+    }
+
+    private static func run(_ call: Envelope.Call, on actor: any DistributedActor, from peer: PeerAddress,
+                            targets: DistributedTargets, system: TroupeActorSystem, span: (any Span)?) async {
         if let failure = targets.check(call) {
             system.counters.failedDispatches.add(1, ordering: .relaxed)
+            span.map { TroupeTracing.fail($0, with: failure) }
             system.send(.throw(Envelope.Throw(failure: failure, callID: call.callID)), to: peer)
             return
         }
         var decoder = TroupeInvocationDecoder(call: call, system: system)
-        let handler = TroupeResultHandler(system: system, callID: call.callID, peer: peer)
+        let handler = TroupeResultHandler(system: system, callID: call.callID, peer: peer, span: span)
         do {
             try await targets.execute(call, on: actor, decoder: &decoder, handler: handler, system: system)
         } catch {
@@ -83,6 +100,7 @@ final class IncomingCalls: Sendable {
                 "\(type(of: actor)) in node \(system.node) has no distributed function \(call.target): both processes must run the same build",
                 context: ["node": system.node])
             system.counters.failedDispatches.add(1, ordering: .relaxed)
+            span.map { TroupeTracing.fail($0, with: failure) }
             system.send(.throw(Envelope.Throw(failure: failure, callID: call.callID)), to: peer)
         }
     }

@@ -200,7 +200,9 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         throwing: Err.Type,
         returning: Res.Type
     ) async throws -> Res where Act: DistributedActor, Act.ID == ActorID, Err: Error, Res: Codable {
-        let bytes = try await sendCall(invocation, to: actor.id, target: target)
+        let bytes = TroupeTracing.isEnabled
+            ? try await tracedCall(invocation, to: actor.id, of: Act.self, target: target)
+            : try await sendCall(invocation, to: actor.id, target: target)
         do {
             return try ResultDecoding.decode(Res.self, from: bytes, system: self)
         } catch {
@@ -223,11 +225,34 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         invocation: inout InvocationEncoder,
         throwing: Err.Type
     ) async throws where Act: DistributedActor, Act.ID == ActorID, Err: Error {
-        _ = try await sendCall(invocation, to: actor.id, target: target)
+        if TroupeTracing.isEnabled {
+            _ = try await tracedCall(invocation, to: actor.id, of: Act.self, target: target)
+        } else {
+            _ = try await sendCall(invocation, to: actor.id, target: target)
+        }
+    }
+
+    /// Sends one call inside a client span, whose context travels in the call's envelope.
+    private func tracedCall<Act: DistributedActor>(_ invocation: InvocationEncoder, to id: ActorID, of actorType: Act.Type,
+                                                   target: RemoteCallTarget) async throws -> [UInt8] {
+        let callID = calls.nextID()
+        let (span, trace) = TroupeTracing.startCall(target: target, actorType: String(reflecting: actorType), callID: callID, node: node)
+        do {
+            let bytes = try await sendCall(invocation, to: id, target: target, callID: callID, trace: trace)
+            TroupeTracing.end(span, error: nil)
+            return bytes
+        } catch {
+            TroupeTracing.end(span, error: error)
+            throw error
+        }
     }
 
     /// Sends one call and waits for its reply's value.
-    private func sendCall(_ invocation: InvocationEncoder, to id: ActorID, target: RemoteCallTarget) async throws -> [UInt8] {
+    /// - Parameters:
+    ///   - callID: the call's identifier, drawn already (a traced call names it in its span).
+    ///   - trace: the trace context the envelope carries, or nil for none.
+    private func sendCall(_ invocation: InvocationEncoder, to id: ActorID, target: RemoteCallTarget,
+                          callID drawn: UInt64? = nil, trace: Envelope.TraceContext? = nil) async throws -> [UInt8] {
         let size = invocation.arguments.reduce(0) { $0 + $1.count }
         if size > maximumMessageSize {
             throw TroupeError(.badArguments, "the arguments of \(target.identifier) take \(size) bytes, more than the \(maximumMessageSize)-byte message limit: send less per call (TROUPE_MAX_MESSAGE_SIZE raises the limit)",
@@ -235,9 +260,9 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         }
         let owner = PoolTaskContext.current
         let route = try route(to: id, owner: owner)
-        let callID = calls.nextID()
+        let callID = drawn ?? calls.nextID()
         let call = Envelope.Call(callID: callID, actor: route.actor ?? id.number, target: target.identifier,
-                                 genericSubstitutions: invocation.genericSubstitutions, arguments: invocation.arguments)
+                                 genericSubstitutions: invocation.genericSubstitutions, arguments: invocation.arguments, trace: trace)
         return try await withTaskCancellationHandler {
             try await withUnsafeThrowingContinuation { continuation in
                 let keep = owner != nil ? call : nil

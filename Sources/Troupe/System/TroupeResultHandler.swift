@@ -1,4 +1,5 @@
 import Distributed
+import Tracing
 import TroupeWire
 
 /// Sends the outcome of a received call back to the caller. You never use it directly.
@@ -9,6 +10,8 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
     let system: TroupeActorSystem
     let callID: UInt64
     let peer: PeerAddress
+    /// The call's `run` span, when a tracer is in force: a thrown error is recorded on it.
+    let span: (any Span)?
 
     /// Sends the function's result to the caller, or a `.badArguments` error when it cannot
     /// be encoded or is larger than the message limit.
@@ -52,6 +55,7 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
                 "the worker could not call the requested function (\(dispatchError.message)): both processes must run the same build",
                 context: ["node": system.node])
         }
+        span.map { TroupeTracing.fail($0, with: failure) }
         system.send(.throw(Envelope.Throw(failure: failure, callID: callID)), to: peer)
     }
 }
