@@ -528,8 +528,9 @@ final class BrokerLoop: @unchecked Sendable {
     /// - Returns: false when none of its services has queued work, or its connection is gone.
     private func handOne(to identity: [UInt8], _ entry: WorkerEntry) -> Bool {
         for service in entry.services {
-            guard var queue = queues[service], let request = queue.popFirst() else { continue }
-            queues[service] = queue.isEmpty ? nil : queue
+            // Popped in place: a copy of the queue would cost its length per request.
+            guard let request = queues[service]?.popFirst() else { continue }
+            if queues[service]?.isEmpty == true { queues[service] = nil }
             lastRequestID += 1
             let id = lastRequestID
             running[id] = Running(request: request, worker: identity, started: !entry.reportsStarts)
