@@ -13,7 +13,7 @@ struct SupervisorCommandVectorTests {
         #expect(SupervisionVectors.rejectedHeaders.count > 100)
         let commands = Set(SupervisionVectors.validHeaders.compactMap { $0.decoded?.command })
         #expect(commands == Set(file.commands.keys))
-        #expect(file.commands.count == 11)
+        #expect(file.commands.count == 15)
         let codes = Set(file.cases.compactMap(\.error))
         #expect(codes == ["truncated", "malformed", "typeMismatch", "integerOverflow", "unknownKind",
                           "invalidUTF8", "trailingBytes", "badSignature", "unsupportedVersion"])

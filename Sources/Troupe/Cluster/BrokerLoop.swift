@@ -572,7 +572,9 @@ final class BrokerLoop: @unchecked Sendable {
             guard let lost = running.removeValue(forKey: id) else { continue }
             runningByClient[ClientKey(client: lost.request.client, id: lost.request.clientID)] = nil
             var request = lost.request
-            if !lost.started {
+            // The oldest request a worker holds counts as started even unreported: a worker
+            // runs its requests in order, and may have begun it before its STARTED could leave.
+            if !lost.started && id != entry.held.first {
                 notStarted.append(request)
             } else if request.flags & SupervisorCommand.retryableFlag != 0 && request.attempts < server.configuration.maxRetries && phase == .running {
                 request.attempts += 1
@@ -605,7 +607,7 @@ final class BrokerLoop: @unchecked Sendable {
         let limit = server.configuration.slowRequestLimit
         for (identity, entry) in workers where !entry.slow && entry.held.count > 1 {
             guard let current = entry.current, now - current.since >= limit else { continue }
-            let behind = entry.held.filter { running[$0]?.started == false }
+            let behind = entry.held.dropFirst().filter { running[$0]?.started == false }
             guard !behind.isEmpty else { continue }
             let services = Set(entry.services)
             guard workers.contains(where: { other in
@@ -613,7 +615,7 @@ final class BrokerLoop: @unchecked Sendable {
             }) else { continue }
             workers[identity]?.slow = true
             logger.debug("taking back requests from a slow worker", metadata: ["troupe.node": "\(entry.node)", "troupe.count": "\(behind.count)"])
-            send(identity, .withdraw(ids: behind))
+            send(identity, .withdraw(ids: Array(behind)))
         }
     }
 
