@@ -26,10 +26,12 @@ ENVELOPE_SIGNATURE = b"TRP\x01"
 
 REQUEST, REPLY, ERROR, CANCEL, READY, HEARTBEAT, DISCONNECT = 64, 65, 66, 67, 68, 69, 70
 STATUS_QUERY, STATUS, STOP, DONE = 71, 72, 73, 74
+CREDIT, STARTED, WITHDRAW, WITHDRAWN = 75, 76, 77, 78
 NAMES = {
     REQUEST: "REQUEST", REPLY: "REPLY", ERROR: "ERROR", CANCEL: "CANCEL", READY: "READY",
     HEARTBEAT: "HEARTBEAT", DISCONNECT: "DISCONNECT", STATUS_QUERY: "STATUS-QUERY", STATUS: "STATUS",
-    STOP: "STOP", DONE: "DONE",
+    STOP: "STOP", DONE: "DONE", CREDIT: "CREDIT", STARTED: "STARTED", WITHDRAW: "WITHDRAW",
+    WITHDRAWN: "WITHDRAWN",
 }
 # The header fields of each command, after the command number, in order.
 FIELDS = {
@@ -44,6 +46,10 @@ FIELDS = {
     STATUS: ["request_id"],
     STOP: ["request_id", "now"],
     DONE: ["request_id"],
+    CREDIT: ["credit"],
+    STARTED: ["request_ids"],
+    WITHDRAW: ["request_ids"],
+    WITHDRAWN: ["request_ids"],
 }
 
 
@@ -111,6 +117,20 @@ def supervision_vectors():
     valid("stop/graceful", STOP, 3, False)
     valid("stop/now", STOP, 3, True)
     valid("done", DONE, 3)
+    valid("credit", CREDIT, 64)
+    valid("credit/one", CREDIT, 1, note="a worker that says nothing has a credit of 1")
+    valid("credit/zero", CREDIT, 0, note="the codec does not judge values; a supervisor reads 0 as 1")
+    valid("credit/max", CREDIT, 2**64 - 1)
+    valid("started", STARTED, [7])
+    valid("started/several", STARTED, [7, 8, 300])
+    valid("started/none", STARTED, [], note="an empty list says nothing; it is valid")
+    valid("withdraw", WITHDRAW, [8, 9, 10])
+    valid("withdrawn", WITHDRAWN, [9, 10])
+    valid("withdrawn/none", WITHDRAWN, [], note="the worker had started every request asked for")
+    valid("forms/array16-started", STARTED, [7],
+          raw=array_header(2) + pack(STARTED) + b"\xdc\x00\x01" + pack(7), canonical=False)
+    valid("forms/wide-started-id", STARTED, [7],
+          raw=array_header(2) + pack(STARTED) + b"\x91\xcf" + struct.pack(">Q", 7), canonical=False)
     valid("request/long-service", REQUEST, 1, "m." + "S" * 300, 0)
 
     # --- non-minimal but valid forms: receivers accept every form
@@ -143,7 +163,7 @@ def supervision_vectors():
     invalid("command/nil", header(None), "typeMismatch")
     invalid("command/float", header(69.0), "typeMismatch")
     invalid("command/negative", header(-1), "integerOverflow")
-    for command in (0, 1, 16, 17, 32, 63, 75, 127, 255, 2**64 - 1):
+    for command in (0, 1, 16, 17, 32, 63, 79, 127, 255, 2**64 - 1):
         invalid("command/unknown-%d" % command, header(command), "unknownKind")
     invalid("command/unknown-with-fields", header(99, 1, "x"), "unknownKind",
             note="the command is judged before the number of fields")
@@ -161,6 +181,13 @@ def supervision_vectors():
     invalid("arity/status-3", header(STATUS, 1, {}), "malformed")
     invalid("arity/stop-2", header(STOP, 1), "malformed")
     invalid("arity/done-3", header(DONE, 1, True), "malformed")
+    invalid("arity/credit-1", header(CREDIT), "malformed")
+    invalid("arity/credit-3", header(CREDIT, 1, 2), "malformed")
+    invalid("arity/ready-6", header(READY, "n", 1, ["s"], "h", 64), "malformed",
+            note="credit travels in CREDIT, never as a sixth field of READY")
+    invalid("arity/started-3", header(STARTED, [1], [2]), "malformed")
+    invalid("arity/withdraw-1", header(WITHDRAW), "malformed")
+    invalid("arity/withdrawn-3", header(WITHDRAWN, [1], 2), "malformed")
 
     # --- rejected: field types and values
     invalid("type/request-id-string", header(REQUEST, "1", "s", 0), "typeMismatch")
@@ -187,6 +214,16 @@ def supervision_vectors():
     invalid("type/status-query-id-str", header(STATUS_QUERY, "1"), "typeMismatch")
     invalid("type/stop-now-int", header(STOP, 1, 0), "typeMismatch")
     invalid("type/done-id-nil", header(DONE, None), "typeMismatch")
+    invalid("type/credit-negative", header(CREDIT, -1), "integerOverflow")
+    invalid("type/credit-str", header(CREDIT, "64"), "typeMismatch")
+    invalid("type/started-not-array", header(STARTED, 7), "typeMismatch",
+            note="one id is still a list of one")
+    invalid("type/started-id-negative", header(STARTED, [1, -2]), "integerOverflow")
+    invalid("type/started-id-str", header(STARTED, ["7"]), "typeMismatch")
+    invalid("type/withdraw-map", header(WITHDRAW, {7: 1}), "typeMismatch")
+    invalid("type/withdrawn-id-nil", header(WITHDRAWN, [None]), "typeMismatch")
+    invalid("shape/started-count-beyond-bytes", array_header(2) + pack(STARTED) + b"\xdd\xff\xff\xff\xff\x01", "truncated",
+            note="a list of ids announcing more elements than there are octets left")
 
     # --- rejected: bad UTF-8
     invalid("utf8/service", header(REQUEST, 1, Raw(b"\xa2\xc3\x28"), 0), "invalidUTF8")
@@ -203,7 +240,8 @@ def supervision_vectors():
     # --- rejected: truncation of every valid canonical header at every byte
     for base_name, base in (("request", header(REQUEST, 7, "distributed_pool.Collatz", 0)),
                             ("ready", header(READY, "host-1-4242-abc", 4242, ["distributed_pool.Collatz"], "host-1")),
-                            ("error", header(ERROR, 300, "workerLost", "lost"))):
+                            ("error", header(ERROR, 300, "workerLost", "lost")),
+                            ("started", header(STARTED, [7, 300, 70000]))):
         for cut in range(1, len(base)):
             invalid("truncated/%s-at-%d" % (base_name, cut), base[:cut], "truncated")
 
@@ -260,6 +298,16 @@ def example_messages():
         message("stop", "client → supervisor", p2(STOP, 2, False)),
         message("done", "supervisor → client", p2(DONE, 2)),
         message("disconnect", "supervisor → worker", p2(DISCONNECT, "the supervisor is stopping")),
+        message("worker-credit", "worker → supervisor", p2(CREDIT, 64),
+                note="sent right after READY: the worker may hold 64 requests at once"),
+        message("supervisor-credit", "supervisor → worker", p2(CREDIT, 64),
+                note="the credit granted; from now on the worker reports the requests it starts"),
+        message("worker-started", "worker → supervisor", p2(STARTED, [2]),
+                note="sent before request 2's call runs, with the REPLY to request 1 when it leaves at the same moment"),
+        message("supervisor-withdraw", "supervisor → worker", p2(WITHDRAW, [3, 4, 5]),
+                note="request 2 has run long: the requests held behind it go to another worker"),
+        message("worker-withdrawn", "worker → supervisor", p2(WITHDRAWN, [4, 5]),
+                note="request 3 had started (its STARTED crossed the WITHDRAW); 4 and 5 are given back"),
         message("reject", "supervisor → any", [ENVELOPE_SIGNATURE, reject_body],
                 note="a REJECT is a Protocol 1 message, whatever protocol the rejected message claimed"),
     ]

@@ -32,6 +32,18 @@ public enum SupervisorCommand: Sendable, Equatable {
     case stop(id: UInt64, now: Bool)
     /// 74 DONE [74, request_id]: acknowledges a STOP (supervisor → client).
     case done(id: UInt64)
+    /// 75 CREDIT [75, credit]: from a worker, how many requests it may hold at once; from the
+    /// supervisor, the credit granted, after which the worker reports the requests it starts.
+    case credit(UInt64)
+    /// 76 STARTED [76, request_ids]: the worker has started these requests, in this order
+    /// (worker → supervisor).
+    case started(ids: [UInt64])
+    /// 77 WITHDRAW [77, request_ids]: give these requests back if they have not started
+    /// (supervisor → worker).
+    case withdraw(ids: [UInt64])
+    /// 78 WITHDRAWN [78, request_ids]: these requests were given back, not started; the worker
+    /// no longer holds them (worker → supervisor).
+    case withdrawn(ids: [UInt64])
 
     /// The signature frame of Protocol 2: "TRS" and the version.
     public static let signature: [UInt8] = [0x54, 0x52, 0x53, 0x01]
@@ -87,8 +99,31 @@ public enum SupervisorCommand: Sendable, Equatable {
             writer.writeArrayHeader(3); writer.writeUInt(73); writer.writeUInt(id); writer.writeBool(now)
         case .done(let id):
             writer.writeArrayHeader(2); writer.writeUInt(74); writer.writeUInt(id)
+        case .credit(let credit):
+            writer.writeArrayHeader(2); writer.writeUInt(75); writer.writeUInt(credit)
+        case .started(let ids):
+            Self.write(76, ids, to: &writer)
+        case .withdraw(let ids):
+            Self.write(77, ids, to: &writer)
+        case .withdrawn(let ids):
+            Self.write(78, ids, to: &writer)
         }
         return writer.bytes
+    }
+
+    private static func write(_ command: UInt64, _ ids: [UInt64], to writer: inout MessagePackWriter) {
+        writer.writeArrayHeader(2); writer.writeUInt(command)
+        writer.writeArrayHeader(ids.count)
+        for id in ids { writer.writeUInt(id) }
+    }
+
+    private static func readIDs(_ reader: inout MessagePackReader, _ name: String) throws(WireError) -> [UInt64] {
+        let count = try reader.readArrayHeader()
+        guard count <= reader.remainingCount else { throw WireError(.truncated, "\(name) lists more request ids than it holds", offset: reader.position) }
+        var ids: [UInt64] = []
+        ids.reserveCapacity(count)
+        for _ in 0..<count { ids.append(try reader.readUInt()) }
+        return ids
     }
 
     /// Decodes a header frame.
@@ -145,6 +180,18 @@ public enum SupervisorCommand: Sendable, Equatable {
         case 74:
             try expect(2, "DONE")
             self = .done(id: try reader.readUInt())
+        case 75:
+            try expect(2, "CREDIT")
+            self = .credit(try reader.readUInt())
+        case 76:
+            try expect(2, "STARTED")
+            self = .started(ids: try Self.readIDs(&reader, "STARTED"))
+        case 77:
+            try expect(2, "WITHDRAW")
+            self = .withdraw(ids: try Self.readIDs(&reader, "WITHDRAW"))
+        case 78:
+            try expect(2, "WITHDRAWN")
+            self = .withdrawn(ids: try Self.readIDs(&reader, "WITHDRAWN"))
         default:
             throw WireError(.unknownKind, "unknown Protocol 2 command \(command)", offset: 1)
         }

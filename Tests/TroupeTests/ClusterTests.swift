@@ -473,4 +473,138 @@ struct ClusterTests {
         server.stop(now: true)
         await server.wait()
     }
+
+    // MARK: Credit: workers that hold several requests
+
+    @Test func aKilledWorkerFailsTheRequestItRanAndTheOnesItHeldRunElsewhereOnce() async throws {
+        var configuration = SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+                                                    heartbeatInterval: .milliseconds(100), liveness: 5)
+        // Keep the requests behind the slow one where they are: this test is about the death.
+        configuration.slowRequestLimit = .seconds(600)
+        let server = try SupervisorServer(configuration)
+        let workers = try await startWorkers(2, supervisor: server.endpoint)
+        defer { for worker in workers { worker.send(signal: SIGKILL) } }
+        #expect(await eventually { await server.status().workers.filter { $0.credit == 64 }.count == 2 })
+        let manager = try await Manager.connecting(to: server.endpoint, security: .insecure)
+        let runs: SharedDictionary<Int, Int> = try await manager.dictionary()
+        let pool = try await Pool<EchoWorker>(connectingTo: server.endpoint, security: .insecure)
+
+        let slow = try pool.applyAsync { try await $0.sleep(milliseconds: 60_000) }
+        #expect(await eventually { await server.status().running == 1 })
+        let victim = try #require(await server.status().workers.first { $0.state == "busy" }?.pid)
+        let quick = try (0..<40).map { index in try pool.applyAsync { try await $0.recordRun(index, in: runs) } }
+        // Some of them wait in the sleeping worker, behind its request.
+        #expect(await eventually { await (server.status().workers.first { $0.pid == victim }?.prefetched ?? 0) > 0 })
+        kill(pid_t(victim), SIGKILL)
+
+        let killed = await #expect(throws: TroupeError.self) { try await slow.get() }
+        #expect(killed?.code == .workerLost)
+        for result in quick {
+            let pid = try await result.get()
+            #expect(Int64(pid) != victim, "a request ran in the killed worker")
+        }
+        let counts = try await runs.snapshot()
+        #expect(counts.count == 40)
+        #expect(counts.values.allSatisfy { $0 == 1 }, "every request ran exactly once: \(counts)")
+        // Declared lost by its silence, or dropped when a send found its connection gone.
+        #expect(await !server.status().workers.contains { $0.pid == victim })
+        pool.close()
+        try await pool.join()
+        server.stop(now: true)
+        await server.wait()
+    }
+
+    @Test func theRequestsBehindASlowRequestGoToTheIdleWorker() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let workers = try await startWorkers(2, supervisor: server.endpoint)
+        defer { for worker in workers { worker.send(signal: SIGKILL) } }
+        #expect(await eventually { await server.status().workers.filter { $0.credit == 64 }.count == 2 })
+        let manager = try await Manager.connecting(to: server.endpoint, security: .insecure)
+        let runs: SharedDictionary<Int, Int> = try await manager.dictionary()
+        let pool = try await Pool<EchoWorker>(connectingTo: server.endpoint, security: .insecure)
+
+        let slow = try pool.applyAsync { try await $0.slowEcho("slow", milliseconds: 60_000) }
+        #expect(await eventually { await server.status().running == 1 })
+        let slowPID = try #require(await server.status().workers.first { $0.state == "busy" }?.pid)
+        let quick = try (0..<40).map { index in try pool.applyAsync { try await $0.recordRun(index, in: runs) } }
+        for result in quick {
+            #expect(Int64(try await result.get()) != slowPID, "a request waited for the slow one and ran after it")
+        }
+        // All of them finished while the slow one still runs.
+        #expect(!slow.isReady)
+        let counts = try await runs.snapshot()
+        #expect(counts.count == 40 && counts.values.allSatisfy { $0 == 1 }, "\(counts)")
+        pool.terminate()
+        try await pool.join()
+        server.stop(now: true)
+        await server.wait()
+    }
+
+    @Test func aWorkerWithoutCreditHoldsOneRequestAndOneWithCreditSaysWhatStarted() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let context = try Context()
+        let plain = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "credit-plain")
+        let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "credit-client")
+        var prefetching: RawSupervisorPeer? = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "credit-4")
+        defer { for peer in [plain, client, prefetching].compactMap({ $0 }) { peer.close() }; server.stop(now: true) }
+
+        // A worker that speaks the READY of old, and nothing of credit, gets one request at a time.
+        try plain.send(.ready(node: "plain", pid: 1, services: ["test.Raw"], host: "h"))
+        #expect(await eventually { await server.status().workers.count == 1 })
+        for id in UInt64(1)...3 { try client.send(.request(id: id, service: "test.Raw", flags: 0), payload: callBody) }
+        guard case .request(let first, _, _)? = plain.receive()?.command else {
+            Issue.record("the worker without credit got no request")
+            return
+        }
+        #expect(await eventually { await server.status().queued["test.Raw"] == 2 })
+        let status = await server.status()
+        #expect(status.running == 1 && status.workers.first?.credit == 1 && status.workers.first?.prefetched == 0)
+        try plain.send(.reply(id: first, final: true), payload: callBody)
+        guard case .request(let second, _, _)? = plain.receive()?.command else {
+            Issue.record("the worker without credit got no second request after its reply")
+            return
+        }
+
+        // One with credit 4 gets the one left and the next three (4, 5 retryable, 6) at once.
+        let worker = try #require(prefetching)
+        try worker.send(.ready(node: "four", pid: 2, services: ["test.Raw"], host: "h"))
+        try worker.send(.credit(4))
+        guard case .credit(4)? = worker.receive()?.command else {
+            Issue.record("the supervisor did not grant the credit")
+            return
+        }
+        try client.send(.request(id: 4, service: "test.Raw", flags: 0), payload: callBody)
+        try client.send(.request(id: 5, service: "test.Raw", flags: SupervisorCommand.retryableFlag), payload: callBody)
+        try client.send(.request(id: 6, service: "test.Raw", flags: 0), payload: callBody)
+        var held: [UInt64] = []
+        while held.count < 4, case .request(let id, _, _)? = worker.receive()?.command { held.append(id) }
+        #expect(held.count == 4, "the worker with credit 4 holds \(held.count) requests")
+        guard held.count == 4 else { return }
+        // It says it started the first three (requests 3, 4 and 5), and leaves holding all four.
+        try worker.send(.started(ids: [held[0], held[1], held[2]]))
+        #expect(await eventually { await server.status().running == 4 })
+        try worker.send(.disconnect(reason: "leaving"))
+        #expect(await eventually { await server.status().workers.count == 1 })
+        worker.close()
+        prefetching = nil
+
+        // The started, non-retryable ones fail; the started retryable one and the one that had
+        // not started wait for the plain worker, in that order.
+        var errors: [UInt64] = []
+        while errors.count < 2, let received = client.receive()?.command {
+            // The reply to request 1 came first.
+            guard case .error(let id, let code, _) = received else { continue }
+            #expect(code == TroupeError.Code.workerLost.rawValue)
+            errors.append(id)
+        }
+        #expect(Set(errors) == [3, 4])
+        #expect(await eventually { await server.status().queued["test.Raw"] == 2 })
+        #expect(await server.status().prefetched == 0)
+        try plain.send(.reply(id: second, final: true), payload: callBody)
+        guard case .request(_, _, let flags)? = plain.receive()?.command else {
+            Issue.record("the plain worker got nothing after its second reply")
+            return
+        }
+        #expect(flags == SupervisorCommand.retryableFlag, "the retried request comes first")
+    }
 }

@@ -13,7 +13,7 @@ struct SupervisorCommandVectorTests {
         #expect(SupervisionVectors.rejectedHeaders.count > 100)
         let commands = Set(SupervisionVectors.validHeaders.compactMap { $0.decoded?.command })
         #expect(commands == Set(file.commands.keys))
-        #expect(file.commands.count == 11)
+        #expect(file.commands.count == 15)
         let codes = Set(file.cases.compactMap(\.error))
         #expect(codes == ["truncated", "malformed", "typeMismatch", "integerOverflow", "unknownKind",
                           "invalidUTF8", "trailingBytes", "badSignature", "unsupportedVersion"])
@@ -170,6 +170,8 @@ struct DecodedCommand: Decodable {
     let host: String?
     let reason: String?
     let now: Bool?
+    let credit: UInt64?
+    let request_ids: [UInt64]?
 
     /// The `SupervisorCommand` this entry describes.
     func supervisorCommand() throws -> SupervisorCommand {
@@ -196,6 +198,14 @@ struct DecodedCommand: Decodable {
             return .stop(id: try need(request_id, "request_id"), now: try need(now, "now"))
         case "DONE":
             return .done(id: try need(request_id, "request_id"))
+        case "CREDIT":
+            return .credit(try need(credit, "credit"))
+        case "STARTED":
+            return .started(ids: try need(request_ids, "request_ids"))
+        case "WITHDRAW":
+            return .withdraw(ids: try need(request_ids, "request_ids"))
+        case "WITHDRAWN":
+            return .withdrawn(ids: try need(request_ids, "request_ids"))
         default:
             throw MissingVectorField(field: "a known command (got \(command))")
         }

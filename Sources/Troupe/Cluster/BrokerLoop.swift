@@ -19,12 +19,28 @@ final class BrokerLoop: @unchecked Sendable {
         let host: String
         var address: String
         let services: [String]
-        var current: UInt64?
+        /// How many requests it may hold at once: 1 until it sends CREDIT.
+        var credit = 1
+        /// Whether it reports the requests it starts (it sent CREDIT): a request it holds has
+        /// started only once it said so. A worker that never sent CREDIT holds one request,
+        /// started as soon as it was handed over.
+        var reportsStarts = false
+        /// The supervisor's ids of the requests it holds, in the order they were handed to it:
+        /// the ones it runs (or ran) and the ones waiting behind.
+        var held: [UInt64] = []
+        /// The request it said it started last and has not finished, and when that was heard.
+        var current: (id: UInt64, since: ContinuousClock.Instant)?
+        /// Its current request has run so long that the ones behind it were taken back: it
+        /// gets no more work until a request of its own finishes.
+        var slow = false
         var tasksDone = 0
         var lastHeard: ContinuousClock.Instant
         /// How many workers held its place before it, and how the last one ended.
         var restarts = 0
         var lastExit: String?
+
+        /// Whether it may be handed one more request.
+        var acceptsWork: Bool { held.count < credit && !slow }
     }
 
     private struct Request {
@@ -37,9 +53,13 @@ final class BrokerLoop: @unchecked Sendable {
         let received = ContinuousClock.now
     }
 
+    /// A request handed to a worker: waiting in the worker behind others, or started.
     private struct Running {
         var request: Request
         let worker: [UInt8]
+        /// Whether the worker started it: said so (STARTED, or a REPLY), or holds one request
+        /// at a time and so starts each when it gets it.
+        var started: Bool
     }
 
     private struct ClientKey: Hashable {
@@ -74,6 +94,9 @@ final class BrokerLoop: @unchecked Sendable {
     /// same id is refused while the first is outstanding.
     private var outstanding: Set<ClientKey> = []
     private var lastRequestID: UInt64 = 0
+    /// Set when queued work may now go to a worker: the hand-out runs once per turn, so that
+    /// requests that arrive together leave together.
+    private var needsDispatch = false
     private var phase = Phase.running
     private var stopRequesters: [(client: [UInt8], id: UInt64)] = []
     private var completed = 0
@@ -118,7 +141,7 @@ final class BrokerLoop: @unchecked Sendable {
             _ = poller.add(router, events: .readable)
             let zapIndex = zap.map { poller.add($0, events: .readable) }
             let monitorIndex = monitor.map { poller.add($0.socket, events: .readable) }
-            _ = try? poller.poll(milliseconds: 100)
+            _ = try? poller.poll(milliseconds: isWatchingForSlowRequests ? 2 : 100)
             if poller.returnedEvents(at: 0).contains(.readable) {
                 let work = server.takeWork()
                 for request in work.requests { request(self) }
@@ -128,6 +151,7 @@ final class BrokerLoop: @unchecked Sendable {
             if let zap, let zapIndex, poller.returnedEvents(at: zapIndex).contains(.readable) { answerZAP(zap) }
             if let monitor, let monitorIndex, poller.returnedEvents(at: monitorIndex).contains(.readable) { noteFailedHandshakes(monitor) }
             tick(now: ContinuousClock.now)
+            dispatchIfNeeded()
         }
         queuedLevel.set(0)
         runningLevel.set(0)
@@ -154,8 +178,13 @@ final class BrokerLoop: @unchecked Sendable {
             // With CURVE, the ZAP handler made the client's key its User-Id.
             let roles = allowList.map { list in frames[1].property("User-Id").flatMap { list.roles(of: $0) } ?? [] } ?? .all
             handle(Array(frames.dropFirst()), from: identity, address: address, roles: roles)
+            // Every few hundred messages, hand out what came in, so that workers never wait
+            // for a long drain to end.
+            if needsDispatch && queuedCount >= 256 { dispatchIfNeeded() }
         }
     }
+
+    private var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
 
     private func handle(_ frames: [Message], from identity: [UInt8], address: String, roles: KeyRoles) {
         let first = frames[0]
@@ -241,7 +270,7 @@ final class BrokerLoop: @unchecked Sendable {
             lostWorkers.remove(identity)
             // One registration per node: a READY again (from the same connection while busy,
             // or from a new one) replaces the old, whose request is retried or failed.
-            if let entry = workers[identity], entry.current != nil {
+            if let entry = workers[identity], !entry.held.isEmpty {
                 workerGone(identity, reason: "registered again (READY) while it ran the request")
             }
             var rejoined = false
@@ -307,11 +336,15 @@ final class BrokerLoop: @unchecked Sendable {
                 return
             }
             send(request.request.client, .reply(id: request.request.clientID, final: final), payload: payload)
+            // A reply also says the request started.
+            if !request.started { running[id]?.started = true }
             if final {
                 running[id] = nil
                 runningByClient[ClientKey(client: request.request.client, id: request.request.clientID)] = nil
                 outstanding.remove(ClientKey(client: request.request.client, id: request.request.clientID))
-                entry.current = nil
+                if let index = entry.held.firstIndex(of: id) { entry.held.remove(at: index) }
+                if entry.current?.id == id { entry.current = nil }
+                entry.slow = false
                 entry.tasksDone += 1
                 workers[identity] = entry
                 completed += 1
@@ -319,6 +352,43 @@ final class BrokerLoop: @unchecked Sendable {
                 dispatch()
                 finishStopIfDone()
             }
+        case .credit(let asked):
+            guard workers[identity] != nil else {
+                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                return
+            }
+            let granted = Int(clamping: min(max(asked, 1), UInt64(server.configuration.maxCredit)))
+            workers[identity]?.credit = granted
+            // The requests handed from now on have started only once the worker says so; the
+            // one it may already hold was handed as to a worker without credit (started).
+            workers[identity]?.reportsStarts = true
+            send(identity, .credit(UInt64(granted)))
+            dispatch()
+        case .started(let ids):
+            guard workers[identity] != nil else {
+                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                return
+            }
+            for id in ids where running[id]?.worker == identity {
+                running[id]?.started = true
+                workers[identity]?.current = (id, now)
+            }
+        case .withdrawn(let ids):
+            guard var entry = workers[identity] else {
+                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                return
+            }
+            // Given back unstarted: first in line again, in their order, with no retry counted.
+            var back: [Request] = []
+            for id in ids {
+                guard let taken = running[id], taken.worker == identity, !taken.started else { continue }
+                running[id] = nil
+                runningByClient[ClientKey(client: taken.request.client, id: taken.request.clientID)] = nil
+                if let index = entry.held.firstIndex(of: id) { entry.held.remove(at: index) }
+                back.append(taken.request)
+            }
+            workers[identity] = entry
+            requeueAtFront(back)
         case .cancel(let clientID):
             let key = ClientKey(client: identity, id: clientID)
             if let brokerID = runningByClient[key], let worker = running[brokerID]?.worker {
@@ -348,7 +418,7 @@ final class BrokerLoop: @unchecked Sendable {
         case .stop(let id, let now):
             logger.info("stop requested", metadata: ["troupe.now": "\(now)"])
             beginStop(now: now, requester: (identity, id))
-        case .error, .status, .done:
+        case .error, .status, .done, .withdraw:
             reject(WireError(.unknownKind, "the supervisor does not take this command"), to: identity)
         }
     }
@@ -383,10 +453,10 @@ final class BrokerLoop: @unchecked Sendable {
     /// The role a command needs from the sender's key, if any.
     private static func role(needed command: SupervisorCommand) -> KeyRoles? {
         switch command {
-        case .ready, .reply: return .worker
+        case .ready, .reply, .credit, .started, .withdrawn: return .worker
         case .request, .cancel: return .client
         case .stop: return .stop
-        case .heartbeat, .disconnect, .statusQuery, .error, .status, .done: return nil
+        case .heartbeat, .disconnect, .statusQuery, .error, .status, .done, .withdraw: return nil
         }
     }
 
@@ -405,7 +475,7 @@ final class BrokerLoop: @unchecked Sendable {
             refused("stopping", to: identity)
             send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
                                   message: "this key may not stop the deployment: put its .pub in the supervisor's \(folder) folder"))
-        case .reply:
+        case .reply, .credit, .started, .withdrawn:
             send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
         default:
             break
@@ -426,51 +496,126 @@ final class BrokerLoop: @unchecked Sendable {
 
     // MARK: Routing
 
-    /// Hands queued requests to idle workers of their service.
+    /// Asks for queued requests to be handed to workers at the end of this turn.
     private func dispatch() {
+        needsDispatch = true
+    }
+
+    private func dispatchIfNeeded() {
+        guard needsDispatch else { return }
+        needsDispatch = false
+        handOut()
+    }
+
+    /// Hands queued requests to the workers of their service that have credit left, one at a
+    /// time to the least loaded first (so that work spreads over the workers), until the queues
+    /// are empty or every worker is full. The requests one worker gets in one hand-out leave
+    /// back to back, and travel together.
+    private func handOut() {
         guard !queues.isEmpty else { return }
-        for (identity, entry) in workers where entry.current == nil {
-            for service in entry.services {
-                guard var queue = queues[service], let request = queue.popFirst() else { continue }
-                queues[service] = queue.isEmpty ? nil : queue
-                lastRequestID += 1
-                let id = lastRequestID
-                running[id] = Running(request: request, worker: identity)
-                runningByClient[ClientKey(client: request.client, id: request.clientID)] = id
-                workers[identity]?.current = id
-                if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload) {
-                    // The worker's connection is gone: the request never reached it. Put it back
-                    // first in line, forget the worker, and hand the request to another.
-                    running[id] = nil
-                    runningByClient[ClientKey(client: request.client, id: request.clientID)] = nil
-                    workers[identity]?.current = nil
-                    queues[service, default: []].prepend(request)
-                    logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
-                    workerGone(identity, reason: "closed its connection")
-                    dispatch()
-                    return
-                }
-                break
+        var candidates = workers.filter { $0.value.acceptsWork }.sorted { $0.value.held.count < $1.value.held.count }.map(\.key)
+        while !candidates.isEmpty && !queues.isEmpty {
+            var next: [[UInt8]] = []
+            for identity in candidates {
+                guard let entry = workers[identity], entry.acceptsWork, handOne(to: identity, entry) else { continue }
+                if workers[identity]?.acceptsWork == true { next.append(identity) }
             }
+            candidates = next
         }
     }
 
+    /// Hands `identity` the first queued request of the first of its services that has one.
+    /// - Returns: false when none of its services has queued work, or its connection is gone.
+    private func handOne(to identity: [UInt8], _ entry: WorkerEntry) -> Bool {
+        for service in entry.services {
+            // Popped in place: a copy of the queue would cost its length per request.
+            guard let request = queues[service]?.popFirst() else { continue }
+            if queues[service]?.isEmpty == true { queues[service] = nil }
+            lastRequestID += 1
+            let id = lastRequestID
+            running[id] = Running(request: request, worker: identity, started: !entry.reportsStarts)
+            runningByClient[ClientKey(client: request.client, id: request.clientID)] = id
+            workers[identity]?.held.append(id)
+            if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload) {
+                // The worker's connection is gone: the request never reached it. Put it back
+                // first in line, forget the worker, and hand the request to another.
+                running[id] = nil
+                runningByClient[ClientKey(client: request.client, id: request.clientID)] = nil
+                workers[identity]?.held.removeLast()
+                queues[service, default: []].prepend(request)
+                logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
+                workerGone(identity, reason: "closed its connection")
+                return false
+            }
+            return true
+        }
+        return false
+    }
+
+    /// Puts requests that did not start back at the head of their queues, in their order.
+    private func requeueAtFront(_ requests: [Request]) {
+        guard !requests.isEmpty else { return }
+        for request in requests.reversed() { queues[request.service, default: []].prepend(request) }
+        dispatch()
+    }
+
+    /// Forgets a worker that left or was lost. Of the requests it held, the ones it had not
+    /// started go back to the head of their queues as they were (not failed, no retry
+    /// counted); one it had started is retried, if retryable, or failed with `workerLost`.
     private func workerGone(_ identity: [UInt8], reason: String) {
         guard let entry = workers.removeValue(forKey: identity) else { return }
         replacements.forget(identity, host: entry.host)
         store.release(node: String(decoding: identity, as: UTF8.self))
-        guard let id = entry.current, let lost = running.removeValue(forKey: id) else { return }
-        runningByClient[ClientKey(client: lost.request.client, id: lost.request.clientID)] = nil
-        var request = lost.request
-        if request.flags & SupervisorCommand.retryableFlag != 0 && request.attempts < server.configuration.maxRetries && phase == .running {
-            request.attempts += 1
-            queues[request.service, default: []].prepend(request)
-            dispatch()
-        } else {
-            outstanding.remove(ClientKey(client: request.client, id: request.clientID))
-            noteFailure(TroupeError.Code.workerLost.rawValue, since: request.received)
-            send(request.client, .error(id: request.clientID, code: TroupeError.Code.workerLost.rawValue,
-                                        message: "worker \(entry.node) on \(entry.host) \(reason) while it ran the request"))
+        var notStarted: [Request] = []
+        var retried: [Request] = []
+        for id in entry.held {
+            guard let lost = running.removeValue(forKey: id) else { continue }
+            runningByClient[ClientKey(client: lost.request.client, id: lost.request.clientID)] = nil
+            var request = lost.request
+            // The oldest request a worker holds counts as started even unreported: a worker
+            // runs its requests in order, and may have begun it before its STARTED could leave.
+            if !lost.started && id != entry.held.first {
+                notStarted.append(request)
+            } else if request.flags & SupervisorCommand.retryableFlag != 0 && request.attempts < server.configuration.maxRetries && phase == .running {
+                request.attempts += 1
+                retried.append(request)
+            } else {
+                outstanding.remove(ClientKey(client: request.client, id: request.clientID))
+                noteFailure(TroupeError.Code.workerLost.rawValue, since: request.received)
+                send(request.client, .error(id: request.clientID, code: TroupeError.Code.workerLost.rawValue,
+                                            message: "worker \(entry.node) on \(entry.host) \(reason) while it ran the request"))
+            }
+        }
+        // The retried ones had started before the others: they go first.
+        requeueAtFront(retried + notStarted)
+    }
+
+    // MARK: Taking work back from a slow worker
+
+    /// Whether some worker holds requests behind one it has started, so that ticks must come
+    /// often enough to see it run long.
+    private var isWatchingForSlowRequests: Bool {
+        workers.values.contains { $0.current != nil && $0.held.count > 1 && !$0.slow }
+    }
+
+    /// Takes back the requests waiting in a worker behind one that has run longer than
+    /// ``SupervisorConfiguration/slowRequestLimit``, when another worker of their service
+    /// would start them sooner (it holds at most one request): the worker is asked to give
+    /// back those it has not started (WITHDRAW), and gets no more work until a request of its
+    /// own finishes. What it gives back (WITHDRAWN) goes to the head of the queue.
+    private func takeBackFromSlowWorkers(now: ContinuousClock.Instant) {
+        let limit = server.configuration.slowRequestLimit
+        for (identity, entry) in workers where !entry.slow && entry.held.count > 1 {
+            guard let current = entry.current, now - current.since >= limit else { continue }
+            let behind = entry.held.dropFirst().filter { running[$0]?.started == false }
+            guard !behind.isEmpty else { continue }
+            let services = Set(entry.services)
+            guard workers.contains(where: { other in
+                other.key != identity && !other.value.slow && other.value.held.count <= 1 && !services.isDisjoint(with: other.value.services)
+            }) else { continue }
+            workers[identity]?.slow = true
+            logger.debug("taking back requests from a slow worker", metadata: ["troupe.node": "\(entry.node)", "troupe.count": "\(behind.count)"])
+            send(identity, .withdraw(ids: Array(behind)))
         }
     }
 
@@ -505,8 +650,9 @@ final class BrokerLoop: @unchecked Sendable {
             for identity in workers.keys { send(identity, .heartbeat) }
             for identity in clients.keys { send(identity, .heartbeat) }
         }
+        takeBackFromSlowWorkers(now: now)
         if let deadline = stopDeadline, now >= deadline { finish() }
-        queuedLevel.set(queues.values.reduce(0) { $0 + $1.count })
+        queuedLevel.set(queuedCount)
         runningLevel.set(running.count)
         workersLevel.set(workers.count)
     }
@@ -587,7 +733,11 @@ final class BrokerLoop: @unchecked Sendable {
             running.removeAll()
             runningByClient.removeAll()
             outstanding.removeAll()
-            for identity in workers.keys { workers[identity]?.current = nil }
+            for identity in workers.keys {
+                workers[identity]?.held = []
+                workers[identity]?.current = nil
+                workers[identity]?.slow = false
+            }
         }
         finishStopIfDone()
     }
@@ -703,14 +853,15 @@ final class BrokerLoop: @unchecked Sendable {
             workers: workers.values.sorted { ($0.host, $0.node) < ($1.host, $1.node) }.map { entry in
                 SupervisorStatus.Worker(
                     node: entry.node, pid: entry.pid, host: entry.host, address: entry.address, services: entry.services,
-                    state: entry.current == nil ? "idle" : "busy", tasksDone: entry.tasksDone,
+                    state: entry.held.isEmpty ? "idle" : "busy", tasksDone: entry.tasksDone,
                     lastHeardMilliseconds: Int((now - entry.lastHeard).components.seconds * 1000
                                                + (now - entry.lastHeard).components.attoseconds / 1_000_000_000_000_000),
                     restarts: entry.restarts, lastExit: entry.lastExit,
-                    residentBytes: entry.host == hostName ? ResidentMemory.bytes(of: entry.pid) : nil)
+                    residentBytes: entry.host == hostName ? ResidentMemory.bytes(of: entry.pid) : nil,
+                    credit: entry.credit, prefetched: entry.held.filter { running[$0]?.started == false }.count)
             },
             queued: queues.mapValues(\.count).filter { $0.value > 0 },
-            running: running.count,
+            running: running.values.filter(\.started).count,
             completed: completed,
             clients: working.count,
             workersLost: workersLost,
@@ -720,6 +871,7 @@ final class BrokerLoop: @unchecked Sendable {
             tasksPerSecond: activity.tasksPerSecond(at: now),
             failed: failed,
             activity: activity.intervals(at: now),
-            containers: store.containerSizes())
+            containers: store.containerSizes(),
+            prefetched: running.values.filter { !$0.started }.count)
     }
 }

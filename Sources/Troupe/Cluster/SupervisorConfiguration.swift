@@ -41,6 +41,12 @@ public struct SupervisorConfiguration: Sendable {
     public var liveness: Int
     /// How many more times a request marked retryable may run after its worker was lost.
     public var maxRetries: Int
+    /// The most requests one worker may hold at once, whatever credit it asks for (CREDIT).
+    public var maxCredit: Int = 256
+    /// When a worker's current request has run this long, the requests waiting behind it
+    /// are taken back for another worker that would start them sooner (see
+    /// `Protocols/2-supervision.md`, "Routing").
+    public var slowRequestLimit: Duration = .milliseconds(10)
 
     /// Creates a configuration.
     /// - Parameters:

@@ -49,6 +49,12 @@ final class SupervisorLink: Sendable {
     /// gives up rather than start it again).
     static let unauthorizedExitCode: Int32 = 77
 
+    /// How many requests a worker asks to hold at once (CREDIT): 64, or `TROUPE_WORKER_CREDIT`
+    /// (1 makes it take one at a time, as a worker that sends no CREDIT).
+    static var workerCreditFromEnvironment: UInt64 {
+        environmentValue("TROUPE_WORKER_CREDIT").flatMap { UInt64($0) }.map { max($0, 1) } ?? 64
+    }
+
     let endpoint: String
     let role: Role
     let liveness: Liveness
@@ -71,6 +77,9 @@ final class SupervisorLink: Sendable {
         var lastQueryID: UInt64 = 1 << 62
         /// Calls submitted while the supervisor was unreachable, in order: sent once it answers.
         var held: [HeldCall] = []
+        /// A worker's: whether the supervisor granted its CREDIT on this connection. From then
+        /// on the worker holds several requests and reports each one it starts (STARTED).
+        var creditGranted = false
     }
 
     /// A call kept back while the supervisor is unreachable (it never left this process).
@@ -111,8 +120,11 @@ final class SupervisorLink: Sendable {
         case .client:
             system.sendCommand(.heartbeat, to: endpoint)
         case .worker(let node, let services):
+            // A new registration: starts are reported again only once this CREDIT is granted.
+            state.withLock { $0.creditGranted = false }
             system.sendCommand(.ready(node: node, pid: Int64(getpid()), services: services.keys.sorted(), host: Self.hostName),
                                 to: endpoint)
+            system.sendCommand(.credit(Self.workerCreditFromEnvironment), to: endpoint)
         }
         state.withLock { $0.lastSent = ContinuousClock.now }
     }
@@ -164,7 +176,16 @@ final class SupervisorLink: Sendable {
                     throw WireError(.malformed, "a REQUEST payload holds exactly one CALL")
                 }
                 call.actor = actor
-                system.incoming.dispatch(call, from: .brokered(endpoint: endpoint, request: id), system: system)
+                // A request received after the credit was granted is one of several this worker
+                // holds: the supervisor must hear that it starts before it runs, so that if this
+                // process dies it knows which ran. The REPLYs ready by then leave with it.
+                let endpoint = self.endpoint
+                let reportsStart = state.withLock { $0.creditGranted }
+                let report: @Sendable () -> Void = {
+                    system.sendCommand(.started(ids: [id]), to: endpoint)
+                    system.executor.flushIfLeader()
+                }
+                system.incoming.dispatch(call, from: .brokered(endpoint: endpoint, request: id), system: system, willStart: reportsStart ? report : nil)
             } catch {
                 // The call id is unknown; the client matches the REPLY by its header id.
                 system.counters.malformedMessages.add(1, ordering: .relaxed)
@@ -173,6 +194,16 @@ final class SupervisorLink: Sendable {
             }
         case (.cancel(let id), .worker):
             system.incoming.cancelBrokered(.brokered(endpoint: endpoint, request: id), system: system)
+        case (.credit, .worker):
+            state.withLock { $0.creditGranted = true }
+        case (.withdraw(let ids), .worker):
+            // Give back what has not started; a started one's STARTED or REPLY says the rest.
+            let given = system.incoming.withdrawBrokered(Set(ids.map { PeerAddress.brokered(endpoint: endpoint, request: $0) }))
+            let returned = given.compactMap { peer -> UInt64? in
+                if case .brokered(_, let id) = peer { return id }
+                return nil
+            }
+            system.sendCommand(.withdrawn(ids: returned), to: endpoint)
         case (.disconnect(let reason), .worker) where reason.hasPrefix(Self.unauthorizedReasonPrefix):
             system.logger.error("the supervisor refused this worker", metadata: ["troupe.reason": "\(reason)"])
             printError("troupe: the supervisor at \(endpoint) refused this worker: \(String(reason.dropFirst(Self.unauthorizedReasonPrefix.count)).trimmingWhitespace)")

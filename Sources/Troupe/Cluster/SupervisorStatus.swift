@@ -28,6 +28,11 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
         /// Its resident memory (RSS) in bytes, read by the supervisor when the worker runs on
         /// the supervisor's own host; nil for workers of other hosts.
         public var residentBytes: Int64? = nil
+        /// How many requests it may hold at once (its credit): 1 for a worker that takes one
+        /// at a time. Nil from a supervisor that does not report it.
+        public var credit: Int? = nil
+        /// How many of the requests it holds wait behind the one it runs, not started yet.
+        public var prefetched: Int? = nil
 
         /// Creates a worker's line of a status.
         /// - Parameters:
@@ -42,8 +47,11 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
         ///   - restarts: how many held its place before it.
         ///   - lastExit: how the one before it ended.
         ///   - residentBytes: its resident memory in bytes.
+        ///   - credit: how many requests it may hold at once.
+        ///   - prefetched: how many of them have not started.
         public init(node: String, pid: Int64, host: String, address: String, services: [String], state: String, tasksDone: Int,
-                    lastHeardMilliseconds: Int, restarts: Int? = nil, lastExit: String? = nil, residentBytes: Int64? = nil) {
+                    lastHeardMilliseconds: Int, restarts: Int? = nil, lastExit: String? = nil, residentBytes: Int64? = nil,
+                    credit: Int? = nil, prefetched: Int? = nil) {
             self.node = node
             self.pid = pid
             self.host = host
@@ -55,6 +63,8 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
             self.restarts = restarts
             self.lastExit = lastExit
             self.residentBytes = residentBytes
+            self.credit = credit
+            self.prefetched = prefetched
         }
     }
 
@@ -110,7 +120,8 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
     public var workers: [Worker]
     /// Requests waiting for a worker, by service.
     public var queued: [String: Int]
-    /// Requests running on workers.
+    /// Requests running on workers: started (a worker that holds several says which it
+    /// started), not the ones waiting in a worker behind them (``prefetched``).
     public var running: Int
     /// Requests finished since the supervisor started.
     public var completed: Int
@@ -139,6 +150,8 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
     public var activity: [Activity]? = nil
     /// The shared-state containers the supervisor holds, by name.
     public var containers: [Container]? = nil
+    /// Requests handed to workers that wait there behind the one each runs, not started.
+    public var prefetched: Int? = nil
 
     /// Creates a status, for a program that reports something else in the same shape (a
     /// dashboard of a local pool).
@@ -159,10 +172,11 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
     ///   - failed: requests failed, by error code.
     ///   - activity: the last minutes, oldest interval first.
     ///   - containers: the shared-state containers.
+    ///   - prefetched: requests waiting in workers, not started.
     public init(endpoint: String, phase: String, secure: Bool, workers: [Worker], queued: [String: Int], running: Int,
                 completed: Int, clients: Int = 0, workersLost: Int = 0, rejected: [String: Int] = [:], unauthorized: Int = 0,
                 refusedKeys: Int = 0, tasksPerSecond: Double? = nil, failed: [String: Int]? = nil, activity: [Activity]? = nil,
-                containers: [Container]? = nil) {
+                containers: [Container]? = nil, prefetched: Int? = nil) {
         self.endpoint = endpoint
         self.phase = phase
         self.secure = secure
@@ -179,5 +193,6 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
         self.failed = failed
         self.activity = activity
         self.containers = containers
+        self.prefetched = prefetched
     }
 }

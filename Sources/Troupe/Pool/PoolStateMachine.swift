@@ -525,15 +525,13 @@ struct PoolStateMachine {
     private mutating func dispatch() -> [Action] {
         guard phase == .running || phase == .closed else { return [] }
         var actions: [Action] = []
-        for index in slots.indices { fillRunning(index, into: &actions) }
+        // Only positions with a backlog have anything to move. (Checked without reading the
+        // rest of each slot: a pool connected to a supervisor has hundreds of lanes, and this
+        // runs at every task's end.)
+        let backlogged = slots.withUnsafeBufferPointer { slots in slots.indices.filter { !slots[$0].backlog.isEmpty } }
+        for index in backlogged { fillRunning(index, into: &actions) }
         while !queue.isEmpty {
-            var best: Int?
-            for index in slots.indices where slots[index].acceptsWork && slots[index].backlog.isEmpty
-                && slots[index].running.count < configuration.pipelineDepth && !atTaskLimit(index) {
-                if let current = best, slots[current].load <= slots[index].load { continue }
-                best = index
-            }
-            guard let index = best, let head = queue.popFirst(), let job = jobs[head] else { break }
+            guard let index = leastLoadedPositionWithRoom(), let head = queue.popFirst(), let job = jobs[head] else { break }
             if let group = job.group, !job.stranded {
                 // A chunk goes to one worker: the rest of it waits in that worker's backlog.
                 slots[index].backlog.append(head)
@@ -549,6 +547,30 @@ struct PoolStateMachine {
             }
         }
         return actions
+    }
+
+    /// The position that accepts work, has no backlog and room in its pipeline, with the
+    /// fewest tasks (the first of equals). Read in place, slot by slot: copying a slot to
+    /// ask it costs more than the whole decision.
+    private func leastLoadedPositionWithRoom() -> Int? {
+        let depth = configuration.pipelineDepth
+        let limit = configuration.ownsProcesses ? configuration.maxTasksPerChild : nil
+        return slots.withUnsafeBufferPointer { slots -> Int? in
+            var best: Int?
+            var bestLoad = Int.max
+            for index in slots.indices {
+                let slot = slots.baseAddress! + index
+                guard slot.pointee.phase == .serving, !slot.pointee.slow, slot.pointee.backlog.isEmpty,
+                      slot.pointee.running.count < depth else { continue }
+                if let limit, slot.pointee.tasksStarted >= limit { continue }
+                let load = slot.pointee.running.count
+                if load < bestLoad {
+                    best = index
+                    bestLoad = load
+                }
+            }
+            return best
+        }
     }
 
     /// Moves a position's backlog into its running tasks, up to the pipeline depth.

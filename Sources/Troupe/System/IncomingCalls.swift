@@ -38,7 +38,10 @@ final class IncomingCalls: Sendable {
     }
 
     /// Runs a call that arrived from `peer`, or answers why it cannot run.
-    func dispatch(_ call: Envelope.Call, from peer: PeerAddress, system: TroupeActorSystem) {
+    /// - Parameter willStart: run just before the call starts, once it has left the queue
+    ///   (a brokered call reports its start); not run for a call that never starts.
+    func dispatch(_ call: Envelope.Call, from peer: PeerAddress, system: TroupeActorSystem,
+                  willStart: (@Sendable () -> Void)? = nil) {
         if call.actor == Self.systemActorNumber, call.target == Self.syncTarget {
             // Answered once every call queued before it has finished (see `sync(with:timeout:)`).
             let run: @Sendable () async -> Void = { system.send(.return(Envelope.Return(callID: call.callID)), to: peer) }
@@ -61,10 +64,20 @@ final class IncomingCalls: Sendable {
             await Self.execute(call, on: actor, from: peer, targets: targets, system: system)
         }
         if let queue = serialQueue.withLock({ $0 }) {
-            queue.enqueue(SerialCallQueue.Job(callID: call.callID, peer: peer, run: run))
+            queue.enqueue(SerialCallQueue.Job(callID: call.callID, peer: peer, run: run, willStart: willStart))
         } else {
-            Task(executorPreference: system.executor) { await run() }
+            Task(executorPreference: system.executor) {
+                willStart?()
+                await run()
+            }
         }
+    }
+
+    /// Gives back the brokered calls among `peers` that have not started (never a running one).
+    /// - Returns: the peers of the calls given back.
+    func withdrawBrokered(_ peers: Set<PeerAddress>) -> [PeerAddress] {
+        guard let queue = serialQueue.withLock({ $0 }) else { return [] }
+        return queue.withdraw(peers: peers)
     }
 
     /// Runs a call; with a tracer in force, inside a `run` span whose parent is the context

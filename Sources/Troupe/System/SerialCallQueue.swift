@@ -13,6 +13,9 @@ final class SerialCallQueue: Sendable {
         let callID: UInt64
         let peer: PeerAddress
         let run: @Sendable () async -> Void
+        /// Runs just before `run`, when the job leaves the queue (a brokered call says it
+        /// starts): after it, the job can no longer be withdrawn.
+        var willStart: (@Sendable () -> Void)? = nil
     }
 
     private struct State {
@@ -81,6 +84,21 @@ final class SerialCallQueue: Sendable {
         }
     }
 
+    /// Withdraws the queued (not started) calls whose peer is among `peers`; never touches a
+    /// running one.
+    /// - Returns: the peers of the calls withdrawn, in queue order.
+    func withdraw(peers: Set<PeerAddress>) -> [PeerAddress] {
+        state.withLock { state in
+            var withdrawn: [PeerAddress] = []
+            state.queue.removeAll { job in
+                guard peers.contains(job.peer) else { return false }
+                withdrawn.append(job.peer)
+                return true
+            }
+            return withdrawn
+        }
+    }
+
     /// Withdraws or cancels the call that came from `peer` (a request relayed by a supervisor).
     /// - Returns: the call id when a queued call was withdrawn (its caller must be told).
     func cancel(peer: PeerAddress) -> UInt64? {
@@ -134,6 +152,7 @@ final class SerialCallQueue: Sendable {
             let job = await next()
             state.withLock { $0.running = (job.callID, job.peer) }
             if job.callID != 0 { progress?.recordStart(of: job.callID) }
+            job.willStart?()
             await job.run()
             // Replies of quick calls leave together at the end of the mailbox's batch; once
             // one has waited a while, they leave now, so that a crash in a later call of a
