@@ -65,7 +65,7 @@ struct TracingTests {
     func failedTaskMarksItsSpans() async throws {
         let tracer = InMemoryTracer(idGenerator: TracedWorker.uniqueIDs(prefix: "parent"))
         let pool = try await Pool<TracedWorker>(processes: 1)
-        await withTracer(tracer) {
+        _ = await withTracer(tracer) {
             await #expect(throws: TroupeError.self) {
                 try await pool.apply { try await $0.fail("no") }
             }

@@ -7,7 +7,6 @@ import Darwin
 #endif
 import CTroupeShims
 import TroupeWire
-import Tracing
 
 /// The worker side of a worker process: connects to the parent, says it is ready, serves
 /// calls one at a time, and exits when told to leave or when the parent dies.
@@ -52,12 +51,9 @@ public enum WorkerHost {
         let system = try TroupeActorSystem(node: launch.node, bind: isOwner ? RunDirectory.shared().endpoint("owner") : nil,
                                            progress: progress)
         if let parent = launch.parentPID { system.watchParent(parent) }
-        let actor = host(launch, type: type, in: system, pid: Int64(getpid())) { code in
-            // A tracer that exports in batches gets a last chance to send this worker's spans
-            // (a tracer whose flush only starts the work may still lose the tail).
-            if TroupeTracing.isEnabled { InstrumentationSystem.tracer.forceFlush() }
-            exit(code)
-        }
+        // A tracer that exports in batches may lose the spans of a worker's last moments:
+        // the process ends through exit(), and the tracing API's flush is deprecated.
+        let actor = host(launch, type: type, in: system, pid: Int64(getpid())) { code in exit(code) }
         // The actor must live as long as the process; the process ends through exit().
         while true {
             try? await Task.sleep(for: .seconds(3600))
