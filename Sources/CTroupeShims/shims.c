@@ -139,3 +139,18 @@ void troupe_store_progress(volatile unsigned long long *progress, unsigned long 
 unsigned long long troupe_load_progress(volatile unsigned long long *progress) {
     return __atomic_load_n(progress, __ATOMIC_SEQ_CST);
 }
+
+#include <execinfo.h>
+#include <dlfcn.h>
+
+int troupe_backtrace(void **addresses, int capacity) {
+    return backtrace(addresses, capacity);
+}
+
+int troupe_symbol_name(const void *address, const char **symbol, const char **object) {
+    Dl_info info;
+    if (dladdr(address, &info) == 0) return 0;
+    *symbol = info.dli_sname;
+    *object = info.dli_fname;
+    return 1;
+}

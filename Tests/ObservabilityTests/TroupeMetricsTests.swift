@@ -1,6 +1,7 @@
 import MetricsTestKit
 import Testing
 @testable import Troupe
+import TroupeTestSupport
 
 /// The metrics facade, with a test factory of its own (the process's `MetricsSystem` is
 /// left alone).
@@ -68,5 +69,42 @@ struct TroupeMetricsTests {
         pool.set(0)
         supervisor.set(0)
         #expect(meter.lastValue == 0)
+    }
+}
+
+/// A local pool records its tasks, latency, levels and restarts (real worker processes).
+@Suite(.serialized)
+struct PoolMetricsTests {
+    init() { TestEnvironment.useTestWorker() }
+
+    @Test func aLocalPoolRecordsItsTasksAndWorkers() async throws {
+        let factory = TestMetrics()
+        let metrics = TroupeMetrics(factory: factory)
+        let pool = try await TroupeMetrics.$override.withValue(metrics) {
+            try await Pool<EchoWorker>(processes: 2)
+        }
+        #expect(try factory.expectMeter("troupe_workers_alive").lastValue == 2)
+        let squares = try await pool.map(Array(0..<20), chunksize: 1) { try await $0.square($1) }
+        #expect(squares.count == 20)
+        await #expect(throws: TroupeError.self) { try await pool.apply { try await $0.fail("no") } }
+        let before = Set(pool.status().workers.compactMap(\.pid))
+        await #expect(throws: TroupeError.self) { try await pool.apply { try await $0.crash() } }
+        #expect(await eventually {
+            let now = pool.status().workers.compactMap(\.pid)
+            return now.count == 2 && Set(now) != before
+        })
+        pool.close()
+        try await pool.join()
+
+        #expect(try factory.expectCounter("troupe_tasks_submitted_total").totalValue == 22)
+        #expect(try factory.expectCounter("troupe_tasks_completed_total").totalValue == 20)
+        #expect(try factory.expectCounter("troupe_tasks_failed_total", [("code", "remote")]).totalValue == 1)
+        #expect(try factory.expectCounter("troupe_tasks_failed_total", [("code", "workerCrashed")]).totalValue == 1)
+        #expect(try factory.expectTimer("troupe_task_duration_seconds").values.count == 22)
+        #expect(try factory.expectCounter("troupe_worker_restarts_total").totalValue == 1)
+        // A finished pool leaves nothing in the levels.
+        #expect(try factory.expectMeter("troupe_tasks_queued").lastValue ?? 0 == 0)
+        #expect(try factory.expectMeter("troupe_tasks_running").lastValue ?? 0 == 0)
+        #expect(try factory.expectMeter("troupe_workers_alive").lastValue == 0)
     }
 }

@@ -16,6 +16,15 @@ public struct OpaqueFailure: Error, Sendable {
     public var reason: String
 }
 
+/// A value whose encoding always fails, to check how unencodable arguments and results are reported.
+public struct Unencodable: Codable, Sendable {
+    public init() {}
+    public init(from decoder: any Decoder) throws {}
+    public func encode(to encoder: any Encoder) throws {
+        throw EncodingError.invalidValue(self, EncodingError.Context(codingPath: [], debugDescription: "Unencodable never encodes"))
+    }
+}
+
 /// A payload with nested types, to check arguments and results round-trip.
 public struct Parcel: Codable, Equatable, Sendable {
     public var name: String
@@ -130,6 +139,12 @@ public distributed actor EchoWorker: Worker {
 
     /// Crashes the worker process (a Swift runtime trap).
     distributed public func crash() { fatalError("crash requested by a test") }
+
+    /// Returns a value that cannot be encoded.
+    distributed public func unencodableResult() -> Unencodable { Unencodable() }
+
+    /// Takes an argument that cannot be encoded (it never arrives).
+    distributed public func take(_ count: Int, _ value: Unencodable) -> Int { count }
 
     /// Allocates `megabytes` and touches every page.
     distributed public func allocate(megabytes: Int) -> Int {

@@ -80,6 +80,33 @@ struct DistributedCallTests {
         #expect(error?.code == .unknownActor)
     }
 
+    @Test func anErrorOfTheWorkersOwnCarriesAStack() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let error = await #expect(throws: TroupeError.self) { try await process.actor.fail("with a stack") }
+        let stack = try #require(error?.remoteStack)
+        // The function that threw, its type and process first, then the worker's frames.
+        #expect(stack.first?.contains("EchoWorker.fail") == true, "\(stack)")
+        #expect(stack.first?.contains("TestFailure") == true, "\(stack)")
+        #expect(stack.count > 3, "\(stack)")
+        #expect(stack.dropFirst().contains { $0.contains("Troupe") || $0.contains("TroupeTestWorker") }, "\(stack)")
+    }
+
+    @Test func unencodableResultsAndArgumentsSayWhich() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let result = await #expect(throws: TroupeError.self) { _ = try await process.actor.unencodableResult() }
+        #expect(result?.code == .badArguments)
+        #expect(result?.message.contains("Unencodable") == true)
+        // Troupe's own error, not one the worker's code threw.
+        #expect(result?.remoteType == nil, "\(String(describing: result?.remoteType))")
+        let argument = await #expect(throws: TroupeError.self) { _ = try await process.actor.take(1, Unencodable()) }
+        #expect(argument?.code == .badArguments)
+        #expect(argument?.message.contains("argument 2 ('value')") == true, "\(String(describing: argument))")
+        #expect(argument?.message.contains("'_'") == false)
+        #expect(try await process.actor.add(2, 3) == 5)
+    }
+
     @Test func argumentsThatDoNotDecodeFailAsBadArguments() async throws {
         let process = try await ActorProcess.start(EchoWorker.self)
         defer { process.kill() }

@@ -89,8 +89,27 @@ struct ProcessTests {
         defer { unsetenv("TROUPE_TEST_POOL_BEFORE_BOOTSTRAP") }
         let error = await #expect(throws: TroupeError.self) { try await ActorProcess.start(UnlistedWorker.self) }
         #expect(error?.code == .workerStartFailed)
-        // It stopped at once (without the guard it would start copies until the start timeout).
-        #expect(error?.message.contains("exited with code 78") == true, "\(String(describing: error))")
+        // It stopped at once (without the guard it would start copies until the start timeout),
+        // and the error says what it forgot, not that it serves another list of types.
+        #expect(error?.message.contains("exited with code 79") == true, "\(String(describing: error))")
+        #expect(error?.message.contains("without calling Troupe.bootstrap(workers:) first") == true)
+        #expect(error?.message.contains("does not serve") == false)
+    }
+
+    @Test func aTestBundleStartedAsTheWorkerProgramIsNamedAsSuch() async throws {
+        // A program named like `swift test`'s bundle, which exits at once, as a bundle would.
+        let folder = "/tmp/troupe-bundle-\(getpid())"
+        mkdir(folder, 0o700)
+        let bundle = folder + "/AppPackageTests.xctest"
+        symlink("/bin/false", bundle)
+        defer { unlink(bundle); rmdir(folder) }
+        Troupe.workerExecutable = bundle
+        defer { TestEnvironment.useTestWorker() }
+        let error = await #expect(throws: TroupeError.self) { try await ActorProcess.start(EchoWorker.self) }
+        #expect(error?.code == .workerStartFailed)
+        for hint in ["is a test bundle", "Troupe.workerExecutable", "TROUPE_WORKER_EXECUTABLE", "Testing article"] {
+            #expect(error?.message.contains(hint) == true, "\(hint): \(String(describing: error))")
+        }
     }
 
     @Test func aMissingExecutableFailsToStartClearly() async throws {

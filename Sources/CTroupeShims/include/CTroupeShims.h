@@ -28,6 +28,13 @@ void troupe_line_buffer_stdout(void);
 /// Writes `message` to standard error, unbuffered.
 void troupe_write_stderr(const char *message);
 
+/// Stores the return addresses of the calling thread's frames (glibc `backtrace`), at most
+/// `capacity`; returns how many.
+int troupe_backtrace(void **addresses, int capacity);
+
+/// Names the symbol and the object file that hold `address` (dladdr), or returns 0.
+int troupe_symbol_name(const void *address, const char **symbol, const char **object);
+
 /// Ends the process by `signal` with its default action, from the calling thread (where it is
 /// unblocked first), so that the exit status says which signal ended it. Does not return.
 void troupe_die_by_signal(int signal) __attribute__((noreturn));

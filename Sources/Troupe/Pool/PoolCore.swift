@@ -41,6 +41,8 @@ final class PoolCore: LaneRouter, Sendable {
 
     private struct RunningJob {
         let entry: JobEntry
+        /// When it was submitted, for the latency metric.
+        let submitted: ContinuousClock.Instant
         /// Its `task` span, when a tracer was in force where it was submitted.
         var trace: TaskTrace?
         /// The runner running its work, once it runs.
@@ -62,6 +64,25 @@ final class PoolCore: LaneRouter, Sendable {
         var idleRunners: [UnsafeContinuation<(JobID, position: Int)?, Never>] = []
         /// The pool has ended: runners stop.
         var runnersStop = false
+        /// The pool's share of the process's level metrics.
+        var queuedLevel: TroupeMetrics.Level
+        var runningLevel: TroupeMetrics.Level
+        var workersLevel: TroupeMetrics.Level
+
+        init(machine: PoolStateMachine, metrics: TroupeMetrics) {
+            self.machine = machine
+            queuedLevel = TroupeMetrics.Level(metrics.tasksQueued)
+            runningLevel = TroupeMetrics.Level(metrics.tasksRunning)
+            workersLevel = TroupeMetrics.Level(metrics.workersAlive)
+        }
+
+        /// Reports the queue, running tasks and live workers to the level metrics.
+        mutating func reportLevels() {
+            let finished = machine.isFinished
+            queuedLevel.set(finished ? 0 : machine.queuedCount)
+            runningLevel.set(finished ? 0 : machine.runningCount)
+            workersLevel.set(finished ? 0 : workers.values.count { $0.child != nil })
+        }
     }
 
     /// A long-lived task on the mailbox's executor that runs the pool's work, one task after
@@ -89,6 +110,8 @@ final class PoolCore: LaneRouter, Sendable {
 
     let system: TroupeActorSystem
     let options: PoolOptions
+    /// Where the pool records its metrics.
+    private let metrics: TroupeMetrics
     let processCount: Int
     let number: UInt64
     private let starter: WorkerStarter
@@ -106,10 +129,12 @@ final class PoolCore: LaneRouter, Sendable {
         launcher.startTimeout = options.startTimeout
         self.launcher = launcher
         self.number = number
+        let metrics = TroupeMetrics.current
+        self.metrics = metrics
         state = Mutex(State(machine: PoolStateMachine(PoolStateMachine.Configuration(
             positions: processes, maxTasksPerChild: maxTasksPerChild, pipelineDepth: max(1, options.pipelineDepth),
             slowTaskLimit: options.pipelineAgeLimit, restartIntensity: options.restartIntensity,
-            maxRetries: options.maxRetries, ownsProcesses: ownsProcesses))))
+            maxRetries: options.maxRetries, ownsProcesses: ownsProcesses)), metrics: metrics))
         system.lanes.register(self, as: number)
     }
 
@@ -197,7 +222,7 @@ final class PoolCore: LaneRouter, Sendable {
         do {
             (id, actions) = try state.withLock { state throws(TroupeError) -> (JobID, [PoolStateMachine.Action]) in
                 let (id, actions) = try state.machine.submit(retryable: retryable, timeout: timeout, group: group)
-                state.entries[id] = RunningJob(entry: entry, trace: trace)
+                state.entries[id] = RunningJob(entry: entry, submitted: .now, trace: trace)
                 return (id, actions)
             }
         } catch {
@@ -205,6 +230,7 @@ final class PoolCore: LaneRouter, Sendable {
             throw error
         }
         trace?.span.attributes["troupe.task"] = Int64(truncatingIfNeeded: id)
+        metrics.taskSubmitted()
         perform(actions)
         return id
     }
@@ -249,6 +275,12 @@ final class PoolCore: LaneRouter, Sendable {
     // MARK: Carrying out actions
 
     private func perform(_ actions: [PoolStateMachine.Action]) {
+        // The machine has already moved: report before a join waiter is woken.
+        state.withLock { $0.reportLevels() }
+        carryOut(actions)
+    }
+
+    private func carryOut(_ actions: [PoolStateMachine.Action]) {
         for action in actions {
             switch action {
             case .run(let id, let position):
@@ -259,11 +291,13 @@ final class PoolCore: LaneRouter, Sendable {
                 if let ended = state.withLock({ $0.entries.removeValue(forKey: id) }) {
                     if let error = ended.lastError { ended.entry.fail(error) }
                     ended.trace.map { TroupeTracing.end($0.span, error: ended.lastError) }
+                    metrics.taskEnded(error: ended.lastError, after: .now - ended.submitted)
                 }
             case .fail(let id, let error):
                 if let ended = state.withLock({ $0.entries.removeValue(forKey: id) }) {
                     ended.entry.fail(error)
                     ended.trace.map { TroupeTracing.end($0.span, error: error) }
+                    metrics.taskEnded(error: error, after: .now - ended.submitted)
                 }
             case .stop(let id):
                 // The runner is cancelled with its work; it ends after it, and a fresh one
@@ -462,6 +496,7 @@ final class PoolCore: LaneRouter, Sendable {
             return (worker, expected, actions)
         }) else { return }
         if !expected && !shuttingDown {
+            metrics.workerRestarted()
             system.logger.info("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
         }
         system.routes.remove(for: worker.node)

@@ -14,6 +14,8 @@ import TroupeWire
 public enum WorkerHost {
     /// Exit code when the program does not list the worker type it was started for.
     static let unknownTypeExitCode: Int32 = 78
+    /// Exit code when the program reached Troupe's API before calling `Troupe.bootstrap`.
+    static let notBootstrappedExitCode: Int32 = 79
     /// Exit code when the parent was gone before the worker could start.
     static let orphanExitCode: Int32 = 70
     /// Exit code when the supervisor stayed silent for too long (the node agent restarts it).

@@ -49,13 +49,18 @@ struct WorkerLauncher: Sendable {
             if let remote = RemoteWorkerLaunch.fromEnvironment() {
                 printError("troupe: this process was started as a worker for the supervisor at \(remote.endpoint), "
                            + "but it started work before calling Troupe.bootstrap(workers:): call it first thing in main")
-                exit(WorkerHost.unknownTypeExitCode)
+                exit(WorkerHost.notBootstrappedExitCode)
             }
             return
         }
         printError("troupe: this process was started as a worker for \(launch.typeName), but it reached Pool, "
                    + "ActorProcess or Manager before calling Troupe.bootstrap(workers:): call it first thing in main")
-        exit(WorkerHost.unknownTypeExitCode)
+        exit(WorkerHost.notBootstrappedExitCode)
+    }
+
+    /// Whether `executable` is a test bundle (`swift test`'s runner), which serves no worker.
+    static func isTestBundle(_ executable: String) -> Bool {
+        executable.hasSuffix(".xctest") || executable.hasSuffix("PackageTests") || executable.contains(".xctest/")
     }
 
     let system: TroupeActorSystem
@@ -79,14 +84,20 @@ struct WorkerLauncher: Sendable {
         let child = try await system.spawner.spawn(launch)
 
         let system = self.system
+        let testBundleHint = Self.isTestBundle(executable)
+            ? "; \(executable) is a test bundle: point Troupe.workerExecutable (or TROUPE_WORKER_EXECUTABLE) at an executable that bootstraps your workers, as the Testing article shows"
+            : ""
         child.onExit { status in
             var hint = ""
             if status == .exited(code: WorkerHost.unknownTypeExitCode) {
                 hint = ": \(executable) does not serve \(W.workerTypeName) (see its stderr): list \(W.workerTypeName).self in its Troupe.bootstrap(workers:), called first thing in main"
+            } else if status == .exited(code: WorkerHost.notBootstrappedExitCode) {
+                hint = ": \(executable) reached Pool, ActorProcess or Manager without calling Troupe.bootstrap(workers:) first (see its stderr): call it first thing in main, listing \(W.workerTypeName).self"
             } else {
                 hint = ": does \(executable) call Troupe.bootstrap(workers:) with \(W.workerTypeName).self first thing in main? "
                     + "(the program started for workers is the running one, or Troupe.workerExecutable / TROUPE_WORKER_EXECUTABLE; see its stderr)"
             }
+            hint += testBundleHint
             system.arrivals.abandon(node: node, error: TroupeError(
                 .workerStartFailed,
                 "worker process \(child.pid) for \(W.workerTypeName) \(status) before it was ready\(hint)",

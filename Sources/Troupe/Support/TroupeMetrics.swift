@@ -14,6 +14,10 @@ import Metrics
 final class TroupeMetrics: Sendable {
     /// The instance every recorder uses.
     static let shared = TroupeMetrics()
+    /// Another instance for what starts in this task (a test's, with a factory of its own).
+    @TaskLocal static var override: TroupeMetrics?
+    /// The instance a recorder made now uses: ``override``, or ``shared``.
+    static var current: TroupeMetrics { override ?? shared }
 
     /// Tasks accepted for running (`troupe_tasks_submitted_total`).
     let tasksSubmitted: Counter
@@ -101,6 +105,16 @@ final class TroupeMetrics: Sendable {
 
     /// A connection was refused: `keyNotAllowed` (ZAP) or `handshakeFailed` (before ZAP).
     func handshakeRefused(reason: String) { handshakesRefused.counter(for: reason).increment() }
+
+    /// A task ended with `error` (nil: a result) `after` its submission.
+    func taskEnded(error: (any Error)?, after duration: Duration) {
+        guard let error else {
+            taskCompleted(after: duration)
+            return
+        }
+        // A worker's own error arrives as `.remote`; one the work threw in this process has no code.
+        taskFailed(code: (error as? TroupeError)?.code.rawValue ?? "thrown", after: duration)
+    }
 
     /// One shared-state operation was performed (or attempted).
     func stateOperation(_ name: String) {

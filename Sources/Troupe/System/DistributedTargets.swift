@@ -26,7 +26,7 @@ final class DistributedTargets: Sendable {
             // A generic target's types depend on the call's substitutions: it runs through
             // `executeDistributedTarget`, and only its arity is kept here.
             let returnType: Any.Type? = environment == nil
-                ? _getReturnTypeInfo(mangledMethodName: target, genericEnv: nil, genericArguments: nil) : Void.self
+                ? __getReturnTypeInfo(UnsafePointer(name.baseAddress!), UInt(name.count), nil, nil) : Void.self
             guard count >= 0, let returnType else {
                 name.deallocate()
                 return nil

@@ -104,7 +104,9 @@ final class IncomingCalls: Sendable {
             return
         }
         var decoder = TroupeInvocationDecoder(call: call, system: system)
-        let handler = TroupeResultHandler(system: system, callID: call.callID, peer: peer, span: span)
+        var handler = TroupeResultHandler(system: system, callID: call.callID, peer: peer, span: span)
+        handler.function = RemoteCallTarget(call.target).description
+        handler.actorType = String(reflecting: type(of: actor))
         do {
             try await targets.execute(call, on: actor, decoder: &decoder, handler: handler, system: system)
         } catch {

@@ -30,7 +30,10 @@ public struct TroupeInvocationEncoder: DistributedTargetInvocationEncoder {
         do {
             arguments.append(try MessagePackEncoder().encode(argument.value))
         } catch {
-            throw TroupeError(.badArguments, "argument '\(argument.label ?? argument.effectiveLabel)' of type \(Value.self) could not be encoded: \(error)")
+            // By position and parameter name: an unlabelled argument's label is only "_".
+            let position = arguments.count + 1
+            throw TroupeError(.badArguments, "argument \(position) ('\(argument.name)') of type \(Value.self) could not be encoded: \(error)",
+                              context: ["argument": "\(position)", "parameter": argument.name])
         }
     }
 

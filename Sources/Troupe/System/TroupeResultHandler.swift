@@ -12,6 +12,9 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
     let peer: PeerAddress
     /// The call's `run` span, when a tracer is in force: a thrown error is recorded on it.
     let span: (any Span)?
+    /// The distributed function called, and its actor's type, for the stack of a thrown error.
+    var function = ""
+    var actorType = ""
 
     /// Sends the function's result to the caller, or a `.badArguments` error when it cannot
     /// be encoded or is larger than the message limit.
@@ -23,7 +26,8 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
             encoded = try MessagePackEncoder().encode(value)
         } catch {
             system.send(.throw(Envelope.Throw(
-                failure: TroupeError(.badArguments, "the result of type \(Success.self) could not be encoded: \(error)"),
+                failure: TroupeError(.badArguments, "the result of type \(Success.self) could not be encoded: \(error)",
+                                     context: ["resultType": String(reflecting: Success.self)]),
                 callID: callID)), to: peer)
             return
         }
@@ -56,7 +60,12 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
                 context: ["node": system.node])
         }
         span.map { TroupeTracing.fail($0, with: failure) }
-        system.send(.throw(Envelope.Throw(failure: failure, callID: callID)), to: peer)
+        var reply = Envelope.Throw(failure: failure, callID: callID)
+        if !(failure is TroupeError) {
+            reply.stack = RemoteStack.capture(function: function, actorType: actorType, node: system.node,
+                                              errorType: String(reflecting: Err.self))
+        }
+        system.send(.throw(reply), to: peer)
     }
 }
 
@@ -66,7 +75,8 @@ extension Envelope.Throw {
     /// it is `Codable`, its own encoding.
     init(failure error: any Error, callID: UInt64) {
         if let error = error as? TroupeError {
-            self.init(callID: callID, code: Code(rawValue: error.code.rawValue), type: error.remoteType ?? "TroupeError",
+            // Troupe's own error has no thrown type to name (empty, as Protocol 1 allows).
+            self.init(callID: callID, code: Code(rawValue: error.code.rawValue), type: error.remoteType ?? "",
                       message: error.message, stack: error.remoteStack, detail: error.remoteDetail)
             return
         }
@@ -82,7 +92,8 @@ extension Envelope.Throw {
     /// The error a caller sees for this envelope.
     var troupeError: TroupeError {
         var error = TroupeError(TroupeError.Code(code.rawValue), message)
-        error.remoteType = type
+        // Empty (or, from older peers, "TroupeError") when no error type was thrown in the callee.
+        error.remoteType = type.isEmpty || type == "TroupeError" ? nil : type
         error.remoteStack = stack
         error.remoteDetail = detail
         return error
