@@ -35,6 +35,7 @@ let package = Package(
         .library(name: "TroupeWire", targets: ["TroupeWire"]),
         .library(name: "TroupeTesting", targets: ["TroupeTesting"]),
         .library(name: "TroupeDashboard", targets: ["TroupeDashboard"]),
+        .library(name: "TroupeServiceLifecycle", targets: ["TroupeServiceLifecycle"]),
         .executable(name: "troupe", targets: ["TroupeCLI"]),
         .executable(name: "troupe-bench", targets: ["TroupeBenchmarks"]),
     ],
@@ -73,12 +74,17 @@ let package = Package(
                 "TroupeWire",
                 "CTroupeShims",
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "OrderedCollections", package: "swift-collections"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ],
+            swiftSettings: swiftSettings
+        ),
+        // A pool as a swift-service-lifecycle Service, only for who imports it.
+        .target(
+            name: "TroupeServiceLifecycle",
+            dependencies: ["Troupe", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle")],
             swiftSettings: swiftSettings
         ),
         // Troupe inside one process, for tests: in-memory transports and in-process workers.
@@ -143,7 +149,9 @@ let package = Package(
         .testTarget(name: "TroupeWireTests", dependencies: ["TroupeWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TroupeTests",
-            dependencies: ["Troupe", "TroupeTesting", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims", "ZeroMQ", "TroupeWire"],
+            dependencies: ["Troupe", "TroupeTesting", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims", "ZeroMQ", "TroupeWire",
+                           "TroupeServiceLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                           .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .testTarget(

@@ -1,4 +1,5 @@
 @_exported import Distributed
+import Logging
 #if canImport(Glibc)
 import Glibc
 #elseif canImport(Musl)
@@ -35,12 +36,15 @@ public enum Troupe {
     /// In the parent, Ctrl-C (SIGINT) and SIGTERM then stop every worker process in order
     /// (SIGTERM, a grace period, SIGKILL), remove the run directory and end the program by
     /// the same signal. Pass `handleSignals: false` when something else owns the signals,
-    /// such as a swift-service-lifecycle `ServiceGroup` running a ``PoolService``.
+    /// such as a swift-service-lifecycle `ServiceGroup` running a `PoolService` (the `TroupeServiceLifecycle` product).
     /// - Parameters:
     ///   - workers: every worker type this program can serve.
     ///   - handleSignals: whether the parent shuts its workers down on SIGINT and SIGTERM.
+    ///   - logger: where Troupe logs in this process and in its worker processes (its label
+    ///     and handler come from your `LoggingSystem`); by default a logger labelled `troupe`.
     /// - Throws: ``TroupeError`` when a worker process cannot connect to its parent.
-    public static func bootstrap(workers: [any Worker.Type], handleSignals: Bool = true) async throws {
+    public static func bootstrap(workers: [any Worker.Type], handleSignals: Bool = true, logger: Logger? = nil) async throws {
+        if let logger { processLogger.withLock { $0 = logger } }
         // Whole lines from the parent and its workers interleave, even through a pipe.
         troupe_line_buffer_stdout()
         if environmentValue(NodeAgent.probeVariable) != nil {
@@ -58,13 +62,15 @@ public enum Troupe {
     }
 
     private static let executableOverride = Mutex<String?>(nil)
+    /// The logger given to ``bootstrap(workers:handleSignals:logger:)``, if any.
+    static let processLogger = Mutex<Logger?>(nil)
 
     /// The program started for worker processes. By default it is the running program
     /// itself (or `TROUPE_WORKER_EXECUTABLE` when set).
     ///
     /// Set it when the running binary is not the one to start: under `swift test` the running
     /// binary is the test bundle, so tests point this at an executable target of the package
-    /// that calls ``bootstrap(workers:handleSignals:)`` with the same worker types (see
+    /// that calls ``bootstrap(workers:handleSignals:logger:)`` with the same worker types (see
     /// <doc:Testing>).
     public static var workerExecutable: String? {
         get {

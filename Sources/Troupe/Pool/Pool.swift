@@ -5,6 +5,7 @@ import Musl
 #elseif canImport(Darwin)
 import Darwin
 #endif
+import Logging
 
 /// A pool of worker processes, each serving a `W` actor: Python's `multiprocessing.Pool`,
 /// with compiler-checked calls instead of pickling.
@@ -40,6 +41,8 @@ public final class Pool<W: Worker>: Sendable {
     ///   - system: the actor system whose workers these are: by default this process's own
     ///     (``TroupeActorSystem/local()``); a test gives an in-memory one (`TroupeTesting`).
     ///   - initializer: runs once against each new worker before it gets any work.
+    ///   - logger: where the pool logs its workers' deaths and failed starts (at info and
+    ///     error); by default the logger given to ``Troupe/bootstrap(workers:handleSignals:logger:)``.
     /// - Throws: ``TroupeError`` `.workerStartFailed` when a worker cannot start (or the
     ///   initializer throws), or `.invalidArgument` when `processes` or `maxTasksPerChild` is
     ///   below 1.
@@ -48,7 +51,8 @@ public final class Pool<W: Worker>: Sendable {
         maxTasksPerChild: Int? = nil,
         options: PoolOptions = PoolOptions(),
         system: TroupeActorSystem? = nil,
-        initializer: (@Sendable (W) async throws -> Void)? = nil
+        initializer: (@Sendable (W) async throws -> Void)? = nil,
+        logger: Logger? = nil
     ) async throws {
         let count = processes ?? Pool.cpuCount
         guard count >= 1 else {
@@ -66,7 +70,7 @@ public final class Pool<W: Worker>: Sendable {
         }
         let starter = PoolCore.WorkerStarter(launch: { launcher in try await launcher.start(W.self) }, initialize: initialize)
         core = PoolCore(system: system, number: number, processes: count, maxTasksPerChild: maxTasksPerChild,
-                        starter: starter, options: options)
+                        starter: starter, options: options, logger: logger)
         try await core.startAll()
     }
 
@@ -82,6 +86,7 @@ public final class Pool<W: Worker>: Sendable {
     ///   - security: CURVE keys (see ``KeyFiles``), or `.insecure` on a trusted network.
     ///   - concurrency: how many tasks this client keeps in flight at once.
     ///   - options: timeouts and retries; see ``PoolOptions``.
+    ///   - logger: where the pool logs; by default the process's (see ``Troupe/bootstrap(workers:handleSignals:logger:)``).
     /// - Throws: ``TroupeError`` `.timeout` (or `.workerLost`, when its heartbeats stop
     ///   first) when the supervisor does not answer within `options.startTimeout`, at most
     ///   10 seconds: it is unreachable, or refuses this client's key. `.invalidArgument` when
@@ -90,7 +95,8 @@ public final class Pool<W: Worker>: Sendable {
         connectingTo endpoint: String,
         security: ClientSecurity,
         concurrency: Int = 256,
-        options: PoolOptions = PoolOptions()
+        options: PoolOptions = PoolOptions(),
+        logger: Logger? = nil
     ) async throws {
         guard concurrency >= 1 else {
             throw TroupeError(.invalidArgument, "concurrency must be at least 1, not \(concurrency)")
@@ -103,7 +109,7 @@ public final class Pool<W: Worker>: Sendable {
             throw TroupeError(.invalidState, "a pool connected to a supervisor starts no process")
         }, initialize: nil)
         core = PoolCore(system: client.system, number: number, processes: concurrency, maxTasksPerChild: nil,
-                        starter: starter, options: options, ownsProcesses: false)
+                        starter: starter, options: options, ownsProcesses: false, logger: logger)
         core.startLanes(peer: .service(endpoint: endpoint, name: W.workerTypeName))
     }
 

@@ -1,4 +1,5 @@
 import DequeModule
+import Logging
 import Synchronization
 import TroupeWire
 
@@ -112,6 +113,8 @@ final class PoolCore: LaneRouter, Sendable {
     let options: PoolOptions
     /// Where the pool records its metrics.
     private let metrics: TroupeMetrics
+    /// Where the pool logs (worker deaths, failed starts).
+    private let logger: Logger
     let processCount: Int
     let number: UInt64
     private let starter: WorkerStarter
@@ -120,8 +123,11 @@ final class PoolCore: LaneRouter, Sendable {
     private let lastGroup = Atomic<UInt64>(0)
 
     init(system: TroupeActorSystem, number: UInt64, processes: Int, maxTasksPerChild: Int?,
-         starter: WorkerStarter, options: PoolOptions, ownsProcesses: Bool = true) {
+         starter: WorkerStarter, options: PoolOptions, ownsProcesses: Bool = true, logger: Logger? = nil) {
         self.system = system
+        var logger = logger ?? system.logger
+        logger[metadataKey: "troupe.pool"] = "\(number)"
+        self.logger = logger
         self.options = options
         self.processCount = processes
         self.starter = starter
@@ -203,7 +209,7 @@ final class PoolCore: LaneRouter, Sendable {
                 try await self.startWorker(at: position)
             } catch {
                 let failure = (error as? TroupeError) ?? TroupeError(.workerStartFailed, "\(error)")
-                system.logger.error("worker start failed", metadata: ["troupe.error": "\(failure)"])
+                logger.error("worker start failed", metadata: ["troupe.error": "\(failure)"])
                 perform(state.withLock { $0.machine.workerStartFailed(position: position, error: failure, now: .now) })
             }
         }
@@ -445,7 +451,7 @@ final class PoolCore: LaneRouter, Sendable {
         Task {
             let released = await self.system.sync(with: worker.peer, timeout: grace)
             if !released, let child = worker.child {
-                self.system.logger.info("worker did not stop its cancelled call; killing it", metadata: ["troupe.pid": "\(child.pid)"])
+                self.logger.info("worker did not stop its cancelled call; killing it", metadata: ["troupe.pid": "\(child.pid)"])
             }
             self.perform(self.state.withLock { $0.machine.releaseConfirmed(position: position, released: released) })
         }
@@ -497,7 +503,7 @@ final class PoolCore: LaneRouter, Sendable {
         }) else { return }
         if !expected && !shuttingDown {
             metrics.workerRestarted()
-            system.logger.info("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
+            logger.info("worker exited unexpectedly", metadata: ["troupe.pid": "\(pid)", "troupe.status": "\(status)"])
         }
         system.routes.remove(for: worker.node)
         system.peerLost(worker.peer, error: TroupeError(

@@ -7,7 +7,7 @@ import TroupeWire
 /// processes, and each process's mailbox is a set of ZeroMQ sockets owned by one thread,
 /// which also runs the system's tasks (``MailboxExecutor``).
 ///
-/// You rarely touch it: ``Troupe/bootstrap(workers:handleSignals:)`` creates the one a worker process
+/// You rarely touch it: ``Troupe/bootstrap(workers:handleSignals:logger:)`` creates the one a worker process
 /// serves, and a ``Pool`` or ``ActorProcess`` uses the parent's ``local()`` system.
 public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     /// An actor's identity: its node, its number there, and the node's endpoint.
@@ -95,7 +95,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     ///   - progress: where to record the calls this process starts, for its parent.
     convenience init(node: String, bind: String?, security: CurveServerSettings? = nil,
                      maximumMessageSize: Int = TroupeActorSystem.defaultMaximumMessageSize, progress: CallProgress? = nil) throws {
-        var logger = Logger(label: "troupe")
+        var logger = Troupe.processLogger.withLock { $0 } ?? Logger(label: "troupe")
         logger[metadataKey: "troupe.node"] = "\(node)"
         let mailbox = try Mailbox(routingID: Array(node.utf8), bind: bind, security: security,
                                   maximumMessageSize: maximumMessageSize, logger: logger)

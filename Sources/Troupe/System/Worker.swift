@@ -9,7 +9,7 @@ import Distributed
 ///     distributed func greet(_ name: String) -> String { "hello, \(name)" }
 /// }
 /// ```
-/// List the type in ``Troupe/bootstrap(workers:handleSignals:)`` at the top of `main` so that a worker
+/// List the type in ``Troupe/bootstrap(workers:handleSignals:logger:)`` at the top of `main` so that a worker
 /// process started for it knows what to serve.
 ///
 /// A worker process runs one call at a time, in arrival order, as a process in Python's pool

@@ -1,7 +1,9 @@
 import ServiceLifecycle
+import Troupe
 
 /// Runs a pool as a swift-service-lifecycle `Service`, so that a server embedding it shuts
-/// it down with everything else.
+/// it down with everything else. It is the `TroupeServiceLifecycle` product, so that a
+/// program that wants none of swift-service-lifecycle builds none of it.
 ///
 /// ```swift
 /// try await Troupe.bootstrap(workers: [Resizer.self], handleSignals: false)
@@ -23,7 +25,7 @@ public struct PoolService<W: Worker>: Service {
     }
 
     /// Waits for graceful shutdown, then closes and joins the pool.
-    /// - Throws: the error of ``Pool/join()``.
+    /// - Throws: the error of `Pool.join()`.
     public func run() async throws {
         try? await gracefulShutdown()
         pool.close()
