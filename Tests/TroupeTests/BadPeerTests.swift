@@ -46,7 +46,10 @@ struct BadPeerTests {
         defer { system.shutdown() }
         let client = try makeClient(endpoint)
         let cases: [(String, [[UInt8]], WireError.Code)] = [
-            ("one frame of garbage", [[0xde, 0xad, 0xbe, 0xef]], .malformed),
+            ("one frame of garbage", [[0xde, 0xad, 0xbe, 0xef]], .badSignature),
+            // The signature is checked before the number of frames.
+            ("three frames, bad signature", [[0x58, 0x58, 0x58, 0x01], [0x91, 0x11], [0x00]], .badSignature),
+            ("three frames, version 2", [[0x54, 0x52, 0x50, 0x02], [0x91, 0x11], [0x00]], .unsupportedVersion),
             ("wrong signature", [[0x58, 0x58, 0x58, 0x01], [0x91, 0x11]], .badSignature),
             ("wrong version", [[0x54, 0x52, 0x50, 0x09], [0x91, 0x11]], .unsupportedVersion),
             ("truncated body", [Signature.bytes, [0x96, 0x01, 0x05]], .truncated),
@@ -90,6 +93,33 @@ struct BadPeerTests {
         try big.send(multipart: [Signature.bytes, [UInt8](repeating: 0x90, count: 200 << 10)])
         let other = try makeClient(endpoint)
         guard case .return? = try askState(other, callID: 3).first else {
+            Issue.record("the mailbox stopped serving")
+            return
+        }
+    }
+
+    @Test func aBodyJustOverTheLimitIsRejectedAsTooLarge() async throws {
+        let (system, endpoint) = try makeSystem()
+        defer { system.shutdown() }
+        let client = try makeClient(endpoint)
+        // Over the body limit (64 KiB of payload and 4 KiB of envelope) but within what the
+        // transport lets through: a clear tooLarge, not a silent drop.
+        let limit = (64 << 10) + TroupeActorSystem.envelopeAllowance
+        try client.send(multipart: [Signature.bytes, [UInt8](repeating: 0x90, count: limit + 100)])
+        let answer = try receiveEnvelopes(client)
+        guard case .reject(let rejection)? = answer.first else {
+            Issue.record("expected a REJECT, got \(answer)")
+            return
+        }
+        #expect(rejection.code == WireError.Code.tooLarge.rawValue)
+        // A body within the limit is read (and rejected for what it is, not for its size).
+        try client.send(multipart: [Signature.bytes, [UInt8](repeating: 0x90, count: limit)])
+        guard case .reject(let within)? = try receiveEnvelopes(client).first else {
+            Issue.record("expected a REJECT")
+            return
+        }
+        #expect(within.code != WireError.Code.tooLarge.rawValue)
+        guard case .return? = try askState(client, callID: 4).first else {
             Issue.record("the mailbox stopped serving")
             return
         }

@@ -20,6 +20,8 @@ final class MailboxSockets: MailboxDriver {
     private let context: Context
     private let routingID: [UInt8]
     private let maximumMessageSize: Int
+    /// Refuses, with `tooLarge`, a body larger than the payload limit and its envelope.
+    private let bodyDecoder: EnvelopeDecoder
     private let logger: Logger
     private let outbox: MailboxOutbox
     private let wakeDescriptor: Int32
@@ -44,6 +46,7 @@ final class MailboxSockets: MailboxDriver {
          logger: Logger, outbox: MailboxOutbox, wakeDescriptor: Int32) throws {
         self.routingID = routingID
         self.maximumMessageSize = maximumMessageSize
+        bodyDecoder = EnvelopeDecoder(maximumBodySize: maximumMessageSize + TroupeActorSystem.envelopeAllowance)
         self.logger = logger
         self.outbox = outbox
         self.wakeDescriptor = wakeDescriptor
@@ -237,13 +240,13 @@ final class MailboxSockets: MailboxDriver {
             delegate.transport(receivedFrames: frames.map(\.bytes), from: peer)
             return
         }
-        guard frames.count == 2, let body = frames.last else {
-            delegate.transport(rejected: WireError(.malformed, "expected 2 frames (signature, body), got \(frames.count)"), from: peer)
-            return
-        }
         do {
+            // The signature first (badSignature, unsupportedVersion), then the frame count.
             try signatureFrame.withUnsafeBytes { try Signature.check($0) }
-            let envelopes = try body.withUnsafeBytes { try EnvelopeDecoder().decode(body: $0) }
+            guard frames.count == 2, let body = frames.last else {
+                throw WireError(.malformed, "expected 2 frames (signature, body), got \(frames.count)")
+            }
+            let envelopes = try body.withUnsafeBytes { try bodyDecoder.decode(body: $0) }
             for envelope in envelopes { delegate.transport(received: envelope, from: peer) }
         } catch let error as WireError {
             delegate.transport(rejected: error, from: peer)

@@ -16,7 +16,9 @@ enum SocketSetup {
                               linger: Duration = .milliseconds(200)) throws -> Socket {
         let socket = try Socket(context, type: type)
         try socket.set(.linger, Socket.Timeout(linger))
-        try socket.set(.maxMessageSize, Int64(maximumMessageSize + 4096))
+        // Above the body limit (payload and envelope), so that a body a little too large is
+        // read and refused with `tooLarge`; libzmq drops the connection of a larger one.
+        try socket.set(.maxMessageSize, Int64(maximumMessageSize + 2 * TroupeActorSystem.envelopeAllowance))
         try socket.set(.sendHighWaterMark, 0)
         try socket.set(.receiveHighWaterMark, 0)
         // Kernel buffers big enough that a large message crosses in a few wake-ups, not

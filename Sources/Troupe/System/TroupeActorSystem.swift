@@ -32,6 +32,10 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     /// clear error before it is sent, and a peer that sends one is disconnected by libzmq.
     let maximumMessageSize: Int
 
+    /// What a body may hold beyond the largest payload: the envelope around it. A body larger
+    /// than the payload limit plus this is refused with `tooLarge`.
+    static let envelopeAllowance = 4096
+
     /// 256 MiB, or `TROUPE_MAX_MESSAGE_SIZE` (bytes) when set.
     static var defaultMaximumMessageSize: Int {
         environmentValue("TROUPE_MAX_MESSAGE_SIZE").flatMap { Int($0) } ?? 256 << 20
