@@ -98,8 +98,9 @@ import Testing
                 let code = Self.normalised(block.code)
                 guard !code.isEmpty else { continue }
                 let firstLine = block.code.split(separator: "\n").first { !$0.trimmingCharacters(in: .whitespaces).isEmpty } ?? ""
+                let compiled = files[file]!.contains(code)
                 #expect(
-                    files[file]!.contains(code),
+                    compiled,
                     """
                     \(block): this ```swift block is not compiled: copy it into Tests/DocSnippets/\(file) \
                     (whitespace, imports and @main aside, it must appear there as it is), or give it another \

@@ -93,15 +93,13 @@ enum PoolsArticle {
         return outcome
     }
 
-    enum ChunkSize {
+    static func chunkSize() async throws -> [Int] {
+        let pool = try await Pool<Squarer>(processes: 2)   // the article's pool, of the Squarer below
         distributed actor Squarer: Worker {
             distributed func squares(_ numbers: [Int]) -> [Int] { numbers.map { $0 * $0 } }
         }
-
-        static func mapChunks(pool: Pool<Squarer>) async throws -> [Int] {
-            let squares = try await pool.mapChunks(Array(1...1_000_000)) { try await $0.squares($1) }
-            return squares
-        }
+        let squares = try await pool.mapChunks(Array(1...1_000_000)) { try await $0.squares($1) }
+        return squares
     }
 
     static func progress(pool: Pool<Messenger>, numbers: [Int]) async throws -> [Int] {
@@ -118,7 +116,7 @@ enum PoolsArticle {
     }
 }
 
-// The scoped form, from `@main`: this target's entry point.
+// The scoped form, from an entry point: this target's one.
 distributed actor Squarer: Worker {
     distributed func square(_ n: Int) -> Int { n * n }
 }
