@@ -145,6 +145,25 @@ let package = Package(
             path: "Tests/TroupeTestWorker",
             swiftSettings: swiftSettings
         ),
+        // The Swift code of the DocC articles, one file per article, compiled by `swift build`
+        // (it is not meant to be run); DocSnippetTests checks that every ```swift block of
+        // every article is in its file.
+        .executableTarget(
+            name: "DocSnippets",
+            dependencies: [
+                "Troupe",
+                "TroupeTesting",
+                "TroupeDashboard",
+                "TroupeServiceLifecycle",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            path: "Tests/DocSnippets",
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(name: "DocSnippetTests", swiftSettings: swiftSettings),
         .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: swiftSettings),
         .testTarget(name: "TroupeWireTests", dependencies: ["TroupeWire"], swiftSettings: swiftSettings),
         .testTarget(

@@ -4,7 +4,7 @@
 Builds troupe-bench in release mode and the libzmq C peers, then runs every benchmark in
 rounds; within a round, each Troupe figure runs right beside its peers (which goes first
 alternates between rounds), so that all sides see the same machine load. Prints one table
-(figure, Troupe, peer, ratio, which way is better, the DESIGN §4 target) and writes the same
+(figure, Troupe, peer, ratio, which way is better, the target set in ROWS below) and writes the same
 rows to bench-results.json at the repository root; the raw values of every repetition go
 to Benchmarks/results/latest.json, and the table as Markdown to Benchmarks/results/latest.md.
 

@@ -8,7 +8,7 @@ import Logging
 /// use it can run in parallel.
 ///
 /// ```swift
-/// let cluster = InMemoryCluster(workers: [Squarer.self])
+/// let cluster = try InMemoryCluster(workers: [Squarer.self])
 /// let pool = try await Pool<Squarer>(processes: 2, system: cluster.system)
 /// #expect(try await pool.apply { try await $0.square(3) } == 9)
 /// ```

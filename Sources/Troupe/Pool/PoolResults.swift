@@ -1,4 +1,4 @@
-/// The results of ``Pool/imap(_:chunksize:retryable:timeout:progress:_:)-([Item])`` and its kin:
+/// The results of ``Pool/imap(_:chunksize:retryable:timeout:progress:_:)-(Sequence,_,_,_,_,_)`` and its kin:
 /// an `AsyncSequence` that yields each result as soon as it (and, for `imap`, every one
 /// before it) is ready.
 ///

@@ -49,6 +49,8 @@ public struct SharedLock: Sendable, Codable {
     /// Runs `body` while holding the lock, and releases it on every path.
     /// - Parameters:
     ///   - timeout: how long to wait for the lock; nil waits as long as it takes.
+    ///   - isolation: the caller's actor, inherited, so that `body` may be a closure of the
+    ///     caller's and need not be `Sendable`.
     ///   - body: the work to do while holding the lock.
     /// - Returns: what `body` returned.
     /// - Throws: ``TroupeError`` `.timeout` when the lock was not taken in time, or `body`'s error.

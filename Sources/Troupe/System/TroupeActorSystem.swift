@@ -5,7 +5,7 @@ import TroupeWire
 
 /// The distributed actor system of Troupe: remote calls travel as messages between
 /// processes, and each process's mailbox is a set of ZeroMQ sockets owned by one thread,
-/// which also runs the system's tasks (``MailboxExecutor``).
+/// which also runs the system's tasks (`MailboxExecutor`).
 ///
 /// You rarely touch it: ``Troupe/bootstrap(workers:handleSignals:logger:)`` creates the one a worker process
 /// serves, and a ``Pool`` or ``ActorProcess`` uses the parent's ``local()`` system.
