@@ -30,7 +30,7 @@ distributed actor BenchWorker: Worker {
             var batch: [String: Int] = [:]
             batch.reserveCapacity(keys)
             for index in 0..<keys { batch[words[(call * keys + index) % vocabulary]] = 1 }
-            try await counts.add(batch)
+            try await counts.increment(batch)
         }
         return Span(start: start, end: monotonicNanoseconds(), operations: calls * keys)
     }
@@ -51,12 +51,12 @@ distributed actor BenchWorker: Worker {
         let start = monotonicNanoseconds()
         if concurrency <= 1 {
             for i in 0..<count / 2 {
-                try await dictionary.set(base + i, i)
+                try await dictionary.set(base + i, to: i)
                 guard try await dictionary.get(base + i) == i else { throw BenchFailure("wrong value read back") }
             }
         } else {
             try await inFlight(count / 2, concurrency: concurrency) { i in
-                try await dictionary.set(base + i, i)
+                try await dictionary.set(base + i, to: i)
                 guard try await dictionary.get(base + i) == i else { throw BenchFailure("wrong value read back") }
             }
         }
@@ -68,9 +68,9 @@ distributed actor BenchWorker: Worker {
         let start = monotonicNanoseconds()
         let length = array.count
         if concurrency <= 1 {
-            for i in 0..<times { try await array.add(at: i % length, 1) }
+            for i in 0..<times { try await array.increment(at: i % length, by: 1) }
         } else {
-            try await inFlight(times, concurrency: concurrency) { i in _ = try await array.add(at: i % length, 1) }
+            try await inFlight(times, concurrency: concurrency) { i in _ = try await array.increment(at: i % length, by: 1) }
         }
         return Span(start: start, end: monotonicNanoseconds(), operations: times)
     }

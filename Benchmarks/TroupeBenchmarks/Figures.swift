@@ -235,7 +235,7 @@ enum Figures {
         let manager = try await Manager.startOwnerProcess()
         let dictionary: SharedDictionary<Int, Int> = try await manager.dictionary()
         for i in 0..<100 {
-            try await dictionary.set(-1 - i, i)
+            try await dictionary.set(-1 - i, to: i)
             _ = try await dictionary.get(-1 - i)
         }
 
@@ -245,7 +245,7 @@ enum Figures {
         let latencies = try await timed(ops) { i in
             let key = 1_000_000 + i / 2
             if i % 2 == 0 {
-                try await dictionary.set(key, i / 2)
+                try await dictionary.set(key, to: i / 2)
             } else {
                 let value = try await dictionary.get(key)
                 guard value == i / 2 else { throw BenchFailure("dict get returned \(String(describing: value))") }

@@ -13,7 +13,7 @@ import Troupe
 /// The work of each process: set one entry, then print every value.
 distributed actor DictWriter: Worker {
     distributed func foo(_ i: Int, _ dic: SharedDictionary<Int, Int>) async throws {
-        try await dic.set(i, 100 + i)
+        try await dic.set(i, to: 100 + i)
         print(try await dic.values())
     }
 }

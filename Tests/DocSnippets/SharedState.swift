@@ -12,7 +12,7 @@ enum SharedStateArticle {
 
         distributed actor DictWriter: Worker {
             distributed func foo(_ i: Int, _ dic: SharedDictionary<Int, Int>) async throws {
-                try await dic.set(i, 100 + i)
+                try await dic.set(i, to: 100 + i)
                 print(try await dic.values())
             }
         }
@@ -29,8 +29,8 @@ enum SharedStateArticle {
         let lock = try await manager.lock()
         try await lock.withLock {
             let balance = try await accounts["alice"] ?? 0
-            try await accounts.set("alice", balance - 10)
-            try await accounts.set("bob", (try await accounts["bob"] ?? 0) + 10)
+            try await accounts.set("alice", to: balance - 10)
+            try await accounts.set("bob", to: (try await accounts["bob"] ?? 0) + 10)
         }
     }
 }

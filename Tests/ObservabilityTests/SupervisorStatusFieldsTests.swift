@@ -29,7 +29,7 @@ struct SupervisorStatusFieldsTests {
         for _ in 0..<2 { await #expect(throws: TroupeError.self) { try await pool.apply { try await $0.fail("on purpose") } } }
         let manager = try await Manager.connecting(to: server.endpoint, security: .insecure)
         let dictionary: SharedDictionary<String, Int> = try await manager.dictionary(["a": 1, "b": 2, "c": 3])
-        try await dictionary.set("d", 4)
+        try await dictionary.set("d", to: 4)
         pool.close()
         try await pool.join()
 

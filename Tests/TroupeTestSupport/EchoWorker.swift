@@ -124,7 +124,7 @@ public distributed actor EchoWorker: Worker {
 
     /// Adds one to each of `keys` in `counts`, in one atomic step.
     distributed public func addToEach(_ keys: [String], in counts: SharedDictionary<String, Int>) async throws {
-        try await counts.add(Dictionary(uniqueKeysWithValues: keys.map { ($0, 1) }))
+        try await counts.increment(Dictionary(uniqueKeysWithValues: keys.map { ($0, 1) }))
     }
 
     /// Works a little (long enough for the replies of the calls before it to leave the
@@ -181,11 +181,11 @@ extension EchoWorker {
         try await withThrowingTaskGroup(of: Void.self) { group in
             var started = 0
             while started < min(concurrency, times) {
-                group.addTask { try await array.add(at: index, 1) }
+                group.addTask { try await array.increment(at: index, by: 1) }
                 started += 1
             }
             for try await _ in group where started < times {
-                group.addTask { try await array.add(at: index, 1) }
+                group.addTask { try await array.increment(at: index, by: 1) }
                 started += 1
             }
         }
@@ -194,12 +194,12 @@ extension EchoWorker {
     /// Runs every dictionary operation from the worker and reports what it saw.
     distributed public func exercise(_ dictionary: SharedDictionary<String, Int>) async throws -> [String] {
         var seen: [String] = []
-        try await dictionary.set("a", 1)
+        try await dictionary.set("a", to: 1)
         try await dictionary.update(["b": 2, "c": 3])
         seen.append("get a=\(try await dictionary.get("a") ?? -1)")
         seen.append("missing=\(try await dictionary.get("zz") == nil)")
         seen.append("contains b=\(try await dictionary.contains("b"))")
-        seen.append("count=\(try await dictionary.count())")
+        seen.append("count=\(try await dictionary.count)")
         seen.append("keys=\(try await dictionary.keys().sorted())")
         seen.append("many=\(try await dictionary.values(for: ["a", "zz", "c"]))")
         seen.append("increment=\(try await dictionary.increment("a", by: 10))")

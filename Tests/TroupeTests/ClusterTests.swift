@@ -435,7 +435,7 @@ struct ClusterTests {
 
         let manager = try await Manager.connecting(to: server.endpoint, security: .insecure)
         let dictionary: SharedDictionary<String, Int> = try await manager.dictionary(["seed": 1])
-        try await dictionary.set("k", 41)
+        try await dictionary.set("k", to: 41)
         #expect(try await dictionary.increment("k", by: 1) == 42)
         let pool = try await Pool<EchoWorker>(connectingTo: server.endpoint, security: .insecure)
         try await pool.apply { try await $0.increment(dictionary, key: "k", times: 10, concurrency: 4) }

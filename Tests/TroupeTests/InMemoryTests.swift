@@ -88,10 +88,10 @@ struct InMemoryTests {
         #expect(try await counts.snapshot() == ["a": 200, "b": 200])
         // One bad value and nothing of the batch is stored.
         let mixed: SharedDictionary<String, Int> = try await manager.dictionary(name: "mixed")
-        try await mixed.set("a", 1)
+        try await mixed.set("a", to: 1)
         let text: SharedDictionary<String, String> = try await manager.dictionary(name: "mixed")
-        try await text.set("b", "text")
-        await #expect(throws: TroupeError.self) { try await mixed.add(["a": 1, "b": 1]) }
+        try await text.set("b", to: "text")
+        await #expect(throws: TroupeError.self) { try await mixed.increment(["a": 1, "b": 1]) }
         #expect(try await mixed.get("a") == 1)
         pool.close()
         try await pool.join()

@@ -17,9 +17,9 @@ struct SharedStateTests {
         #expect(try await dictionary.get("x") == 1)
         #expect(try await dictionary["x"] == 1)
         #expect(try await dictionary.get("nope") == nil)
-        try await dictionary.set("y", 2)
+        try await dictionary.set("y", to: 2)
         try await dictionary.update([("z", 3), ("w", 4)])
-        #expect(try await dictionary.count() == 4)
+        #expect(try await dictionary.count == 4)
         #expect(try await dictionary.keys() == ["x", "y", "z", "w"])
         #expect(try await dictionary.values() == [1, 2, 3, 4])
         #expect(try await dictionary.contains("z"))
@@ -37,7 +37,7 @@ struct SharedStateTests {
         #expect(try await dictionary.remove("z") == nil)
         #expect(try await dictionary.snapshot() == ["x": 6, "y": 20, "w": 4, "fresh": 2, "new": 7])
         try await dictionary.removeAll()
-        #expect(try await dictionary.count() == 0)
+        #expect(try await dictionary.count == 0)
     }
 
     @Test func dictionaryOperationsFromAWorker() async throws {
@@ -85,19 +85,19 @@ struct SharedStateTests {
         #expect(try await temp[0] == 11)
         #expect(try await temp[-1] == 44)
         try await temp.set(1, to: 122)
-        #expect(try await temp.add(at: 2, 7) == 40)
+        #expect(try await temp.increment(at: 2, by: 7) == 40)
         #expect(try await temp.snapshot() == [11, 122, 40, 44])
         let outOfRange = await #expect(throws: TroupeError.self) { try await temp.set(4, to: 1) }
         #expect(outOfRange?.code == .indexOutOfRange)
-        let overflow = await #expect(throws: TroupeError.self) { try await temp.add(at: 0, Int32.max) }
+        let overflow = await #expect(throws: TroupeError.self) { try await temp.increment(at: 0, by: Int32.max) }
         #expect(overflow?.code == .invalidArgument)
         #expect(try await temp.snapshot() == [11, 122, 40, 44])
 
         let doubles = try await manager.array(repeating: 0.5, count: 3)
-        #expect(try await doubles.add(at: 0, 0.25) == 0.75)
+        #expect(try await doubles.increment(at: 0, by: 0.25) == 0.75)
         #expect(try await doubles.snapshot() == [0.75, 0.5, 0.5])
         let wide = try await manager.array([Int64.max - 1])
-        #expect(try await wide.add(at: 0, 1) == Int64.max)
+        #expect(try await wide.increment(at: 0, by: 1) == Int64.max)
     }
 
     @Test func arraySetFromAWorkerIsSeenByTheParent() async throws {
@@ -151,7 +151,7 @@ struct SharedStateTests {
         #expect(try await list.pop(at: 0) == 0)
         try await list.set(0, to: 10)
         #expect(try await list.snapshot() == [10, 2, 3, 4])
-        #expect(try await list.count() == 4)
+        #expect(try await list.count == 4)
         let empty = try await manager.list([Int]())
         let pop = await #expect(throws: TroupeError.self) { _ = try await empty.pop() }
         #expect(pop?.code == .indexOutOfRange)
@@ -172,7 +172,7 @@ struct SharedStateTests {
         #expect(empty?.code == .timeout)
         try await queue.put(1)
         try await queue.put(2)
-        #expect(try await queue.count() == 2)
+        #expect(try await queue.count == 2)
         #expect(try await queue.get() == 1)
         #expect(try await queue.get(timeout: .zero) == 2)
 
@@ -296,7 +296,7 @@ struct SharedStateTests {
         let ownerPID = try #require(manager.ownerProcessID)
         #expect(ProcessTable.children(of: getpid()).contains(ownerPID))
         let dictionary: SharedDictionary<String, Int> = try await manager.dictionary()
-        try await dictionary.set("k", 1)
+        try await dictionary.set("k", to: 1)
         let process = try await ActorProcess.start(EchoWorker.self)
         defer { process.kill() }
         try await process.actor.increment(dictionary, key: "k", times: 50, concurrency: 8)

@@ -544,6 +544,7 @@ final class BrokerLoop: @unchecked Sendable {
                 workers[identity]?.held.removeLast()
                 queues[service, default: []].prepend(request)
                 logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
+                recordLoss(identity, entry, exit: "pid \(entry.pid) lost (its connection closed)")
                 workerGone(identity, reason: "closed its connection")
                 return false
             }
@@ -621,19 +622,24 @@ final class BrokerLoop: @unchecked Sendable {
 
     // MARK: Liveness
 
+    /// Counts a worker lost (silent, or its connection gone) and hands its restarts and exit
+    /// to the worker that took its place on its host, if one has joined since.
+    private func recordLoss(_ identity: [UInt8], _ entry: WorkerEntry, exit: String) {
+        workersLost += 1
+        metrics.workerLost()
+        lostWorkers.insert(identity)
+        if let (successor, place) = replacements.lost(identity, node: entry.node, host: entry.host, restarts: entry.restarts,
+                                                      exit: exit, lastHeard: entry.lastHeard) {
+            workers[successor]?.restarts = place.restarts
+            workers[successor]?.lastExit = place.lastExit
+            metrics.workerRestarted()
+        }
+    }
+
     private func tick(now: ContinuousClock.Instant) {
         let limit = interval * server.configuration.liveness
         for (identity, entry) in workers where now - entry.lastHeard > limit {
-            workersLost += 1
-            metrics.workerLost()
-            lostWorkers.insert(identity)
-            let exit = "pid \(entry.pid) lost (missed \(server.configuration.liveness) heartbeats)"
-            if let (successor, place) = replacements.lost(identity, node: entry.node, host: entry.host, restarts: entry.restarts,
-                                                          exit: exit, lastHeard: entry.lastHeard) {
-                workers[successor]?.restarts = place.restarts
-                workers[successor]?.lastExit = place.lastExit
-                metrics.workerRestarted()
-            }
+            recordLoss(identity, entry, exit: "pid \(entry.pid) lost (missed \(server.configuration.liveness) heartbeats)")
             logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
             workerGone(identity, reason: "missed \(server.configuration.liveness) heartbeats")
             finishStopIfDone()

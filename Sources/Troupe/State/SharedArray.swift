@@ -15,7 +15,7 @@ extension Double: SharedArrayElement { public static var typeCode: String { "d" 
 /// ```swift
 /// let temp = try await manager.array([11, 22, 33, 44] as [Int32])
 /// try await temp.set(0, to: 100)
-/// try await temp.add(at: 1, 5)        // atomic
+/// try await temp.increment(at: 1, by: 5)        // atomic
 /// print(try await temp.snapshot())
 /// ```
 /// An index outside the array fails with ``TroupeError/Code/indexOutOfRange`` and changes
@@ -76,7 +76,7 @@ public struct SharedArray<Element: SharedArrayElement>: Sendable, Codable {
     /// - Throws: ``TroupeError`` `.indexOutOfRange` when `index` is outside the array,
     ///   `.invalidArgument` when the sum overflows the element type, or `.ownerUnavailable`.
     @discardableResult
-    public func add(at index: Int, _ delta: Element) async throws -> Element {
+    public func increment(at index: Int, by delta: Element) async throws -> Element {
         try await client.perform("add", [client.encode(index), client.encode(delta)], as: Element.self)
     }
 

@@ -4,7 +4,7 @@
 /// argument of a distributed call and the worker gets a live proxy to the same dictionary.
 /// ```swift
 /// let dictionary: SharedDictionary<Int, Int> = try await manager.dictionary()
-/// try await dictionary.set(1, 101)
+/// try await dictionary.set(1, to: 101)
 /// let total = try await dictionary.increment(7, by: 1)
 /// ```
 public struct SharedDictionary<Key: Codable & Hashable & Sendable, Value: Codable & Sendable>: Sendable, Codable {
@@ -44,7 +44,7 @@ public struct SharedDictionary<Key: Codable & Hashable & Sendable, Value: Codabl
     ///   - key: the key.
     ///   - value: its new value.
     /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time.
-    public func set(_ key: Key, _ value: Value) async throws {
+    public func set(_ key: Key, to value: Value) async throws {
         _ = try await client.perform("set", [client.encode(key), client.encode(value)])
     }
 
@@ -79,11 +79,10 @@ public struct SharedDictionary<Key: Codable & Hashable & Sendable, Value: Codabl
         try await client.perform("values", as: [Value].self)
     }
 
-    /// The number of entries.
-    /// - Returns: the count.
+    /// The number of entries (`try await dictionary.count`), asked of the owner.
     /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time.
-    public func count() async throws -> Int {
-        try await client.perform("count", as: Int.self)
+    public var count: Int {
+        get async throws { try await client.perform("count", as: Int.self) }
     }
 
     /// Stores every entry of `entries`, in one round trip and one atomic step (Python's `update`).
@@ -144,7 +143,7 @@ public struct SharedDictionary<Key: Codable & Hashable & Sendable, Value: Codabl
     /// - Parameter deltas: what to add to each key.
     /// - Throws: ``TroupeError`` `.typeMismatch` when a stored value is not a number (then
     ///   nothing is added), `.invalidArgument` when a sum overflows, or `.ownerUnavailable`.
-    public func add(_ deltas: [Key: Value]) async throws where Value: Numeric {
+    public func increment(_ deltas: [Key: Value]) async throws where Value: Numeric {
         guard !deltas.isEmpty else { return }
         var writer = MapArgumentWriter(count: deltas.count)
         for (key, delta) in deltas { try writer.append(client.encode(key), client.encode(delta)) }

@@ -65,11 +65,10 @@ public struct SharedList<Element: Codable & Sendable>: Sendable, Codable {
         try await client.perform("pop", [client.encode(index)], as: Element.self)
     }
 
-    /// The number of elements.
-    /// - Returns: the count.
+    /// The number of elements (`try await list.count`), asked of the owner.
     /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time.
-    public func count() async throws -> Int {
-        try await client.perform("count", as: Int.self)
+    public var count: Int {
+        get async throws { try await client.perform("count", as: Int.self) }
     }
 
     /// A copy of every element, taken atomically, in one round trip.

@@ -36,10 +36,9 @@ public struct SharedQueue<Element: Codable & Sendable>: Sendable, Codable {
         return try await client.perform("get", [client.encode(seconds)], as: Element.self, extraWait: extraWait)
     }
 
-    /// The number of elements waiting.
-    /// - Returns: the count.
+    /// The number of elements waiting (`try await queue.count`), asked of the owner.
     /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time.
-    public func count() async throws -> Int {
-        try await client.perform("count", as: Int.self)
+    public var count: Int {
+        get async throws { try await client.perform("count", as: Int.self) }
     }
 }
