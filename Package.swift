@@ -65,11 +65,14 @@ let package = Package(
         .target(name: "CTroupeShims"),
 
         // Swift modules, arrows pointing one way: Troupe -> ZeroMQ, TroupeWire.
-        .target(name: "ZeroMQ", dependencies: ["CZeroMQ"], swiftSettings: swiftSettings),
+        // The platform's C library (Glibc, Musl or Darwin), imported in one place.
+        .target(name: "TroupePlatform", swiftSettings: swiftSettings),
+        .target(name: "ZeroMQ", dependencies: ["CZeroMQ", "TroupePlatform"], swiftSettings: swiftSettings),
         .target(name: "TroupeWire", swiftSettings: swiftSettings),
         .target(
             name: "Troupe",
             dependencies: [
+                "TroupePlatform",
                 "ZeroMQ",
                 "TroupeWire",
                 "CTroupeShims",
@@ -90,13 +93,14 @@ let package = Package(
         // Troupe inside one process, for tests: in-memory transports and in-process workers.
         .target(
             name: "TroupeTesting",
-            dependencies: ["Troupe", "TroupeWire", "CTroupeShims", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["TroupePlatform", "Troupe", "TroupeWire", "CTroupeShims", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         // The live dashboard and the Prometheus endpoint: Hummingbird, only for who imports it.
         .target(
             name: "TroupeDashboard",
             dependencies: [
+                "TroupePlatform",
                 "Troupe",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -109,6 +113,7 @@ let package = Package(
         .executableTarget(
             name: "TroupeCLI",
             dependencies: [
+                "TroupePlatform",
                 "Troupe",
                 "TroupeWire",
                 "CTroupeShims",
@@ -126,7 +131,7 @@ let package = Package(
         // The benchmark program `make bench` runs beside the Python and libzmq peers.
         .executableTarget(
             name: "TroupeBenchmarks",
-            dependencies: ["Troupe"],
+            dependencies: ["TroupePlatform", "Troupe"],
             path: "Benchmarks/TroupeBenchmarks",
             swiftSettings: swiftSettings
         ),
@@ -135,13 +140,13 @@ let package = Package(
         // spawns (a test bundle cannot re-execute itself as a worker).
         .target(
             name: "TroupeTestSupport",
-            dependencies: ["Troupe", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
+            dependencies: ["TroupePlatform", "Troupe", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
             path: "Tests/TroupeTestSupport",
             swiftSettings: swiftSettings
         ),
         .executableTarget(
             name: "TroupeTestWorker",
-            dependencies: ["Troupe", "TroupeTestSupport", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
+            dependencies: ["TroupePlatform", "Troupe", "TroupeTestSupport", .product(name: "InMemoryTracing", package: "swift-distributed-tracing")],
             path: "Tests/TroupeTestWorker",
             swiftSettings: swiftSettings
         ),
@@ -164,11 +169,11 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "DocSnippetTests", swiftSettings: swiftSettings),
-        .testTarget(name: "ZeroMQTests", dependencies: ["ZeroMQ"], swiftSettings: swiftSettings),
+        .testTarget(name: "ZeroMQTests", dependencies: ["TroupePlatform", "ZeroMQ"], swiftSettings: swiftSettings),
         .testTarget(name: "TroupeWireTests", dependencies: ["TroupeWire"], swiftSettings: swiftSettings),
         .testTarget(
             name: "TroupeTests",
-            dependencies: ["Troupe", "TroupeTesting", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims", "ZeroMQ", "TroupeWire",
+            dependencies: ["TroupePlatform", "Troupe", "TroupeTesting", "TroupeTestSupport", "TroupeTestWorker", "CTroupeShims", "ZeroMQ", "TroupeWire",
                            "TroupeServiceLifecycle", .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                            .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
@@ -176,6 +181,7 @@ let package = Package(
         .testTarget(
             name: "ObservabilityTests",
             dependencies: [
+                "TroupePlatform",
                 "Troupe",
                 "TroupeDashboard",
                 "TroupeTestSupport",
@@ -190,6 +196,7 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
+                "TroupePlatform",
                 .product(name: "Subprocess", package: "swift-subprocess"),
                 "TroupeCLI",
                 "TroupeTestSupport",

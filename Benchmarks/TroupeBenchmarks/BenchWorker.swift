@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 import Troupe
 
 /// The worker every benchmark uses: trivial work, so that what is measured is Troupe.

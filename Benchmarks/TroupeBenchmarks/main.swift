@@ -7,13 +7,7 @@
 //
 // Figures: apply, apply-async, map, map-chunks, pool-start, call, dict, array, rss
 // (see Benchmarks/README.md for what each measures and its options).
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 import Troupe
 
 // Worker processes are this program started again: they stop here and serve.

@@ -1,12 +1,6 @@
 @_exported import Distributed
 import Logging
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 import CTroupeShims
 import Synchronization
 

@@ -1,8 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 import Troupe
 
 /// An error a test worker throws on purpose; `Codable`, so the caller can recover it.

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import TroupePlatform
 
 /// The operating system's view of processes, read from `/proc`: what tests check instead of
 /// trusting the library's own bookkeeping.

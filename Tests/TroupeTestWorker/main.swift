@@ -1,7 +1,5 @@
 // The worker program the test bundle starts: it serves the test worker types.
-#if canImport(Glibc)
-import Glibc
-#endif
+import TroupePlatform
 import Tracing
 import Troupe
 import TroupeTestSupport

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import TroupePlatform
 import Testing
 @_spi(Testing) @testable import Troupe
 import TroupeTestSupport

@@ -1,6 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#endif
+import TroupePlatform
 import Synchronization
 import Testing
 @_spi(Testing) @testable import Troupe

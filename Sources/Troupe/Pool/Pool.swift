@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 import Logging
 
 /// A pool of worker processes, each serving a `W` actor: Python's `multiprocessing.Pool`,

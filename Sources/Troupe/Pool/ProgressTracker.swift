@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 import Synchronization
 
 /// How far a `map`, `imap` or `mapChunks` has come: as tqdm users expect, a progress line on

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 import Synchronization
 
 /// One child process started by ``ProcessSpawner``: its pid, whether it still runs, and how it

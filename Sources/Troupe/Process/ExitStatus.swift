@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 
 /// How a process ended: a normal exit (code 0), an error exit (any other code), or death by
 /// a signal.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 import CTroupeShims
 
 /// Ties a worker's life to its parent's: when the parent dies, even by `kill -9`, the worker

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 
 /// The resident memory (RSS) of a process on this host: from `/proc/PID/statm` on Linux;
 /// not known elsewhere yet.

@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 
 /// A value of each thread's own (a POSIX thread-specific key): which member of an executor
 /// the calling thread is, found in a few nanoseconds.

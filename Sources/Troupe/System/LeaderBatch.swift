@@ -1,10 +1,4 @@
-#if canImport(Glibc)
-import Glibc
-#elseif canImport(Musl)
-import Musl
-#elseif canImport(Darwin)
-import Darwin
-#endif
+import TroupePlatform
 
 /// Wake-ups of other threads that a mailbox leader holds until it has run every job that
 /// is ready: a batch of replies then wakes a task waiting on them once, not once per reply.
