@@ -45,10 +45,10 @@ public enum Troupe {
             // A node agent checking that this program is a Troupe program before it runs it.
             exit(NodeAgent.probeExitCode)
         }
-        if let remote = RemoteWorkerLaunch.fromEnvironment() {
+        if let remote = RemoteWorkerEnvironment.fromEnvironment() {
             try await WorkerHost.serveSupervisor(remote, types: workers)
         }
-        guard let launch = WorkerLaunch.fromEnvironment() else {
+        guard let launch = WorkerEnvironment.fromEnvironment() else {
             if handleSignals { SignalHandling.install() }
             return
         }

@@ -23,7 +23,7 @@ final class InMemoryWorkers: WorkerSpawner {
         self.types = types
     }
 
-    func spawn(_ launch: WorkerLaunch) async throws -> ChildProcess {
+    func spawn(_ launch: WorkerEnvironment) async throws -> ChildProcess {
         let servable = types + [StateOwner.self]
         guard let type = servable.first(where: { String(reflecting: $0) == launch.typeName }) else {
             throw TroupeError(.workerStartFailed, "the in-memory cluster serves only [\(servable.map { String(reflecting: $0) }.joined(separator: ", "))], not \(launch.typeName): list it in InMemoryCluster(workers:)")

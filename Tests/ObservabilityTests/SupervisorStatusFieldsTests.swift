@@ -10,7 +10,7 @@ struct SupervisorStatusFieldsTests {
     init() { TestEnvironment.useTestWorker() }
 
     private func startWorker(supervisor: String) async throws -> ChildProcess {
-        let launch = RemoteWorkerLaunch(endpoint: supervisor, serverKeyFile: nil, keyFile: nil, agentPID: getpid())
+        let launch = RemoteWorkerEnvironment(endpoint: supervisor, serverKeyFile: nil, keyFile: nil, agentPID: getpid())
         return try await ProcessSpawner.shared.spawn(
             path: TestEnvironment.path(ofSibling: "TroupeTestWorker"), arguments: [],
             environment: launch.environment(inheriting: currentEnvironment()))

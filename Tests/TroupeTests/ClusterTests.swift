@@ -13,7 +13,7 @@ struct ClusterTests {
 
     /// Starts `count` worker processes of the test worker program for the supervisor.
     private func startWorkers(_ count: Int, supervisor: String) async throws -> [ChildProcess] {
-        let launch = RemoteWorkerLaunch(endpoint: supervisor, serverKeyFile: nil, keyFile: nil, agentPID: getpid())
+        let launch = RemoteWorkerEnvironment(endpoint: supervisor, serverKeyFile: nil, keyFile: nil, agentPID: getpid())
         var children: [ChildProcess] = []
         for _ in 0..<count {
             children.append(try await ProcessSpawner.shared.spawn(

@@ -74,7 +74,7 @@ public final class NodeAgent: Sendable {
         }
         SignalHandling.install()
         try await probe()
-        let launch = RemoteWorkerLaunch(endpoint: configuration.supervisor, serverKeyFile: configuration.keyFiles?.serverKey,
+        let launch = RemoteWorkerEnvironment(endpoint: configuration.supervisor, serverKeyFile: configuration.keyFiles?.serverKey,
                                         keyFile: configuration.keyFiles?.key, agentPID: getpid())
         let environment = launch.environment(inheriting: currentEnvironment())
         let watch = Task { await self.watchReachability() }

@@ -29,8 +29,8 @@ public enum WorkerHost {
         for variable in launchVariables { unsetenv(variable) }
     }
 
-    static func serve(_ launch: WorkerLaunch, types: [any Worker.Type]) async throws -> Never {
-        prepareProcess(parent: launch.parentPID, launchVariables: WorkerLaunch.allVariables)
+    static func serve(_ launch: WorkerEnvironment, types: [any Worker.Type]) async throws -> Never {
+        prepareProcess(parent: launch.parentPID, launchVariables: WorkerEnvironment.allVariables)
 
         let servable: [any Worker.Type] = types + [StateOwner.self]
         guard let type = servable.first(where: { String(reflecting: $0) == launch.typeName }) else {
@@ -62,7 +62,7 @@ public enum WorkerHost {
     /// to go. A worker process does this; so does an in-process worker in tests.
     /// - Returns: the served actor, to keep alive.
     @_spi(Testing)
-    public static func host(_ launch: WorkerLaunch, type: any Worker.Type, in system: TroupeActorSystem, pid: Int64,
+    public static func host(_ launch: WorkerEnvironment, type: any Worker.Type, in system: TroupeActorSystem, pid: Int64,
                             leave: @escaping @Sendable (Int32) -> Void) -> any DistributedActor {
         if String(reflecting: type) == StateOwner.workerTypeName { _ = system.stateHandler { StateStore() } }
         let parent = PeerAddress.connection(launch.endpoint)
@@ -85,8 +85,8 @@ public enum WorkerHost {
 
     /// Serves every listed type to a standalone supervisor, reached over the network, until
     /// the supervisor says to leave or stays silent for too long.
-    static func serveSupervisor(_ launch: RemoteWorkerLaunch, types: [any Worker.Type]) async throws -> Never {
-        prepareProcess(parent: launch.agentPID, launchVariables: RemoteWorkerLaunch.allVariables)
+    static func serveSupervisor(_ launch: RemoteWorkerEnvironment, types: [any Worker.Type]) async throws -> Never {
+        prepareProcess(parent: launch.agentPID, launchVariables: RemoteWorkerEnvironment.allVariables)
         guard !types.isEmpty else {
             printError("troupe: Troupe.bootstrap(workers:) lists no worker type: this program has nothing to serve")
             exit(unknownTypeExitCode)

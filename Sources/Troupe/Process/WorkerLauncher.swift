@@ -39,8 +39,8 @@ struct WorkerLauncher: Sendable {
     /// Ends a process that was started as a worker but is starting workers of its own before
     /// it called `Troupe.bootstrap(workers:)`: left alone, each copy would start more copies.
     static func refuseWithoutBootstrap() {
-        guard let launch = WorkerLaunch.fromEnvironment() else {
-            if let remote = RemoteWorkerLaunch.fromEnvironment() {
+        guard let launch = WorkerEnvironment.fromEnvironment() else {
+            if let remote = RemoteWorkerEnvironment.fromEnvironment() {
                 printError("troupe: this process was started as a worker for the supervisor at \(remote.endpoint), "
                            + "but it started work before calling Troupe.bootstrap(workers:): call it first thing in main")
                 exit(WorkerHost.notBootstrappedExitCode)
@@ -73,7 +73,7 @@ struct WorkerLauncher: Sendable {
         let number = Self.lastWorkerNumber.add(1, ordering: .relaxed).newValue
         let node = "\(system.node).w\(number)"
         let progress = try CallProgress.create(at: RunDirectory.shared().path + "/progress-\(number)")
-        let launch = WorkerLaunch(endpoint: parentEndpoint, node: node, typeName: W.workerTypeName,
+        let launch = WorkerEnvironment(endpoint: parentEndpoint, node: node, typeName: W.workerTypeName,
                                   parentPID: currentProcessID(), parentNode: system.node, progressPath: progress.path)
         let child = try await system.spawner.spawn(launch)
 

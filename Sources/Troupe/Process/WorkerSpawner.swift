@@ -5,12 +5,12 @@ public protocol WorkerSpawner: Sendable {
     /// Starts a worker for `launch` (which names the parent's endpoint, the worker's node,
     /// the type to serve and its call-progress page); it says READY to the parent by itself.
     /// - Returns: the handle through which the parent signals it and learns of its exit.
-    func spawn(_ launch: WorkerLaunch) async throws -> ChildProcess
+    func spawn(_ launch: WorkerEnvironment) async throws -> ChildProcess
 }
 
 /// Starts workers as processes: this program, or ``Troupe/workerExecutable``, started again.
 struct ProcessWorkerSpawner: WorkerSpawner {
-    func spawn(_ launch: WorkerLaunch) async throws -> ChildProcess {
+    func spawn(_ launch: WorkerEnvironment) async throws -> ChildProcess {
         guard let executable = Troupe.workerExecutable else {
             throw TroupeError(.workerStartFailed, "cannot tell which program to start: set Troupe.workerExecutable")
         }

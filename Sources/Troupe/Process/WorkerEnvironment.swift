@@ -1,7 +1,7 @@
 /// What a parent tells a worker process it starts, through the environment: where to connect,
 /// the node name to use, and which worker type to serve.
 @_spi(Testing)
-public struct WorkerLaunch: Sendable {
+public struct WorkerEnvironment: Sendable {
     static let endpointVariable = "TROUPE_WORKER_ENDPOINT"
     static let nodeVariable = "TROUPE_WORKER_NODE"
     static let typeVariable = "TROUPE_WORKER_TYPE"
@@ -24,12 +24,12 @@ public struct WorkerLaunch: Sendable {
     public var progressPath: String? = nil
 
     /// The launch this process was started with, or nil when it is not a worker.
-    static func fromEnvironment() -> WorkerLaunch? {
+    static func fromEnvironment() -> WorkerEnvironment? {
         guard let endpoint = environmentValue(endpointVariable),
               let node = environmentValue(nodeVariable),
               let typeName = environmentValue(typeVariable),
               let parentNode = environmentValue(parentNodeVariable) else { return nil }
-        return WorkerLaunch(endpoint: endpoint, node: node, typeName: typeName,
+        return WorkerEnvironment(endpoint: endpoint, node: node, typeName: typeName,
                             parentPID: environmentValue(parentPIDVariable).flatMap { Int32($0) },
                             parentNode: parentNode, progressPath: environmentValue(CallProgress.pathVariable))
     }
@@ -37,13 +37,13 @@ public struct WorkerLaunch: Sendable {
     /// The environment for the worker: the parent's own, without Troupe's variables, plus this launch.
     func environment(inheriting base: [String]) -> [String] {
         var variables = base.filter { entry in
-            !WorkerLaunch.allVariables.contains { entry.hasPrefix($0 + "=") }
+            !WorkerEnvironment.allVariables.contains { entry.hasPrefix($0 + "=") }
         }
-        variables.append("\(WorkerLaunch.endpointVariable)=\(endpoint)")
-        variables.append("\(WorkerLaunch.nodeVariable)=\(node)")
-        variables.append("\(WorkerLaunch.typeVariable)=\(typeName)")
-        variables.append("\(WorkerLaunch.parentNodeVariable)=\(parentNode)")
-        if let parentPID { variables.append("\(WorkerLaunch.parentPIDVariable)=\(parentPID)") }
+        variables.append("\(WorkerEnvironment.endpointVariable)=\(endpoint)")
+        variables.append("\(WorkerEnvironment.nodeVariable)=\(node)")
+        variables.append("\(WorkerEnvironment.typeVariable)=\(typeName)")
+        variables.append("\(WorkerEnvironment.parentNodeVariable)=\(parentNode)")
+        if let parentPID { variables.append("\(WorkerEnvironment.parentPIDVariable)=\(parentPID)") }
         if let progressPath { variables.append("\(CallProgress.pathVariable)=\(progressPath)") }
         // Swift's crash backtracer has been seen to hang a crashed multi-threaded worker
         // instead of letting it die; a pool must see a crash at once. Set SWIFT_BACKTRACE

@@ -1,6 +1,6 @@
 /// What a node agent (`troupe worker`) tells the worker processes it starts, through the
 /// environment: the supervisor to connect to, the keys, and its own pid.
-struct RemoteWorkerLaunch: Sendable {
+struct RemoteWorkerEnvironment: Sendable {
     static let supervisorVariable = "TROUPE_SUPERVISOR"
     static let serverKeyFileVariable = "TROUPE_SERVER_KEY_FILE"
     static let keyFileVariable = "TROUPE_KEY_FILE"
@@ -17,9 +17,9 @@ struct RemoteWorkerLaunch: Sendable {
     let agentPID: Int32?
 
     /// The launch this process was started with, or nil when it is not a remote worker.
-    static func fromEnvironment() -> RemoteWorkerLaunch? {
+    static func fromEnvironment() -> RemoteWorkerEnvironment? {
         guard let endpoint = environmentValue(supervisorVariable) else { return nil }
-        return RemoteWorkerLaunch(endpoint: endpoint,
+        return RemoteWorkerEnvironment(endpoint: endpoint,
                                   serverKeyFile: environmentValue(serverKeyFileVariable),
                                   keyFile: environmentValue(keyFileVariable),
                                   agentPID: environmentValue(agentPIDVariable).flatMap { Int32($0) })
@@ -28,7 +28,7 @@ struct RemoteWorkerLaunch: Sendable {
     /// The environment for such a worker: the agent's own plus this launch.
     func environment(inheriting base: [String]) -> [String] {
         var variables = base.filter { entry in
-            !(RemoteWorkerLaunch.allVariables + WorkerLaunch.allVariables).contains { entry.hasPrefix($0 + "=") }
+            !(RemoteWorkerEnvironment.allVariables + WorkerEnvironment.allVariables).contains { entry.hasPrefix($0 + "=") }
         }
         variables.append("\(Self.supervisorVariable)=\(endpoint)")
         if let serverKeyFile { variables.append("\(Self.serverKeyFileVariable)=\(serverKeyFile)") }
