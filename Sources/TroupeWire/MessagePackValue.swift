@@ -163,10 +163,17 @@ extension MessagePackValue {
         return nil
     }
 
-    /// The value's elements, when it is an array.
+    /// The value's elements, when it is an array, or a numeric array in its bulk form (an
+    /// `ext` of ``NumericArrayExtension``: Protocol 1 has readers take both forms alike).
     public var arrayValue: [MessagePackValue]? {
-        if case .array(let value) = self { return value }
-        return nil
+        switch self {
+        case .array(let value):
+            return value
+        case .extension(let type, let data):
+            return NumericArrayExtension.elements(type: type, data: data)
+        default:
+            return nil
+        }
     }
 
     /// The value's pairs in order, when it is a map.

@@ -27,6 +27,25 @@ public enum NumericArrayExtension {
             }
         }
     }
+
+    /// The elements of a bulk-form array as values, or nil when `type` is not a numeric
+    /// array's or `data` is not a whole number of elements.
+    static func elements(type: Int8, data: [UInt8]) -> [MessagePackValue]? {
+        guard let element = ElementType(rawValue: type), data.count % element.size == 0 else { return nil }
+        return data.withUnsafeBytes { raw -> [MessagePackValue] in
+            let count = data.count / element.size
+            switch element {
+            case .float64:
+                return (0..<count).map { .double(Double(bitPattern: UInt64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: UInt64.self)))) }
+            case .float32:
+                return (0..<count).map { .float(Float(bitPattern: UInt32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: UInt32.self)))) }
+            case .int64:
+                return (0..<count).map { .int(Int64(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 8, as: Int64.self))) }
+            case .int32:
+                return (0..<count).map { .int(Int64(Int32(littleEndian: raw.loadUnaligned(fromByteOffset: $0 * 4, as: Int32.self)))) }
+            }
+        }
+    }
 }
 
 extension MessagePackWriter {

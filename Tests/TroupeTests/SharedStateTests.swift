@@ -76,6 +76,24 @@ struct SharedStateTests {
         try await pool.join()
     }
 
+    @Test func numericArraysOfAnySizeTravelInBothForms() async throws {
+        // From 32 elements on, numeric arrays travel as one ext (Protocol 1): the owner's
+        // operations must read that form as well as the short one.
+        let manager = try Manager()
+        let many = Array(0..<40)
+        let dictionary: SharedDictionary<Int, Int> = try await manager.dictionary()
+        try await dictionary.update(many.map { ($0, $0 * 10) })
+        #expect(try await dictionary.values(for: many) == many.map { $0 * 10 })
+        #expect(try await dictionary.values(for: [1, 2]) == [10, 20])
+        let doubles = try await manager.array(many.map(Double.init))
+        #expect(try await doubles.snapshot() == many.map(Double.init))
+        let ints = try await manager.array(many.map(Int32.init))
+        #expect(try await ints.increment(at: 39, by: 1) == 40)
+        let list: SharedList<Int> = try await manager.list()
+        try await list.append(contentsOf: many)
+        #expect(try await list.snapshot() == many)
+    }
+
     @Test func arrayOperationsAndItsFixedSize() async throws {
         let manager = try Manager()
         let temp = try await manager.array([11, 22, 33, 44] as [Int32])
