@@ -607,4 +607,55 @@ struct ClusterTests {
         }
         #expect(flags == SupervisorCommand.retryableFlag, "the retried request comes first")
     }
+
+    @Test func peersThatSentBatchGetTheRequestsAndRepliesOfATurnInOneMessage() async throws {
+        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let context = try Context()
+        let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "batch-worker")
+        let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "batch-client")
+        let plain = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "batch-plain")
+        defer { for peer in [worker, client, plain] { peer.close() }; server.stop(now: true) }
+
+        try worker.send(.ready(node: "batching", pid: 1, services: ["test.Raw"], host: "h"))
+        try worker.send(.credit(8))
+        try worker.send(.batch)
+        var answers: [SupervisorCommand] = []
+        while answers.count < 2, let commands = worker.receiveCommands() { answers += commands.map(\.0) }
+        #expect(answers == [.credit(8), .batch])
+        try client.send(.heartbeat)
+        try client.send(.batch)
+        #expect(client.receiveCommands()?.map(\.0) == [.batch])
+
+        // Four REQUESTs in one message reach the worker, handed in one turn, in one message.
+        try client.send(batch: (UInt64(1)...4).map { (.request(id: $0, service: "test.Raw", flags: 0), payload: callBody) })
+        let requests = try #require(worker.receiveCommands())
+        let ids = requests.compactMap { command -> UInt64? in
+            if case .request(let id, "test.Raw", 0) = command.0 { return id }
+            return nil
+        }
+        #expect(ids.count == 4, "one message held \(requests.map(\.0))")
+        #expect(requests.allSatisfy { $0.payload == callBody }, "payloads pass unchanged")
+
+        // The worker's STARTED and four REPLYs in one message come back to the client together.
+        try worker.send(batch: [(.started(ids: ids), payload: [])] + ids.map { (.reply(id: $0, final: true), payload: replyBody($0)) })
+        let replies = try #require(client.receiveCommands())
+        #expect(replies.map(\.0) == (UInt64(1)...4).map { .reply(id: $0, final: true) }, "one message held \(replies.map(\.0))")
+        #expect(replies.map(\.payload) == ids.map(replyBody))
+        #expect(await eventually { await server.status().completed == 4 })
+
+        // A peer that never sent BATCH may not send several commands in one message: REJECT
+        // `malformed`, and nothing of it is carried out.
+        try plain.send(batch: [(.heartbeat, payload: []), (.statusQuery(id: 9), payload: [])])
+        guard case .reject(let rejection)? = plain.receive()?.envelopes?.first else {
+            Issue.record("a several-command message from a peer without BATCH was not rejected")
+            return
+        }
+        #expect(rejection.code == WireError.Code.malformed.rawValue)
+    }
+
+    private func replyBody(_ id: UInt64) -> [UInt8] {
+        var body = EnvelopeWriter()
+        body.append(.return(Envelope.Return(callID: id, value: MessagePackValue.int(Int64(id)).encoded)))
+        return body.bytes
+    }
 }

@@ -69,6 +69,15 @@ final class BrokerLoop: @unchecked Sendable {
 
     private enum Phase: String { case running, closing, stopped }
 
+    /// The commands waiting to leave for one peer that agreed to BATCH, in one message: its
+    /// frames so far (routing id, signature, then a header and a payload per command), and
+    /// the supervisor's ids of the requests among them (to take back if the peer is gone).
+    private struct Outgoing {
+        var frames: [[UInt8]]
+        var commands = 0
+        var handed: [UInt64] = []
+    }
+
     // Strong: the thread may outlive the last other reference, and must not read a dead one.
     let server: SupervisorServer
     private let context: Context
@@ -94,6 +103,10 @@ final class BrokerLoop: @unchecked Sendable {
     /// same id is refused while the first is outstanding.
     private var outstanding: Set<ClientKey> = []
     private var lastRequestID: UInt64 = 0
+    /// The peers that sent BATCH: they take messages of several commands, and may send them.
+    private var batching: Set<[UInt8]> = []
+    /// What leaves for those peers at the end of this turn (or once a message is full).
+    private var outgoing: [[UInt8]: Outgoing] = [:]
     /// Set when queued work may now go to a worker: the hand-out runs once per turn, so that
     /// requests that arrive together leave together.
     private var needsDispatch = false
@@ -141,7 +154,7 @@ final class BrokerLoop: @unchecked Sendable {
             _ = poller.add(router, events: .readable)
             let zapIndex = zap.map { poller.add($0, events: .readable) }
             let monitorIndex = monitor.map { poller.add($0.socket, events: .readable) }
-            _ = try? poller.poll(milliseconds: isWatchingForSlowRequests ? 2 : 100)
+            _ = try? poller.poll(milliseconds: needsDispatch || !outgoing.isEmpty ? 0 : isWatchingForSlowRequests ? 2 : 100)
             if poller.returnedEvents(at: 0).contains(.readable) {
                 let work = server.takeWork()
                 for request in work.requests { request(self) }
@@ -152,7 +165,9 @@ final class BrokerLoop: @unchecked Sendable {
             if let monitor, let monitorIndex, poller.returnedEvents(at: monitorIndex).contains(.readable) { noteFailedHandshakes(monitor) }
             tick(now: ContinuousClock.now)
             dispatchIfNeeded()
+            flushOutgoing()
         }
+        flushOutgoing()
         queuedLevel.set(0)
         runningLevel.set(0)
         workersLevel.set(0)
@@ -180,7 +195,10 @@ final class BrokerLoop: @unchecked Sendable {
             handle(Array(frames.dropFirst()), from: identity, address: address, roles: roles)
             // Every few hundred messages, hand out what came in, so that workers never wait
             // for a long drain to end.
-            if needsDispatch && queuedCount >= 256 { dispatchIfNeeded() }
+            if needsDispatch && queuedCount >= 256 {
+                dispatchIfNeeded()
+                flushOutgoing()
+            }
         }
     }
 
@@ -192,11 +210,26 @@ final class BrokerLoop: @unchecked Sendable {
             do {
                 // The version first: another version may have another number of frames.
                 try first.withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
-                guard frames.count == 3 else {
-                    throw WireError(.malformed, "a Protocol 2 message has 3 frames, not \(frames.count)")
+                // One command; or, from a peer that sent BATCH, a header and a payload for each.
+                guard let count = SupervisorCommand.commandCount(frames: frames.count, batches: batching.contains(identity)) else {
+                    throw WireError(.malformed, batching.contains(identity)
+                        ? "a Protocol 2 message has a signature and a header and payload frame per command (at most \(SupervisorCommand.commandLimit)), not \(frames.count) frames"
+                        : "a Protocol 2 message has 3 frames, not \(frames.count) (several commands in one only after BATCH)")
                 }
-                let command = try frames[1].withUnsafeBytes { try SupervisorCommand(header: $0) }
-                handle(command, payload: frames[2].bytes, from: identity, address: address, roles: roles)
+                if count == 1 {
+                    let command = try frames[1].withUnsafeBytes { try SupervisorCommand(header: $0) }
+                    handle(command, payload: frames[2].bytes, from: identity, address: address, roles: roles)
+                    return
+                }
+                // Every header is read first: a message with a bad one is rejected whole.
+                var commands: [SupervisorCommand] = []
+                commands.reserveCapacity(count)
+                for index in 0..<count {
+                    commands.append(try frames[1 + 2 * index].withUnsafeBytes { try SupervisorCommand(header: $0) })
+                }
+                for (index, command) in commands.enumerated() {
+                    handle(command, payload: frames[2 + 2 * index].bytes, from: identity, address: address, roles: roles)
+                }
             } catch let error as WireError {
                 reject(error, to: identity)
             } catch {}
@@ -411,6 +444,14 @@ final class BrokerLoop: @unchecked Sendable {
                 forgetClient(identity, because: "left (\(reason))")
             }
             finishStopIfDone()
+        case .batch:
+            // Answered before anything else leaves for the peer in several-command messages.
+            if !batching.contains(identity) {
+                flushOutgoing(to: identity)
+                send(identity, .batch)
+                batching.insert(identity)
+            }
+            if workers[identity] == nil { clients[identity] = now }
         case .statusQuery(let id):
             clients[identity] = now
             let payload = (try? MessagePackEncoder().encode(makeStatus())) ?? []
@@ -456,7 +497,7 @@ final class BrokerLoop: @unchecked Sendable {
         case .ready, .reply, .credit, .started, .withdrawn: return .worker
         case .request, .cancel: return .client
         case .stop: return .stop
-        case .heartbeat, .disconnect, .statusQuery, .error, .status, .done, .withdraw: return nil
+        case .heartbeat, .disconnect, .statusQuery, .error, .status, .done, .withdraw, .batch: return nil
         }
     }
 
@@ -536,20 +577,33 @@ final class BrokerLoop: @unchecked Sendable {
             running[id] = Running(request: request, worker: identity, started: !entry.reportsStarts)
             runningByClient[ClientKey(client: request.client, id: request.clientID)] = id
             workers[identity]?.held.append(id)
-            if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload) {
-                // The worker's connection is gone: the request never reached it. Put it back
-                // first in line, forget the worker, and hand the request to another.
-                running[id] = nil
-                runningByClient[ClientKey(client: request.client, id: request.clientID)] = nil
-                workers[identity]?.held.removeLast()
-                queues[service, default: []].prepend(request)
-                logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
-                workerGone(identity, reason: "closed its connection")
+            // To a worker that sent BATCH, it leaves at the end of the turn with the others it
+            // gets; a connection found gone then takes them back (`connectionGone`).
+            if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload, handing: id) {
+                connectionGone(identity, handed: [id])
                 return false
             }
             return true
         }
         return false
+    }
+
+    /// Forgets a worker whose connection was found gone when requests were sent to it: those
+    /// requests never reached it, and go back first in line, uncounted, for another worker.
+    private func connectionGone(_ identity: [UInt8], handed: [UInt64]) {
+        batching.remove(identity)
+        guard let entry = workers[identity] else { return }
+        var back: [Request] = []
+        for id in handed {
+            guard let lost = running[id], lost.worker == identity else { continue }
+            running[id] = nil
+            runningByClient[ClientKey(client: lost.request.client, id: lost.request.clientID)] = nil
+            workers[identity]?.held.removeAll { $0 == id }
+            back.append(lost.request)
+        }
+        requeueAtFront(back)
+        logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
+        workerGone(identity, reason: "closed its connection")
     }
 
     /// Puts requests that did not start back at the head of their queues, in their order.
@@ -693,6 +747,8 @@ final class BrokerLoop: @unchecked Sendable {
     private func forgetClient(_ identity: [UInt8], because reason: String) {
         clients[identity] = nil
         working.remove(identity)
+        batching.remove(identity)
+        outgoing[identity] = nil
         let node = String(decoding: identity, as: UTF8.self)
         if store.isInvolved(node: node) {
             logger.info("client gone: its locks and waits are released", metadata: ["troupe.client": "\(node)", "troupe.reason": "\(reason)"])
@@ -814,9 +870,43 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Sends a Protocol 2 message.
     /// - Returns: false when the peer's connection is gone (the message was not sent).
+    /// To a peer that sent BATCH, the command waits for the end of the turn and leaves with the
+    /// others for that peer, in one message (up to `SupervisorCommand.commandLimit`).
+    /// - Parameter handing: the supervisor's id of the request a REQUEST hands over.
     @discardableResult
-    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = []) -> Bool {
-        send([identity, SupervisorCommand.signature, command.header, payload])
+    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = [], handing: UInt64? = nil) -> Bool {
+        guard batching.contains(identity) else {
+            return send([identity, SupervisorCommand.signature, command.header, payload])
+        }
+        let full = { (entry: inout Outgoing) -> Bool in
+            entry.frames.append(command.header)
+            entry.frames.append(payload)
+            entry.commands += 1
+            if let handing { entry.handed.append(handing) }
+            return entry.commands >= SupervisorCommand.commandLimit
+        }(&outgoing[identity, default: Outgoing(frames: [identity, SupervisorCommand.signature])])
+        if full { flushOutgoing(to: identity) }
+        return true
+    }
+
+    /// Sends every peer the commands waiting for it.
+    private func flushOutgoing() {
+        guard !outgoing.isEmpty else { return }
+        let waiting = outgoing
+        outgoing.removeAll(keepingCapacity: true)
+        for (identity, entry) in waiting { transmit(entry, to: identity) }
+    }
+
+    /// Sends `identity` the commands waiting for it, if any.
+    private func flushOutgoing(to identity: [UInt8]) {
+        guard let entry = outgoing.removeValue(forKey: identity) else { return }
+        transmit(entry, to: identity)
+    }
+
+    private func transmit(_ entry: Outgoing, to identity: [UInt8]) {
+        if !send(entry.frames), !entry.handed.isEmpty {
+            connectionGone(identity, handed: entry.handed)
+        }
     }
 
     private func reply(envelope: Envelope, to identity: [UInt8]) {
@@ -830,6 +920,8 @@ final class BrokerLoop: @unchecked Sendable {
     ///   message was not sent, and the peer never sees it.
     @discardableResult
     private func send(_ frames: [[UInt8]]) -> Bool {
+        // After the commands already waiting for the peer.
+        if !outgoing.isEmpty, let identity = frames.first { flushOutgoing(to: identity) }
         do {
             _ = try router.send(multipart: frames, dontWait: true)
             return true

@@ -91,6 +91,12 @@ final class SupervisorLink: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Whether the supervisor answered this connection's BATCH: from then on the commands
+    /// queued for it in one turn leave together, in one message.
+    private let batches = Atomic<Bool>(false)
+
+    /// Whether the commands for the supervisor may travel several to a message (BATCH).
+    var batchesGranted: Bool { batches.load(ordering: .relaxed) }
 
     init(endpoint: String, role: Role, liveness: Liveness = .fromEnvironment, orphanTimeout: Duration = Liveness.giveUpFromEnvironment) {
         self.endpoint = endpoint
@@ -116,6 +122,9 @@ final class SupervisorLink: Sendable {
     }
 
     private func introduce(on system: TroupeActorSystem) {
+        // One command a message until the supervisor answers this BATCH (one that does not
+        // know it answers REJECT, and this side never batches).
+        batches.store(false, ordering: .relaxed)
         switch role {
         case .client:
             system.sendCommand(.heartbeat, to: endpoint)
@@ -126,6 +135,7 @@ final class SupervisorLink: Sendable {
                                 to: endpoint)
             system.sendCommand(.credit(Self.workerCreditFromEnvironment), to: endpoint)
         }
+        system.sendCommand(.batch, to: endpoint)
         state.withLock { $0.lastSent = ContinuousClock.now }
     }
 
@@ -196,6 +206,8 @@ final class SupervisorLink: Sendable {
             system.incoming.cancelBrokered(.brokered(endpoint: endpoint, request: id), system: system)
         case (.credit, .worker):
             state.withLock { $0.creditGranted = true }
+        case (.batch, _):
+            batches.store(true, ordering: .relaxed)
         case (.withdraw(let ids), .worker):
             // Give back what has not started; a started one's STARTED or REPLY says the rest.
             let given = system.incoming.withdrawBrokered(Set(ids.map { PeerAddress.brokered(endpoint: endpoint, request: $0) }))
@@ -344,6 +356,7 @@ final class SupervisorLink: Sendable {
             }
             failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
         case .reconnect:
+            batches.store(false, ordering: .relaxed)
             system.transport.reconnect(to: endpoint)
             introduce(on: system)
         case .giveUp:
