@@ -191,9 +191,9 @@ final class SupervisorLink: Sendable {
                 // process dies it knows which ran. The REPLYs ready by then leave with it.
                 let endpoint = self.endpoint
                 let reportsStart = state.withLock { $0.creditGranted }
+                // The dispatcher hands the reports to the socket before the call runs.
                 let report: @Sendable () -> Void = {
                     system.sendCommand(.started(ids: [id]), to: endpoint)
-                    system.executor.flushIfLeader()
                 }
                 system.incoming.dispatch(call, from: .brokered(endpoint: endpoint, request: id), system: system, willStart: reportsStart ? report : nil)
             } catch {
