@@ -41,10 +41,18 @@ final class BrokerLoop: @unchecked Sendable {
 
         /// Whether it may be handed one more request.
         var acceptsWork: Bool { held.count < credit && !slow }
+
+        /// Forgets a request it finished (final REPLY).
+        mutating func finished(_ id: UInt64) {
+            if let index = held.firstIndex(of: id) { held.remove(at: index) }
+            if current?.id == id { current = nil }
+            slow = false
+            tasksDone += 1
+        }
     }
 
     private struct Request {
-        let client: [UInt8]
+        let client: PeerID
         let clientID: UInt64
         let service: String
         let flags: UInt64
@@ -56,18 +64,28 @@ final class BrokerLoop: @unchecked Sendable {
     /// A request handed to a worker: waiting in the worker behind others, or started.
     private struct Running {
         var request: Request
-        let worker: [UInt8]
+        let worker: PeerID
         /// Whether the worker started it: said so (STARTED, or a REPLY), or holds one request
         /// at a time and so starts each when it gets it.
         var started: Bool
     }
 
     private struct ClientKey: Hashable {
-        let client: [UInt8]
+        let client: PeerID
         let id: UInt64
     }
 
     private enum Phase: String { case running, closing, stopped }
+
+    /// A peer's routing identity, hashed in one go (an array of bytes hashes byte by byte,
+    /// and the loop hashes identities several times for every message).
+    struct PeerID: Hashable {
+        let bytes: [UInt8]
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
 
     /// The commands waiting to leave for one peer that agreed to BATCH, in one message: its
     /// frames so far (routing id, signature, then a header and a payload per command), and
@@ -89,13 +107,13 @@ final class BrokerLoop: @unchecked Sendable {
     private let allowList: KeyAllowList?
     private var logger: Logger { server.logger }
 
-    private var workers: [[UInt8]: WorkerEntry] = [:]
+    private var workers: [PeerID: WorkerEntry] = [:]
     /// Workers declared lost that may still be connected: told to register again if heard from.
-    private var lostWorkers: Set<[UInt8]> = []
-    private var clients: [[UInt8]: ContinuousClock.Instant] = [:]
+    private var lostWorkers: Set<PeerID> = []
+    private var clients: [PeerID: ContinuousClock.Instant] = [:]
     /// The clients that have sent work or shared-state operations (the rest only watch: status
     /// queries and heartbeats). They must heartbeat, and are what STATUS counts as clients.
-    private var working: Set<[UInt8]> = []
+    private var working: Set<PeerID> = []
     private var queues: [String: Deque<Request>] = [:]
     private var running: [UInt64: Running] = [:]
     private var runningByClient: [ClientKey: UInt64] = [:]
@@ -104,14 +122,14 @@ final class BrokerLoop: @unchecked Sendable {
     private var outstanding: Set<ClientKey> = []
     private var lastRequestID: UInt64 = 0
     /// The peers that sent BATCH: they take messages of several commands, and may send them.
-    private var batching: Set<[UInt8]> = []
+    private var batching: Set<PeerID> = []
     /// What leaves for those peers at the end of this turn (or once a message is full).
-    private var outgoing: [[UInt8]: Outgoing] = [:]
+    private var outgoing: [PeerID: Outgoing] = [:]
     /// Set when queued work may now go to a worker: the hand-out runs once per turn, so that
     /// requests that arrive together leave together.
     private var needsDispatch = false
     private var phase = Phase.running
-    private var stopRequesters: [(client: [UInt8], id: UInt64)] = []
+    private var stopRequesters: [(client: PeerID, id: UInt64)] = []
     private var completed = 0
     private var workersLost = 0
     private var rejected: [String: Int] = [:]
@@ -127,7 +145,7 @@ final class BrokerLoop: @unchecked Sendable {
     // supervisor's share of the metrics' levels.
     private var activity = TaskActivity()
     private var failed: [String: Int] = [:]
-    private var replacements = WorkerReplacements<[UInt8]>()
+    private var replacements = WorkerReplacements<PeerID>()
     private let metrics = TroupeMetrics.shared
     private var queuedLevel = TroupeMetrics.Level(TroupeMetrics.shared.tasksQueued)
     private var runningLevel = TroupeMetrics.Level(TroupeMetrics.shared.tasksRunning)
@@ -187,7 +205,7 @@ final class BrokerLoop: @unchecked Sendable {
         for _ in 0..<1024 {
             guard let frames = (try? router.receiveMultipart(dontWait: true)) ?? nil else { return }
             guard frames.count >= 2 else { continue }
-            let identity = frames[0].bytes
+            let identity = PeerID(frames[0].bytes)
             // libzmq attaches the peer's metadata to content frames, not to the routing id.
             let address = frames[1].property("Peer-Address") ?? "unknown"
             // With CURVE, the ZAP handler made the client's key its User-Id.
@@ -204,7 +222,7 @@ final class BrokerLoop: @unchecked Sendable {
 
     private var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
 
-    private func handle(_ frames: [Message], from identity: [UInt8], address: String, roles: KeyRoles) {
+    private func handle(_ frames: [Message], from identity: PeerID, address: String, roles: KeyRoles) {
         let first = frames[0]
         if first.withUnsafeBytes({ SupervisorCommand.isSignature($0) }) {
             do {
@@ -246,7 +264,7 @@ final class BrokerLoop: @unchecked Sendable {
         } catch {}
     }
 
-    private func handle(_ envelope: Envelope, from identity: [UInt8], roles: KeyRoles) {
+    private func handle(_ envelope: Envelope, from identity: PeerID, roles: KeyRoles) {
         clients[identity] = ContinuousClock.now
         if case .state = envelope { working.insert(identity) }
         switch envelope {
@@ -264,7 +282,7 @@ final class BrokerLoop: @unchecked Sendable {
                 return
             }
             let server = self.server
-            let node = String(decoding: identity, as: UTF8.self)
+            let node = String(decoding: identity.bytes, as: UTF8.self)
             store.perform(operation.operation, on: operation.container, arguments: arguments, node: node) { result in
                 var body = EnvelopeWriter()
                 switch result {
@@ -273,7 +291,7 @@ final class BrokerLoop: @unchecked Sendable {
                 }
                 // Sent from the supervisor's thread, which sees whether the peer is still there:
                 // an element or a lock handed to a vanished waiter is taken back.
-                let frames = [identity, Signature.bytes, body.bytes]
+                let frames = [identity.bytes, Signature.bytes, body.bytes]
                 server.perform { loop in
                     if !loop.send(frames) {
                         loop.store.takeBack(result, of: operation.operation, on: operation.container, arguments: arguments, node: node)
@@ -288,15 +306,16 @@ final class BrokerLoop: @unchecked Sendable {
         }
     }
 
-    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: [UInt8], address: String, roles: KeyRoles) {
+    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: PeerID, address: String, roles: KeyRoles) {
         let now = ContinuousClock.now
         if let needed = Self.role(needed: command), !roles.contains(needed) {
             refuse(command, lacking: needed, to: identity)
             return
         }
-        if let entry = workers[identity] {
-            workers[identity]?.lastHeard = now
-            if entry.address == "unknown" && address != "unknown" { workers[identity]?.address = address }
+        // In place: a copy of the entry would copy what it holds.
+        if let index = workers.index(forKey: identity) {
+            workers.values[index].lastHeard = now
+            if workers.values[index].address == "unknown" && address != "unknown" { workers.values[index].address = address }
         }
         switch command {
         case .ready(let node, let pid, let services, let host):
@@ -357,7 +376,7 @@ final class BrokerLoop: @unchecked Sendable {
             outstanding.insert(ClientKey(client: identity, id: id))
             dispatch()
         case .reply(let id, let final):
-            guard var entry = workers[identity] else {
+            guard let index = workers.index(forKey: identity) else {
                 send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
                 return
             }
@@ -375,11 +394,8 @@ final class BrokerLoop: @unchecked Sendable {
                 running[id] = nil
                 runningByClient[ClientKey(client: request.request.client, id: request.request.clientID)] = nil
                 outstanding.remove(ClientKey(client: request.request.client, id: request.request.clientID))
-                if let index = entry.held.firstIndex(of: id) { entry.held.remove(at: index) }
-                if entry.current?.id == id { entry.current = nil }
-                entry.slow = false
-                entry.tasksDone += 1
-                workers[identity] = entry
+                // In place: a copy of the entry would copy its list of held requests.
+                workers.values[index].finished(id)
                 completed += 1
                 noteFinal(payload, since: request.request.received, at: now)
                 dispatch()
@@ -467,7 +483,7 @@ final class BrokerLoop: @unchecked Sendable {
     /// Counts a rejected message and answers it with a REJECT, at most
     /// ``rejectsPerWindow`` in each ``rejectWindow`` (whoever the peers): a flood of bad
     /// input gets a few answers and a few log lines, not one each.
-    private func reject(_ error: WireError, to identity: [UInt8]) {
+    private func reject(_ error: WireError, to identity: PeerID) {
         rejected[error.code.rawValue, default: 0] += 1
         metrics.messageRejected(code: error.code.rawValue)
         let now = ContinuousClock.now
@@ -502,7 +518,7 @@ final class BrokerLoop: @unchecked Sendable {
     }
 
     /// Answers a command the sender's key may not send.
-    private func refuse(_ command: SupervisorCommand, lacking role: KeyRoles, to identity: [UInt8]) {
+    private func refuse(_ command: SupervisorCommand, lacking role: KeyRoles, to identity: PeerID) {
         let folder = role == .worker ? "--allow-workers" : role == .client ? "--allow-clients" : "--allow-stop"
         switch command {
         case .ready:
@@ -524,14 +540,14 @@ final class BrokerLoop: @unchecked Sendable {
     }
 
     /// Counts and logs a command refused for want of a role.
-    private func refused(_ what: String, to identity: [UInt8]) {
+    private func refused(_ what: String, to identity: PeerID) {
         rejected[TroupeError.Code.unauthorized.rawValue, default: 0] += 1
         logger.warning("refused a command: the key lacks the role", metadata: ["troupe.command": "\(what)",
-                                                                               "troupe.peer": "\(String(decoding: identity, as: UTF8.self))"])
+                                                                               "troupe.peer": "\(String(decoding: identity.bytes, as: UTF8.self))"])
     }
 
     /// Whether `client` has a request with its id `id` queued or running.
-    private func isOutstanding(client: [UInt8], id: UInt64) -> Bool {
+    private func isOutstanding(client: PeerID, id: UInt64) -> Bool {
         outstanding.contains(ClientKey(client: client, id: id))
     }
 
@@ -554,11 +570,14 @@ final class BrokerLoop: @unchecked Sendable {
     /// back to back, and travel together.
     private func handOut() {
         guard !queues.isEmpty else { return }
-        var candidates = workers.filter { $0.value.acceptsWork }.sorted { $0.value.held.count < $1.value.held.count }.map(\.key)
+        // Read in place: a copy of an entry would copy what it holds.
+        var candidates = workers.indices.filter { workers.values[$0].acceptsWork }
+            .sorted { workers.values[$0].held.count < workers.values[$1].held.count }.map { workers.keys[$0] }
         while !candidates.isEmpty && !queues.isEmpty {
-            var next: [[UInt8]] = []
+            var next: [PeerID] = []
             for identity in candidates {
-                guard let entry = workers[identity], entry.acceptsWork, handOne(to: identity, entry) else { continue }
+                guard let index = workers.index(forKey: identity), workers.values[index].acceptsWork,
+                      handOne(to: identity, at: index) else { continue }
                 if workers[identity]?.acceptsWork == true { next.append(identity) }
             }
             candidates = next
@@ -567,16 +586,17 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Hands `identity` the first queued request of the first of its services that has one.
     /// - Returns: false when none of its services has queued work, or its connection is gone.
-    private func handOne(to identity: [UInt8], _ entry: WorkerEntry) -> Bool {
-        for service in entry.services {
+    private func handOne(to identity: PeerID, at index: Dictionary<PeerID, WorkerEntry>.Index) -> Bool {
+        let reportsStarts = workers.values[index].reportsStarts
+        for service in workers.values[index].services {
             // Popped in place: a copy of the queue would cost its length per request.
             guard let request = queues[service]?.popFirst() else { continue }
             if queues[service]?.isEmpty == true { queues[service] = nil }
             lastRequestID += 1
             let id = lastRequestID
-            running[id] = Running(request: request, worker: identity, started: !entry.reportsStarts)
+            running[id] = Running(request: request, worker: identity, started: !reportsStarts)
             runningByClient[ClientKey(client: request.client, id: request.clientID)] = id
-            workers[identity]?.held.append(id)
+            workers.values[index].held.append(id)
             // To a worker that sent BATCH, it leaves at the end of the turn with the others it
             // gets; a connection found gone then takes them back (`connectionGone`).
             if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload, handing: id) {
@@ -590,7 +610,7 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Forgets a worker whose connection was found gone when requests were sent to it: those
     /// requests never reached it, and go back first in line, uncounted, for another worker.
-    private func connectionGone(_ identity: [UInt8], handed: [UInt64]) {
+    private func connectionGone(_ identity: PeerID, handed: [UInt64]) {
         batching.remove(identity)
         guard let entry = workers[identity] else { return }
         var back: [Request] = []
@@ -616,10 +636,10 @@ final class BrokerLoop: @unchecked Sendable {
     /// Forgets a worker that left or was lost. Of the requests it held, the ones it had not
     /// started go back to the head of their queues as they were (not failed, no retry
     /// counted); one it had started is retried, if retryable, or failed with `workerLost`.
-    private func workerGone(_ identity: [UInt8], reason: String) {
+    private func workerGone(_ identity: PeerID, reason: String) {
         guard let entry = workers.removeValue(forKey: identity) else { return }
         replacements.forget(identity, host: entry.host)
-        store.release(node: String(decoding: identity, as: UTF8.self))
+        store.release(node: String(decoding: identity.bytes, as: UTF8.self))
         var notStarted: [Request] = []
         var retried: [Request] = []
         for id in entry.held {
@@ -744,12 +764,12 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Forgets a client: frees its locks and waits, and fails its queued requests (there is
     /// no one to answer). Requests already running finish; their replies are dropped.
-    private func forgetClient(_ identity: [UInt8], because reason: String) {
+    private func forgetClient(_ identity: PeerID, because reason: String) {
         clients[identity] = nil
         working.remove(identity)
         batching.remove(identity)
         outgoing[identity] = nil
-        let node = String(decoding: identity, as: UTF8.self)
+        let node = String(decoding: identity.bytes, as: UTF8.self)
         if store.isInvolved(node: node) {
             logger.info("client gone: its locks and waits are released", metadata: ["troupe.client": "\(node)", "troupe.reason": "\(reason)"])
         }
@@ -764,7 +784,7 @@ final class BrokerLoop: @unchecked Sendable {
 
     // MARK: Stopping
 
-    func beginStop(now: Bool, requester: (client: [UInt8], id: UInt64)?) {
+    func beginStop(now: Bool, requester: (client: PeerID, id: UInt64)?) {
         if let requester {
             // Already on the way out: confirm at once.
             if stopDeadline != nil {
@@ -874,9 +894,9 @@ final class BrokerLoop: @unchecked Sendable {
     /// others for that peer, in one message (up to `SupervisorCommand.commandLimit`).
     /// - Parameter handing: the supervisor's id of the request a REQUEST hands over.
     @discardableResult
-    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = [], handing: UInt64? = nil) -> Bool {
+    private func send(_ identity: PeerID, _ command: SupervisorCommand, payload: [UInt8] = [], handing: UInt64? = nil) -> Bool {
         guard batching.contains(identity) else {
-            return send([identity, SupervisorCommand.signature, command.header, payload])
+            return send([identity.bytes, SupervisorCommand.signature, command.header, payload])
         }
         let full = { (entry: inout Outgoing) -> Bool in
             entry.frames.append(command.header)
@@ -884,7 +904,7 @@ final class BrokerLoop: @unchecked Sendable {
             entry.commands += 1
             if let handing { entry.handed.append(handing) }
             return entry.commands >= SupervisorCommand.commandLimit
-        }(&outgoing[identity, default: Outgoing(frames: [identity, SupervisorCommand.signature])])
+        }(&outgoing[identity, default: Outgoing(frames: [identity.bytes, SupervisorCommand.signature])])
         if full { flushOutgoing(to: identity) }
         return true
     }
@@ -898,21 +918,21 @@ final class BrokerLoop: @unchecked Sendable {
     }
 
     /// Sends `identity` the commands waiting for it, if any.
-    private func flushOutgoing(to identity: [UInt8]) {
+    private func flushOutgoing(to identity: PeerID) {
         guard let entry = outgoing.removeValue(forKey: identity) else { return }
         transmit(entry, to: identity)
     }
 
-    private func transmit(_ entry: Outgoing, to identity: [UInt8]) {
+    private func transmit(_ entry: Outgoing, to identity: PeerID) {
         if !send(entry.frames), !entry.handed.isEmpty {
             connectionGone(identity, handed: entry.handed)
         }
     }
 
-    private func reply(envelope: Envelope, to identity: [UInt8]) {
+    private func reply(envelope: Envelope, to identity: PeerID) {
         var body = EnvelopeWriter()
         body.append(envelope)
-        send([identity, Signature.bytes, body.bytes])
+        send([identity.bytes, Signature.bytes, body.bytes])
     }
 
     /// Sends a message (its frames, the routing id first).
@@ -921,7 +941,7 @@ final class BrokerLoop: @unchecked Sendable {
     @discardableResult
     private func send(_ frames: [[UInt8]]) -> Bool {
         // After the commands already waiting for the peer.
-        if !outgoing.isEmpty, let identity = frames.first { flushOutgoing(to: identity) }
+        if !outgoing.isEmpty, let identity = frames.first { flushOutgoing(to: PeerID(identity)) }
         do {
             _ = try router.send(multipart: frames, dontWait: true)
             return true
