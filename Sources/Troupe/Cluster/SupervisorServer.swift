@@ -60,12 +60,11 @@ public final class SupervisorServer: Sendable {
                 try handler.bind("inproc://zeromq.zap.01")
                 zap = handler
             }
-            router = try Socket(context, type: .router)
-            try router.set(.linger, .milliseconds(500))
+            // Set up as the mailbox's sockets are; the supervisor lingers longer, for the
+            // DISCONNECTs and DONE it sends as it stops.
+            router = try SocketSetup.messageSocket(context, type: .router, maximumMessageSize: TroupeActorSystem.defaultMaximumMessageSize,
+                                                   linger: .milliseconds(500))
             try router.set(.routerMandatory, true)
-            try router.set(.sendHighWaterMark, 0)
-            try router.set(.receiveHighWaterMark, 0)
-            try router.set(.maxMessageSize, Int64(TroupeActorSystem.defaultMaximumMessageSize + 4096))
             if let server = configuration.security.server { try server.apply(to: router) }
             if zap != nil {
                 // Handshakes that fail before ZAP (plaintext, a wrong server key) are seen here.
