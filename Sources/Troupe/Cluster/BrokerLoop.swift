@@ -11,8 +11,10 @@ import TroupeWire
 import ZeroMQ
 
 /// The state of a supervisor's thread: its sockets, its workers, clients and queues. Made
-/// for, and touched only by, that thread.
-final class BrokerLoop: @unchecked Sendable {
+/// for, and touched only by, that thread: it is handed to the thread when the thread starts
+/// (`OSThread.start` takes its body as `sending`), and other threads reach it only through
+/// the work they queue on its server. It is not `Sendable`.
+final class BrokerLoop {
     private struct WorkerEntry {
         let node: String
         let pid: Int64
