@@ -108,7 +108,7 @@ public final class NodeAgent: Sendable {
                                                           environment: environment)
         let status = await child.wait(timeout: configuration.probeTimeout)
         if status == nil {
-            child.send(signal: SIGKILL)
+            child.send(.kill)
             _ = await child.wait(timeout: .seconds(5))
         }
         guard status == .exited(code: Self.probeExitCode) else {
@@ -177,7 +177,7 @@ public final class NodeAgent: Sendable {
             }
             if status == .exited(code: SupervisorLink.unauthorizedExitCode) {
                 printError("troupe worker: the supervisor refused this node's key as a worker: it may not serve. Put its .pub in the supervisor's --allow-workers folder (or --allow); giving up")
-                for other in ProcessSpawner.shared.liveChildren { other.send(signal: SIGTERM) }
+                for other in ProcessSpawner.shared.liveChildren { other.send(.terminate) }
                 return 1
             }
             if status == .exited(code: WorkerHost.supervisorLostExitCode) {
@@ -190,7 +190,7 @@ public final class NodeAgent: Sendable {
                 }
                 if recent > configuration.intensity.maxRestarts {
                     printError("troupe worker: workers crashed \(recent) times within \(configuration.intensity.period) (the last \(status)); giving up")
-                    for other in ProcessSpawner.shared.liveChildren { other.send(signal: SIGTERM) }
+                    for other in ProcessSpawner.shared.liveChildren { other.send(.terminate) }
                     return 1
                 }
                 printError("troupe worker: worker \(slot) (pid \(child.pid)) \(status); restarting it")
