@@ -25,7 +25,7 @@ struct ClusterTests {
         return children
     }
 
-    private func waitForWorkers(_ server: SupervisorServer, count: Int) async -> Bool {
+    private func waitForWorkers(_ server: BrokerServer, count: Int) async -> Bool {
         await eventually { await server.status().workers.count == count }
     }
 
@@ -57,13 +57,13 @@ struct ClusterTests {
 
     /// Whether the supervisor at `endpoint` answers a status query from this process.
     private func answers(_ endpoint: String, workers: Int? = nil) async -> Bool {
-        guard let client = try? SupervisorClient(endpoint: endpoint, security: .insecure),
+        guard let client = try? BrokerClient(endpoint: endpoint, security: .insecure),
               let status = try? await client.status(timeout: .seconds(1)) else { return false }
         return workers.map { status.workers.count == $0 } ?? true
     }
 
     /// This process's link to the supervisor at `endpoint`, as its clients use it.
-    private func clientLink(_ endpoint: String) throws -> SupervisorLink {
+    private func clientLink(_ endpoint: String) throws -> BrokerLink {
         try TroupeActorSystem.local().connectSupervisor(endpoint, role: .client, curve: nil)
     }
 
@@ -170,7 +170,7 @@ struct ClusterTests {
         let pool = try await Pool<EchoWorker>(connectingTo: endpoint, security: .insecure, concurrency: 4)
         let echoed = try await pool.map(0..<400) { worker, index in try await worker.slowEcho("\(index)", milliseconds: 10) }
         #expect(echoed == (0..<400).map { "\($0)" })
-        let client = try SupervisorClient(endpoint: endpoint, security: .insecure)
+        let client = try BrokerClient(endpoint: endpoint, security: .insecure)
         let status = try await client.status()
         #expect(status.workers.count == 2, "registrations: \(status.workers.map(\.node))")
         #expect(status.workersLost == 0, "\(status.workersLost) registrations were lost with no fault")
@@ -182,7 +182,7 @@ struct ClusterTests {
     // MARK: Shared state held by the supervisor
 
     @Test func aProxyWorksWhateverSpellingOfTheSupervisorsAddressEachProcessUsed() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://0.0.0.0:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://0.0.0.0:*", security: .insecure))
         defer { server.stop(now: true) }
         let port = port(of: server.endpoint)
         // The workers reach it through 127.0.0.1, this client through 127.0.0.2.
@@ -201,7 +201,7 @@ struct ClusterTests {
 
     @Test func theChildrenOfACurveClientUseItsSupervisorHeldProxies() async throws {
         let serverKeys = try Curve.generateKeyPair(), clientKeys = try Curve.generateKeyPair()
-        let server = try SupervisorServer(SupervisorConfiguration(
+        let server = try BrokerServer(BrokerConfiguration(
             bind: "tcp://127.0.0.1:*",
             security: .curve(server: CurveServerSettings(publicKey: serverKeys.publicKey, secretKey: serverKeys.secretKey),
                              allowedKeys: [clientKeys.publicKey])))
@@ -229,7 +229,7 @@ struct ClusterTests {
     }
 
     @Test func aLockHeldThroughTheSupervisorIsReleasedWhenItsHolderDies() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         defer { server.stop(now: true) }
         let workers = try await startWorkers(1, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
@@ -246,7 +246,7 @@ struct ClusterTests {
 
     @Test func aLockOfAClientThatFallsSilentIsReleasedAfterItsLivenessLimit() async throws {
         // 1 s heartbeats, liveness 3: a silent client holding a lock is gone after 3 s (not 30).
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                                    heartbeatInterval: .seconds(1), liveness: 3))
         let context = try Context()
         let holder = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "silent-holder")
@@ -298,7 +298,7 @@ struct ClusterTests {
     private func port(of endpoint: String) -> Int { Int(endpoint.split(separator: ":").last ?? "") ?? 0 }
 
     @Test func aWorkerThatRejoinsFromANewConnectionReplacesItsOldRegistration() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let old = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "rejoin-1")
         let new = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "rejoin-1~2")
@@ -320,7 +320,7 @@ struct ClusterTests {
     }
 
     @Test func aReadyFromABusyWorkerFailsItsRequestInsteadOfDroppingIt() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "busy-1")
         let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "busy-client")
@@ -344,7 +344,7 @@ struct ClusterTests {
     }
 
     @Test func aClientCompletesOnTheFinalReplyNotOnAPartialOne() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "partial-1")
         defer { worker.close(); server.stop(now: true) }
@@ -369,7 +369,7 @@ struct ClusterTests {
 
     @Test func anElementOrALockHandedToAVanishedWaiterIsNotLost() async throws {
         // Heartbeats far apart: what is checked here is not liveness.
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                                    heartbeatInterval: .seconds(10), liveness: 3))
         let context = try Context()
         let owner = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "vanish-owner")
@@ -406,7 +406,7 @@ struct ClusterTests {
     }
 
     @Test func aPoolConnectedToASupervisorRunsWorkOnItsWorkers() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let workers = try await startWorkers(2, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await waitForWorkers(server, count: 2))
@@ -429,7 +429,7 @@ struct ClusterTests {
     }
 
     @Test func sharedStateHeldByTheSupervisorIsReachedFromEveryProcess() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let workers = try await startWorkers(1, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await waitForWorkers(server, count: 1))
@@ -449,7 +449,7 @@ struct ClusterTests {
     }
 
     @Test func aLostWorkerFailsItsRequestAndItsRetryableWorkRunsElsewhere() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                                    heartbeatInterval: .milliseconds(100), liveness: 3))
         let workers = try await startWorkers(2, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
@@ -478,11 +478,11 @@ struct ClusterTests {
     // MARK: Credit: workers that hold several requests
 
     @Test func aKilledWorkerFailsTheRequestItRanAndTheOnesItHeldRunElsewhereOnce() async throws {
-        var configuration = SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        var configuration = BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                     heartbeatInterval: .milliseconds(100), liveness: 5)
         // Keep the requests behind the slow one where they are: this test is about the death.
         configuration.slowRequestLimit = .seconds(600)
-        let server = try SupervisorServer(configuration)
+        let server = try BrokerServer(configuration)
         let workers = try await startWorkers(2, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await eventually { await server.status().workers.filter { $0.credit == 64 }.count == 2 })
@@ -516,7 +516,7 @@ struct ClusterTests {
     }
 
     @Test func theRequestsBehindASlowRequestGoToTheIdleWorker() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let workers = try await startWorkers(2, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await eventually { await server.status().workers.filter { $0.credit == 64 }.count == 2 })
@@ -542,7 +542,7 @@ struct ClusterTests {
     }
 
     @Test func aWorkerWithoutCreditHoldsOneRequestAndOneWithCreditSaysWhatStarted() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let plain = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "credit-plain")
         let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "credit-client")
@@ -610,7 +610,7 @@ struct ClusterTests {
     }
 
     @Test func peersThatSentBatchGetTheRequestsAndRepliesOfATurnInOneMessage() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "batch-worker")
         let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "batch-client")

@@ -99,7 +99,7 @@ final class BrokerLoop {
     }
 
     // Strong: the thread may outlive the last other reference, and must not read a dead one.
-    let server: SupervisorServer
+    let server: BrokerServer
     private let context: Context
     private let router: Socket
     private let zap: Socket?
@@ -152,9 +152,9 @@ final class BrokerLoop {
     private var queuedLevel = TroupeMetrics.Level(TroupeMetrics.shared.tasksQueued)
     private var runningLevel = TroupeMetrics.Level(TroupeMetrics.shared.tasksRunning)
     private var workersLevel = TroupeMetrics.Level(TroupeMetrics.shared.workersAlive)
-    private let hostName = SupervisorLink.hostName
+    private let hostName = BrokerLink.hostName
 
-    init(server: SupervisorServer, context: Context, router: consuming Socket, zap: consuming Socket?, monitor: consuming SocketMonitor?) {
+    init(server: BrokerServer, context: Context, router: consuming Socket, zap: consuming Socket?, monitor: consuming SocketMonitor?) {
         self.server = server
         self.context = context
         self.router = router
@@ -195,7 +195,7 @@ final class BrokerLoop {
         router.close()
         zap?.close()
         // libzmq leaves an ipc socket's file behind.
-        if let path = SupervisorServer.socketPath(of: server.endpoint) { unlink(path) }
+        if let path = BrokerServer.socketPath(of: server.endpoint) { unlink(path) }
         server.markStopped(with: makeStatus(), loop: self)
         server.markFinished()
         logger.info("supervisor stopped")
@@ -353,7 +353,7 @@ final class BrokerLoop {
             dispatch()
         case .heartbeat where lostWorkers.contains(identity):
             lostWorkers.remove(identity)
-            send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+            send(identity, .disconnect(reason: BrokerLink.reregisterReason))
         case .heartbeat:
             if workers[identity] == nil {
                 clients[identity] = now
@@ -379,7 +379,7 @@ final class BrokerLoop {
             dispatch()
         case .reply(let id, let final):
             guard let index = workers.index(forKey: identity) else {
-                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             guard let request = running[id], request.worker == identity else {
@@ -405,7 +405,7 @@ final class BrokerLoop {
             }
         case .credit(let asked):
             guard workers[identity] != nil else {
-                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             let granted = Int(clamping: min(max(asked, 1), UInt64(server.configuration.maxCredit)))
@@ -417,7 +417,7 @@ final class BrokerLoop {
             dispatch()
         case .started(let ids):
             guard workers[identity] != nil else {
-                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             for id in ids where running[id]?.worker == identity {
@@ -426,7 +426,7 @@ final class BrokerLoop {
             }
         case .withdrawn(let ids):
             guard var entry = workers[identity] else {
-                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             // Given back unstarted: first in line again, in their order, with no retry counted.
@@ -525,7 +525,7 @@ final class BrokerLoop {
         switch command {
         case .ready:
             refused("serving", to: identity)
-            send(identity, .disconnect(reason: "\(SupervisorLink.unauthorizedReasonPrefix) this key may not serve: put its .pub in the supervisor's \(folder) folder"))
+            send(identity, .disconnect(reason: "\(BrokerLink.unauthorizedReasonPrefix) this key may not serve: put its .pub in the supervisor's \(folder) folder"))
         case .request(let id, _, _):
             refused("submitting work", to: identity)
             send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
@@ -535,7 +535,7 @@ final class BrokerLoop {
             send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
                                   message: "this key may not stop the deployment: put its .pub in the supervisor's \(folder) folder"))
         case .reply, .credit, .started, .withdrawn:
-            send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+            send(identity, .disconnect(reason: BrokerLink.reregisterReason))
         default:
             break
         }
@@ -675,7 +675,7 @@ final class BrokerLoop {
     }
 
     /// Takes back the requests waiting in a worker behind one that has run longer than
-    /// ``SupervisorConfiguration/slowRequestLimit``, when another worker of their service
+    /// ``BrokerConfiguration/slowRequestLimit``, when another worker of their service
     /// would start them sooner (it holds at most one request): the worker is asked to give
     /// back those it has not started (WITHDRAW), and gets no more work until a request of its
     /// own finishes. What it gives back (WITHDRAWN) goes to the head of the queue.
@@ -958,14 +958,14 @@ final class BrokerLoop {
 
     // MARK: Status
 
-    func makeStatus() -> SupervisorStatus {
+    func makeStatus() -> BrokerStatus {
         let now = ContinuousClock.now
-        return SupervisorStatus(
+        return BrokerStatus(
             endpoint: server.endpoint,
             phase: phase.rawValue,
             secure: zap != nil,
             workers: workers.values.sorted { ($0.host, $0.node) < ($1.host, $1.node) }.map { entry in
-                SupervisorStatus.Worker(
+                BrokerStatus.Worker(
                     node: entry.node, pid: entry.pid, host: entry.host, address: entry.address, services: entry.services,
                     state: entry.held.isEmpty ? "idle" : "busy", tasksDone: entry.tasksDone,
                     lastHeardMilliseconds: Int((now - entry.lastHeard).components.seconds * 1000

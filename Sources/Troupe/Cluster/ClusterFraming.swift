@@ -6,7 +6,7 @@ import TroupeWire
 /// supervisor's Protocol 2 messages are read when they arrive.
 enum ClusterFraming {
     /// Sends `envelope` to a peer reached through a supervisor (`.service` or `.brokered`).
-    static func send(_ envelope: Envelope, to peer: PeerAddress, over transport: any MessageTransport, links: SupervisorLinks,
+    static func send(_ envelope: Envelope, to peer: PeerAddress, over transport: any MessageTransport, links: BrokerLinks,
                      logger: Logger) {
         // Work for a supervisor that has gone silent waits in its link until it answers again.
         if case .service(let endpoint, _) = peer, links.link(for: endpoint)?.holdWhileUnreachable(envelope, to: peer) == true {
@@ -78,7 +78,7 @@ extension TroupeActorSystem {
 
     /// Connects to the standalone supervisor at `endpoint` (once; later calls return the
     /// same link).
-    func connectSupervisor(_ endpoint: String, role: SupervisorLink.Role, curve: CurveClientSettings?) -> SupervisorLink {
+    func connectSupervisor(_ endpoint: String, role: BrokerLink.Role, curve: CurveClientSettings?) -> BrokerLink {
         let (link, created) = supervisorLinks.link(for: endpoint, role: role)
         if created { link.start(on: self, curve: curve) }
         return link

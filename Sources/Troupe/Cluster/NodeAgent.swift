@@ -138,7 +138,7 @@ public final class NodeAgent: Sendable {
         } else {
             security = .insecure
         }
-        guard let client = try? SupervisorClient(endpoint: configuration.supervisor, security: security) else { return }
+        guard let client = try? BrokerClient(endpoint: configuration.supervisor, security: security) else { return }
         var warned = false
         while !SignalHandling.isShuttingDown {
             do {
@@ -175,7 +175,7 @@ public final class NodeAgent: Sendable {
                 printError("troupe worker: worker \(slot) (pid \(child.pid)) left: the supervisor stopped the deployment")
                 return 0
             }
-            if status == .exited(code: SupervisorLink.unauthorizedExitCode) {
+            if status == .exited(code: BrokerLink.unauthorizedExitCode) {
                 printError("troupe worker: the supervisor refused this node's key as a worker: it may not serve. Put its .pub in the supervisor's --allow-workers folder (or --allow); giving up")
                 for other in ProcessSpawner.shared.liveChildren { other.send(.terminate) }
                 return 1

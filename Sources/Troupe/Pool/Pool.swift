@@ -95,7 +95,7 @@ public final class Pool<W: Worker>: Sendable {
         guard concurrency >= 1 else {
             throw TroupeError(.invalidArgument, "concurrency must be at least 1, not \(concurrency)")
         }
-        let client = try SupervisorClient(endpoint: endpoint, security: security)
+        let client = try BrokerClient(endpoint: endpoint, security: security)
         _ = try await client.status(timeout: min(options.startTimeout, .seconds(10)))
         let number = client.system.lanes.nextNumber()
         // A few lanes, each holding several tasks, keep `concurrency` in flight: every task's

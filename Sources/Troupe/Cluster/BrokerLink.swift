@@ -11,7 +11,7 @@ import TroupeWire
 /// This process's connection to a standalone supervisor (Protocol 2), as a client that
 /// sends work or as a worker that serves it: heartbeats both ways, liveness, reconnection
 /// with back-off, and the commands that arrive.
-final class SupervisorLink: Sendable {
+final class BrokerLink: Sendable {
     /// What this process is to the supervisor.
     enum Role: Sendable {
         /// Sends REQUESTs and status queries.
