@@ -67,11 +67,11 @@ extension Figures {
     /// the same run: tasks/s.
     static func supervisor(_ arguments: Arguments, _ report: Report) async throws {
         let tasks = try arguments.int("tasks", default: 20_000)
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let program = try ownPath()
         let agent = NodeAgent(NodeAgent.Configuration(supervisor: server.endpoint, processes: 2, program: program, keyFiles: nil))
         let agentRun = Task { try await agent.run() }
-        let client = try SupervisorClient(endpoint: server.endpoint, security: .insecure)
+        let client = try BrokerClient(endpoint: server.endpoint, security: .insecure)
         // Both workers registered.
         while try await client.status().workers.count < 2 { try await Task.sleep(for: .milliseconds(20)) }
         let remote = try await Pool<BenchWorker>(connectingTo: server.endpoint, security: .insecure)

@@ -27,11 +27,12 @@ ENVELOPE_SIGNATURE = b"TRP\x01"
 REQUEST, REPLY, ERROR, CANCEL, READY, HEARTBEAT, DISCONNECT = 64, 65, 66, 67, 68, 69, 70
 STATUS_QUERY, STATUS, STOP, DONE = 71, 72, 73, 74
 CREDIT, STARTED, WITHDRAW, WITHDRAWN = 75, 76, 77, 78
+BATCH = 79
 NAMES = {
     REQUEST: "REQUEST", REPLY: "REPLY", ERROR: "ERROR", CANCEL: "CANCEL", READY: "READY",
     HEARTBEAT: "HEARTBEAT", DISCONNECT: "DISCONNECT", STATUS_QUERY: "STATUS-QUERY", STATUS: "STATUS",
     STOP: "STOP", DONE: "DONE", CREDIT: "CREDIT", STARTED: "STARTED", WITHDRAW: "WITHDRAW",
-    WITHDRAWN: "WITHDRAWN",
+    WITHDRAWN: "WITHDRAWN", BATCH: "BATCH",
 }
 # The header fields of each command, after the command number, in order.
 FIELDS = {
@@ -50,6 +51,7 @@ FIELDS = {
     STARTED: ["request_ids"],
     WITHDRAW: ["request_ids"],
     WITHDRAWN: ["request_ids"],
+    BATCH: [],
 }
 
 
@@ -131,6 +133,7 @@ def supervision_vectors():
           raw=array_header(2) + pack(STARTED) + b"\xdc\x00\x01" + pack(7), canonical=False)
     valid("forms/wide-started-id", STARTED, [7],
           raw=array_header(2) + pack(STARTED) + b"\x91\xcf" + struct.pack(">Q", 7), canonical=False)
+    valid("batch", BATCH, note="the sender takes messages of several commands; the supervisor answers with the same")
     valid("request/long-service", REQUEST, 1, "m." + "S" * 300, 0)
 
     # --- non-minimal but valid forms: receivers accept every form
@@ -163,7 +166,7 @@ def supervision_vectors():
     invalid("command/nil", header(None), "typeMismatch")
     invalid("command/float", header(69.0), "typeMismatch")
     invalid("command/negative", header(-1), "integerOverflow")
-    for command in (0, 1, 16, 17, 32, 63, 79, 127, 255, 2**64 - 1):
+    for command in (0, 1, 16, 17, 32, 63, 80, 127, 255, 2**64 - 1):
         invalid("command/unknown-%d" % command, header(command), "unknownKind")
     invalid("command/unknown-with-fields", header(99, 1, "x"), "unknownKind",
             note="the command is judged before the number of fields")
@@ -188,6 +191,7 @@ def supervision_vectors():
     invalid("arity/started-3", header(STARTED, [1], [2]), "malformed")
     invalid("arity/withdraw-1", header(WITHDRAW), "malformed")
     invalid("arity/withdrawn-3", header(WITHDRAWN, [1], 2), "malformed")
+    invalid("arity/batch-2", header(BATCH, 256), "malformed", note="BATCH has no fields")
 
     # --- rejected: field types and values
     invalid("type/request-id-string", header(REQUEST, "1", "s", 0), "typeMismatch")
@@ -275,6 +279,16 @@ def example_messages():
     def p2(command, *values, payload=b""):
         return [SIGNATURE, header(command, *values), payload]
 
+    def batch(*commands):
+        """One message of several commands: the signature, then each command's header and payload."""
+        frames = [SIGNATURE]
+        for command in commands:
+            frames += command[1:]
+        return frames
+
+    call_body_2 = call(13, 0, target, args=[97])[0]
+    return_body_2 = ret(13, {"number": 97, "steps": 118, "host": "py-worker", "pid": 4242})[0]
+
     return [
         message("worker-ready", "worker → supervisor",
                 p2(READY, "py-worker-1", 4242, ["distributed_pool.Collatz"], "py-worker")),
@@ -308,6 +322,24 @@ def example_messages():
                 note="request 2 has run long: the requests held behind it go to another worker"),
         message("worker-withdrawn", "worker → supervisor", p2(WITHDRAWN, [4, 5]),
                 note="request 3 had started (its STARTED crossed the WITHDRAW); 4 and 5 are given back"),
+        message("client-batch", "client → supervisor", p2(BATCH),
+                note="sent after the client's first HEARTBEAT (a worker's: after READY and CREDIT); until the answer, one command a message"),
+        message("supervisor-batch", "supervisor → any", p2(BATCH),
+                note="the answer: from now on each side may put several commands in one message"),
+        message("client-requests-batched", "client → supervisor",
+                batch(p2(REQUEST, 12, "distributed_pool.Collatz", 0, payload=call_body),
+                      p2(REQUEST, 13, "distributed_pool.Collatz", 0, payload=call_body_2)),
+                note="two REQUESTs in one message: the signature once, then a header and a payload frame each"),
+        message("supervisor-requests-batched", "supervisor → worker",
+                batch(p2(REQUEST, 1, "distributed_pool.Collatz", 0, payload=call_body),
+                      p2(REQUEST, 2, "distributed_pool.Collatz", 0, payload=call_body_2)),
+                note="the requests one worker gets in one turn, payloads unchanged"),
+        message("worker-reply-and-started", "worker → supervisor",
+                batch(p2(REPLY, 1, True, payload=return_body), p2(STARTED, [2])),
+                note="the REPLY of the call that ended and the STARTED of the next, in the order they were made"),
+        message("supervisor-replies-batched", "supervisor → client",
+                batch(p2(REPLY, 12, True, payload=return_body), p2(REPLY, 13, True, payload=return_body_2)),
+                note="the replies relayed to one client in one turn"),
         message("reject", "supervisor → any", [ENVELOPE_SIGNATURE, reject_body],
                 note="a REJECT is a Protocol 1 message, whatever protocol the rejected message claimed"),
     ]

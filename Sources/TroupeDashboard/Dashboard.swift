@@ -38,7 +38,7 @@ public struct Dashboard: Service {
     ///   without `allowPublic`.
     public init(address: HTTPAddress, allowPublic: Bool = false, refreshInterval: Duration = .seconds(1),
                 logger: Logger = Logger(label: "troupe.dashboard"),
-                status: @escaping @Sendable () async throws -> SupervisorStatus) throws {
+                status: @escaping @Sendable () async throws -> BrokerStatus) throws {
         try address.checkExposure(allowPublic: allowPublic, of: "the dashboard")
         self.address = address
         self.feed = StatusFeed(interval: refreshInterval, source: status)
@@ -55,7 +55,7 @@ public struct Dashboard: Service {
     ///   - logger: where the HTTP server logs.
     /// - Throws: `TroupeError` `.invalidArgument` for an address other hosts can reach,
     ///   without `allowPublic`.
-    public init(supervisor: SupervisorServer, address: HTTPAddress, allowPublic: Bool = false,
+    public init(supervisor: BrokerServer, address: HTTPAddress, allowPublic: Bool = false,
                 refreshInterval: Duration = .seconds(1), logger: Logger = Logger(label: "troupe.dashboard")) throws {
         try self.init(address: address, allowPublic: allowPublic, refreshInterval: refreshInterval, logger: logger) {
             await supervisor.status()

@@ -20,7 +20,7 @@ final class PoolStatusAdapter<W: Worker>: Sendable {
             ? String(decoding: name.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self) : "localhost"
     }
 
-    func status() -> SupervisorStatus {
+    func status() -> BrokerStatus {
         let status = pool.status()
         let now = ContinuousClock.now
         let done = status.workers.reduce(0) { $0 + $1.tasksDone }
@@ -30,13 +30,13 @@ final class PoolStatusAdapter<W: Worker>: Sendable {
             return (progress.activity.tasksPerSecond(at: now), progress.activity.intervals(at: now))
         }
         let workers = status.workers.map { worker in
-            SupervisorStatus.Worker(
+            BrokerStatus.Worker(
                 node: "worker \(worker.position)", pid: Int64(worker.pid ?? 0), host: host, address: "local",
                 services: [service], state: worker.state.rawValue, tasksDone: worker.tasksDone, lastHeardMilliseconds: 0,
                 restarts: worker.restarts, lastExit: worker.lastExit?.description,
                 residentBytes: worker.pid.flatMap { ResidentMemory.bytes(of: Int64($0)) })
         }
-        return SupervisorStatus(
+        return BrokerStatus(
             endpoint: "local pool of \(status.workers.count) \(service)", phase: status.phase.rawValue, secure: false,
             workers: workers, queued: status.queued > 0 ? [service: status.queued] : [:], running: status.running,
             completed: done, tasksPerSecond: tasksPerSecond, activity: activity,

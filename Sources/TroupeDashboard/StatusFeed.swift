@@ -10,10 +10,10 @@ actor StatusFeed {
     }
 
     private let interval: Duration
-    private let source: @Sendable () async throws -> SupervisorStatus
+    private let source: @Sendable () async throws -> BrokerStatus
     private var latest: Reading?
 
-    init(interval: Duration, source: @escaping @Sendable () async throws -> SupervisorStatus) {
+    init(interval: Duration, source: @escaping @Sendable () async throws -> BrokerStatus) {
         self.interval = interval
         self.source = source
     }

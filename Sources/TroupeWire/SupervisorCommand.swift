@@ -4,7 +4,9 @@
 /// ``signature`` (`54 52 53 01`, "TRS" and version 1), a header — a MessagePack array whose
 /// first element is the command number — and a payload, opaque to the supervisor: for
 /// REQUEST and REPLY, a Protocol 1 body (a CALL, or its RETURN or THROW); for STATUS, a
-/// MessagePack map; otherwise empty. See `Protocols/2-supervision.md`.
+/// MessagePack map; otherwise empty. Between peers that agreed to it (BATCH), a message may
+/// hold several commands: the signature, then a header and a payload frame for each. See
+/// `Protocols/2-supervision.md`.
 public enum SupervisorCommand: Sendable, Equatable {
     /// 64 REQUEST [64, request_id, service, flags]: run the CALL in the payload on a worker
     /// serving `service` (client → supervisor, supervisor → worker with its own id).
@@ -44,9 +46,30 @@ public enum SupervisorCommand: Sendable, Equatable {
     /// 78 WITHDRAWN [78, request_ids]: these requests were given back, not started; the worker
     /// no longer holds them (worker → supervisor).
     case withdrawn(ids: [UInt64])
+    /// 79 BATCH [79]: the sender accepts messages of several commands from the receiver
+    /// (peer → supervisor: the offer; supervisor → peer: the answer, after which the peer
+    /// may send such messages too). See ``commandLimit``.
+    case batch
 
     /// The signature frame of Protocol 2: "TRS" and the version.
     public static let signature: [UInt8] = [0x54, 0x52, 0x53, 0x01]
+
+    /// The most commands a sender puts in one message of several (the batch extension,
+    /// BATCH): a message is the signature and then, for each command, its header frame and
+    /// its payload frame.
+    public static let commandLimit = 256
+
+    /// The number of commands in a Protocol 2 message of `frameCount` frames (after any
+    /// routing-id frames), or nil when that is not a valid count: 3 frames hold one command,
+    /// and each further pair (header, payload) one more.
+    /// - Parameters:
+    ///   - frameCount: the message's frames, the signature included.
+    ///   - batches: whether the receiver takes messages of several commands from this peer.
+    public static func commandCount(frames frameCount: Int, batches: Bool) -> Int? {
+        guard frameCount >= 3, frameCount % 2 == 1 else { return nil }
+        let count = (frameCount - 1) / 2
+        return count == 1 || (batches && count <= commandLimit) ? count : nil
+    }
 
     /// Flag bit of REQUEST: the work may run again on another worker if its worker is lost.
     public static let retryableFlag: UInt64 = 1
@@ -107,6 +130,8 @@ public enum SupervisorCommand: Sendable, Equatable {
             Self.write(77, ids, to: &writer)
         case .withdrawn(let ids):
             Self.write(78, ids, to: &writer)
+        case .batch:
+            writer.writeArrayHeader(1); writer.writeUInt(79)
         }
         return writer.bytes
     }
@@ -192,6 +217,9 @@ public enum SupervisorCommand: Sendable, Equatable {
         case 78:
             try expect(2, "WITHDRAWN")
             self = .withdrawn(ids: try Self.readIDs(&reader, "WITHDRAWN"))
+        case 79:
+            try expect(1, "BATCH")
+            self = .batch
         default:
             throw WireError(.unknownKind, "unknown Protocol 2 command \(command)", offset: 1)
         }

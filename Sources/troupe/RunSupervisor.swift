@@ -84,7 +84,7 @@ struct RunSupervisor: TroupeSubcommand {
     }
 
     func runCommand() async throws {
-        let security: SupervisorConfiguration.Security
+        let security: BrokerConfiguration.Security
         if let key {
             var allowList = KeyAllowList()
             for (paths, roles) in allowLists {
@@ -95,20 +95,20 @@ struct RunSupervisor: TroupeSubcommand {
             security = .insecure
         }
         // Before the supervisor exists: its metrics are made with it.
-        let registry = metrics == nil ? nil : SupervisorWebServices.bootstrapMetrics()
-        let server: SupervisorServer
+        let registry = metrics == nil ? nil : BrokerWebServices.bootstrapMetrics()
+        let server: BrokerServer
         do {
-            server = try SupervisorServer(SupervisorConfiguration(bind: bind, security: security))
+            server = try BrokerServer(BrokerConfiguration(bind: bind, security: security))
         } catch {
             throw fail("\(error)")
         }
         let mode = key == nil ? "insecure" : "CURVE"
         print("troupe supervisor listening on \(server.endpoint) (\(mode))")
         StopOnSignal.install { server.stop(now: false) }
-        var web: SupervisorWebServices? = nil
+        var web: BrokerWebServices? = nil
         if dashboard != nil || metrics != nil {
             do {
-                web = try await SupervisorWebServices(
+                web = try await BrokerWebServices(
                     supervisor: server, dashboard: try dashboard.map { try HTTPAddress($0) }, dashboardPublic: dashboardPublic,
                     metrics: try metrics.map { (try HTTPAddress($0), registry!) }, metricsPublic: metricsPublic)
             } catch {

@@ -26,9 +26,9 @@ struct Status: TroupeSubcommand {
 
     func runCommand() async throws {
         let connection = try self.connection.resolve(environment: true)
-        let client = try SupervisorClient(endpoint: connection.endpoint, security: try connection.security())
+        let client = try BrokerClient(endpoint: connection.endpoint, security: try connection.security())
         repeat {
-            let status: SupervisorStatus
+            let status: BrokerStatus
             do {
                 status = try await client.status(timeout: .milliseconds(Int(timeout * 1000)))
             } catch let error as TroupeError {

@@ -3,7 +3,7 @@ import TroupeWire
 
 /// How `troupe status` shows a supervisor's status.
 enum StatusFormat {
-    static func table(_ status: SupervisorStatus) -> String {
+    static func table(_ status: BrokerStatus) -> String {
         var lines: [String] = []
         let queued = status.queued.values.reduce(0, +)
         lines.append("supervisor \(status.endpoint)  phase \(status.phase)  \(status.secure ? "CURVE" : "insecure")  "
@@ -35,7 +35,7 @@ enum StatusFormat {
         "\(count) \(noun)\(count == 1 ? "" : "s")"
     }
 
-    static func json(_ status: SupervisorStatus) -> String {
+    static func json(_ status: BrokerStatus) -> String {
         let value = (try? MessagePackValue(decoding: MessagePackEncoder().encode(status))) ?? .nil
         return render(value)
     }

@@ -20,7 +20,7 @@ struct Stop: TroupeSubcommand {
 
     func runCommand() async throws {
         let connection = try self.connection.resolve(environment: true)
-        let client = try SupervisorClient(endpoint: connection.endpoint, security: try connection.security())
+        let client = try BrokerClient(endpoint: connection.endpoint, security: try connection.security())
         do {
             _ = try await client.status(timeout: .seconds(5))
             try await client.stop(now: now, timeout: .milliseconds(Int(timeout * 1000)))

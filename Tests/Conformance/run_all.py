@@ -30,7 +30,7 @@ PROTOCOLS = os.path.join(ROOT, "Protocols")
 sys.path.insert(0, HERE)
 
 from troupe_peer import (  # noqa: E402
-    CALL, CANCEL, DISCONNECT, DONE, ERROR, HEARTBEAT, P1_SIGNATURE, P2_SIGNATURE, READY, REJECT, REPLY, REQUEST,
+    BATCH, CREDIT, STARTED, CALL, CANCEL, DISCONNECT, DONE, ERROR, HEARTBEAT, P1_SIGNATURE, P2_SIGNATURE, READY, REJECT, REPLY, REQUEST,
     RETURN, STATE, STATUS, STATUS_QUERY, STOP, THROW, Peer, array_header, pack, strict_equal, unpack, unpack_body,
 )
 
@@ -733,6 +733,65 @@ def check_spec_items(run):
             peer.close()
         run.processes.stop(supervisor)
 
+
+# ---------------------------------------------------------------------------------------------
+# Check: the batch extension (BATCH, several commands in one message)
+
+def check_batch(run):
+    supervisor, endpoint = run.start_supervisor(["--insecure"])
+    worker = Peer(run.context, endpoint, identity="conformance-batch-worker")
+    client = Peer(run.context, endpoint, identity="conformance-batch-client")
+    plain = Peer(run.context, endpoint, identity="conformance-batch-plain")
+    service = "conformance.Batched"
+    try:
+        worker.send_command(READY, "conformance-batch-worker", os.getpid(), [service], "py")
+        worker.send_command(CREDIT, 8)
+        worker.send_command(BATCH)
+        answers = []
+        while len(answers) < 2:
+            message = worker.receive(5)
+            expect(message is not None and message.protocol == 2, "the worker got %r after READY, CREDIT, BATCH" % message)
+            answers += [command for command, _ in message.commands]
+        expect(answers == [[CREDIT, 8], [BATCH]], "answers to CREDIT and BATCH: %r" % answers)
+        client.send_command(HEARTBEAT)
+        client.send_command(BATCH)
+        message = client.receive(5)
+        expect(message is not None and [c for c, _ in message.commands] == [[BATCH]], "the answer to a client's BATCH: %r" % message)
+
+        # Five REQUESTs in one message; the supervisor hands them to the worker in one turn, in one message.
+        bodies = {n: pack([CALL, n, 0, "square", [], [pack(n)]]) for n in range(1, 6)}
+        client.send_batch(*[([REQUEST, n, service, 0], bodies[n]) for n in range(1, 6)])
+        message = worker.receive(5)
+        expect(message is not None and message.protocol == 2, "the worker got %r" % message)
+        requests = [(c, p) for c, p in message.commands if c[0] == REQUEST]
+        expect(len(requests) == 5 and len(message.commands) == 5,
+               "one message held %d commands, %d REQUESTs: %r" % (len(message.commands), len(requests), message.commands))
+        expect([p for _, p in requests] == [bodies[n] for n in range(1, 6)], "the payloads were not passed on unchanged, in order")
+        ids = [c[1] for c, _ in requests]
+
+        # STARTED and the five REPLYs in one message; the client gets the five REPLYs in one.
+        outcome = {i: pack([RETURN, n, pack(n * n)]) for i, n in zip(ids, range(1, 6))}
+        worker.send_batch(([STARTED, ids], b""), *[([REPLY, i, True], outcome[i]) for i in ids])
+        message = client.receive(5)
+        expect(message is not None and message.protocol == 2, "the client got %r" % message)
+        expect([c for c, _ in message.commands] == [[REPLY, n, True] for n in range(1, 6)],
+               "one message to the client held %r" % [c for c, _ in message.commands])
+        expect([p for _, p in message.commands] == [outcome[i] for i in ids], "the REPLY payloads were changed")
+
+        # A peer that never sent BATCH: several commands in one message are rejected whole.
+        plain.send_batch(([HEARTBEAT], b""), ([STATUS_QUERY, 1], b""))
+        message = plain.receive(5)
+        expect(message is not None and message.protocol == 1 and message.envelopes[0][:2] == [REJECT, "malformed"],
+               "a peer without BATCH sending two commands in one message got %r" % message)
+        expect(plain.receive(0.3) is None, "a rejected message's commands were carried out")
+        status = client.status(7)
+        expect(status is not None and status["completed"] == 5, "completed after the batch: %r" % (status and status["completed"]))
+        return "5 REQUESTs in one message each way, 5 REPLYs relayed in one; several commands without BATCH rejected"
+    finally:
+        for peer in (worker, client, plain):
+            peer.close()
+        run.processes.stop(supervisor)
+
 # ---------------------------------------------------------------------------------------------
 
 CHECKS = [
@@ -742,6 +801,7 @@ CHECKS = [
     ("curve", "CURVE allow-list", check_curve),
     ("bad-input", "bad input rejected, supervisor keeps serving", check_bad_input),
     ("spec-items", "version first, offsets, flags, ids, locks, rate, STOP", check_spec_items),
+    ("batch", "BATCH: several commands in one message, each way", check_batch),
 ]
 
 

@@ -23,7 +23,9 @@ STATE = 32
 P2_SIGNATURE = b"TRS\x01"
 REQUEST, REPLY, ERROR, CANCEL, READY, HEARTBEAT, DISCONNECT = 64, 65, 66, 67, 68, 69, 70
 STATUS_QUERY, STATUS, STOP, DONE = 71, 72, 73, 74
-COMMAND_NAMES = {REQUEST: "REQUEST", REPLY: "REPLY", ERROR: "ERROR", CANCEL: "CANCEL", READY: "READY",
+CREDIT, STARTED, WITHDRAW, WITHDRAWN, BATCH = 75, 76, 77, 78, 79
+COMMAND_NAMES = {CREDIT: "CREDIT", STARTED: "STARTED", WITHDRAW: "WITHDRAW", WITHDRAWN: "WITHDRAWN", BATCH: "BATCH",
+                 REQUEST: "REQUEST", REPLY: "REPLY", ERROR: "ERROR", CANCEL: "CANCEL", READY: "READY",
                  HEARTBEAT: "HEARTBEAT", DISCONNECT: "DISCONNECT", STATUS_QUERY: "STATUS-QUERY",
                  STATUS: "STATUS", STOP: "STOP", DONE: "DONE"}
 
@@ -59,17 +61,19 @@ class Message:
         self.command = None      # Protocol 2: the header array
         self.payload = b""       # Protocol 2: the payload frame
         self.envelopes = []      # Protocol 1: the body's envelopes
-        if len(frames) == 3 and frames[0] == P2_SIGNATURE:
+        self.commands = []       # Protocol 2: every (header array, payload) of the message
+        if len(frames) >= 3 and len(frames) % 2 == 1 and frames[0] == P2_SIGNATURE:
+            # One command, or several after BATCH: a header and a payload frame each.
             self.protocol = 2
-            self.command = unpack(frames[1])
-            self.payload = frames[2]
+            self.commands = [(unpack(frames[i]), frames[i + 1]) for i in range(1, len(frames), 2)]
+            self.command, self.payload = self.commands[0]
         elif len(frames) == 2 and frames[0] == P1_SIGNATURE:
             self.protocol = 1
             self.envelopes = unpack_body(frames[1])
 
     @property
     def is_heartbeat(self):
-        return self.protocol == 2 and self.command == [HEARTBEAT]
+        return self.protocol == 2 and len(self.commands) == 1 and self.command == [HEARTBEAT]
 
     def __repr__(self):
         if self.protocol == 2:
@@ -108,6 +112,14 @@ class Peer:
 
     def send_command(self, *header, payload=b""):
         self.socket.send_multipart([P2_SIGNATURE, pack(list(header)), payload])
+        self.last_sent = time.monotonic()
+
+    def send_batch(self, *commands):
+        """Several commands in one message (after BATCH): each a (header list, payload) pair."""
+        frames = [P2_SIGNATURE]
+        for header, payload in commands:
+            frames += [pack(list(header)), payload]
+        self.socket.send_multipart(frames)
         self.last_sent = time.monotonic()
 
     def send_envelopes(self, *envelopes):

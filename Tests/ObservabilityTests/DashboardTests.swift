@@ -56,7 +56,7 @@ struct DashboardTests {
 
             let (body, response) = try await URLSession.shared.data(from: URL(string: base + "/api/status")!)
             #expect((response as? HTTPURLResponse)?.statusCode == 200)
-            let status = try JSONDecoder().decode(SupervisorStatus.self, from: body)
+            let status = try JSONDecoder().decode(BrokerStatus.self, from: body)
             #expect(status.workers.count == 2)
             #expect(status.completed == pool.status().workers.map(\.tasksDone).reduce(0, +))
             #expect(status.completed >= 6)

@@ -23,7 +23,7 @@ struct ClusterTests {
         return children
     }
 
-    private func waitForWorkers(_ server: SupervisorServer, count: Int) async -> Bool {
+    private func waitForWorkers(_ server: BrokerServer, count: Int) async -> Bool {
         await eventually { await server.status().workers.count == count }
     }
 
@@ -55,13 +55,13 @@ struct ClusterTests {
 
     /// Whether the supervisor at `endpoint` answers a status query from this process.
     private func answers(_ endpoint: String, workers: Int? = nil) async -> Bool {
-        guard let client = try? SupervisorClient(endpoint: endpoint, security: .insecure),
+        guard let client = try? BrokerClient(endpoint: endpoint, security: .insecure),
               let status = try? await client.status(timeout: .seconds(1)) else { return false }
         return workers.map { status.workers.count == $0 } ?? true
     }
 
     /// This process's link to the supervisor at `endpoint`, as its clients use it.
-    private func clientLink(_ endpoint: String) throws -> SupervisorLink {
+    private func clientLink(_ endpoint: String) throws -> BrokerLink {
         try TroupeActorSystem.local().connectSupervisor(endpoint, role: .client, curve: nil)
     }
 
@@ -168,7 +168,7 @@ struct ClusterTests {
         let pool = try await Pool<EchoWorker>(connectingTo: endpoint, security: .insecure, concurrency: 4)
         let echoed = try await pool.map(0..<400) { worker, index in try await worker.slowEcho("\(index)", milliseconds: 10) }
         #expect(echoed == (0..<400).map { "\($0)" })
-        let client = try SupervisorClient(endpoint: endpoint, security: .insecure)
+        let client = try BrokerClient(endpoint: endpoint, security: .insecure)
         let status = try await client.status()
         #expect(status.workers.count == 2, "registrations: \(status.workers.map(\.node))")
         #expect(status.workersLost == 0, "\(status.workersLost) registrations were lost with no fault")
@@ -180,7 +180,7 @@ struct ClusterTests {
     // MARK: Shared state held by the supervisor
 
     @Test func aProxyWorksWhateverSpellingOfTheSupervisorsAddressEachProcessUsed() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://0.0.0.0:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://0.0.0.0:*", security: .insecure))
         defer { server.stop(now: true) }
         let port = port(of: server.endpoint)
         // The workers reach it through 127.0.0.1, this client through 127.0.0.2.
@@ -199,7 +199,7 @@ struct ClusterTests {
 
     @Test func theChildrenOfACurveClientUseItsSupervisorHeldProxies() async throws {
         let serverKeys = try Curve.generateKeyPair(), clientKeys = try Curve.generateKeyPair()
-        let server = try SupervisorServer(SupervisorConfiguration(
+        let server = try BrokerServer(BrokerConfiguration(
             bind: "tcp://127.0.0.1:*",
             security: .curve(server: CurveServerSettings(publicKey: serverKeys.publicKey, secretKey: serverKeys.secretKey),
                              allowedKeys: [clientKeys.publicKey])))
@@ -227,7 +227,7 @@ struct ClusterTests {
     }
 
     @Test func aLockHeldThroughTheSupervisorIsReleasedWhenItsHolderDies() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         defer { server.stop(now: true) }
         let workers = try await startWorkers(1, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
@@ -244,7 +244,7 @@ struct ClusterTests {
 
     @Test func aLockOfAClientThatFallsSilentIsReleasedAfterItsLivenessLimit() async throws {
         // 1 s heartbeats, liveness 3: a silent client holding a lock is gone after 3 s (not 30).
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                                    heartbeatInterval: .seconds(1), liveness: 3))
         let context = try Context()
         let holder = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "silent-holder")
@@ -296,7 +296,7 @@ struct ClusterTests {
     private func port(of endpoint: String) -> Int { Int(endpoint.split(separator: ":").last ?? "") ?? 0 }
 
     @Test func aWorkerThatRejoinsFromANewConnectionReplacesItsOldRegistration() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let old = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "rejoin-1")
         let new = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "rejoin-1~2")
@@ -318,7 +318,7 @@ struct ClusterTests {
     }
 
     @Test func aReadyFromABusyWorkerFailsItsRequestInsteadOfDroppingIt() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "busy-1")
         let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "busy-client")
@@ -342,7 +342,7 @@ struct ClusterTests {
     }
 
     @Test func aClientCompletesOnTheFinalReplyNotOnAPartialOne() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "partial-1")
         defer { worker.close(); server.stop(now: true) }
@@ -367,7 +367,7 @@ struct ClusterTests {
 
     @Test func anElementOrALockHandedToAVanishedWaiterIsNotLost() async throws {
         // Heartbeats far apart: what is checked here is not liveness.
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                                    heartbeatInterval: .seconds(10), liveness: 3))
         let context = try Context()
         let owner = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "vanish-owner")
@@ -404,7 +404,7 @@ struct ClusterTests {
     }
 
     @Test func aPoolConnectedToASupervisorRunsWorkOnItsWorkers() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let workers = try await startWorkers(2, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await waitForWorkers(server, count: 2))
@@ -420,13 +420,14 @@ struct ClusterTests {
 
         let status = await server.status()
         #expect(status.completed >= 42)
+        // The test worker serves TracedWorker too.
         #expect(status.workers.allSatisfy { $0.services.contains(String(reflecting: EchoWorker.self)) })
         server.stop(now: true)
         await server.wait()
     }
 
     @Test func sharedStateHeldByTheSupervisorIsReachedFromEveryProcess() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let workers = try await startWorkers(1, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await waitForWorkers(server, count: 1))
@@ -446,7 +447,7 @@ struct ClusterTests {
     }
 
     @Test func aLostWorkerFailsItsRequestAndItsRetryableWorkRunsElsewhere() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                                    heartbeatInterval: .milliseconds(100), liveness: 3))
         let workers = try await startWorkers(2, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
@@ -475,11 +476,11 @@ struct ClusterTests {
     // MARK: Credit: workers that hold several requests
 
     @Test func aKilledWorkerFailsTheRequestItRanAndTheOnesItHeldRunElsewhereOnce() async throws {
-        var configuration = SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        var configuration = BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                     heartbeatInterval: .milliseconds(100), liveness: 5)
         // Keep the requests behind the slow one where they are: this test is about the death.
         configuration.slowRequestLimit = .seconds(600)
-        let server = try SupervisorServer(configuration)
+        let server = try BrokerServer(configuration)
         let workers = try await startWorkers(2, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await eventually { await server.status().workers.filter { $0.credit == 64 }.count == 2 })
@@ -513,7 +514,7 @@ struct ClusterTests {
     }
 
     @Test func theRequestsBehindASlowRequestGoToTheIdleWorker() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let workers = try await startWorkers(2, supervisor: server.endpoint)
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await eventually { await server.status().workers.filter { $0.credit == 64 }.count == 2 })
@@ -539,7 +540,7 @@ struct ClusterTests {
     }
 
     @Test func aWorkerWithoutCreditHoldsOneRequestAndOneWithCreditSaysWhatStarted() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let context = try Context()
         let plain = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "credit-plain")
         let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "credit-client")
@@ -604,5 +605,56 @@ struct ClusterTests {
             return
         }
         #expect(flags == SupervisorCommand.retryableFlag, "the retried request comes first")
+    }
+
+    @Test func peersThatSentBatchGetTheRequestsAndRepliesOfATurnInOneMessage() async throws {
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let context = try Context()
+        let worker = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "batch-worker")
+        let client = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "batch-client")
+        let plain = try RawSupervisorPeer(context, endpoint: server.endpoint, identity: "batch-plain")
+        defer { for peer in [worker, client, plain] { peer.close() }; server.stop(now: true) }
+
+        try worker.send(.ready(node: "batching", pid: 1, services: ["test.Raw"], host: "h"))
+        try worker.send(.credit(8))
+        try worker.send(.batch)
+        var answers: [SupervisorCommand] = []
+        while answers.count < 2, let commands = worker.receiveCommands() { answers += commands.map(\.0) }
+        #expect(answers == [.credit(8), .batch])
+        try client.send(.heartbeat)
+        try client.send(.batch)
+        #expect(client.receiveCommands()?.map(\.0) == [.batch])
+
+        // Four REQUESTs in one message reach the worker, handed in one turn, in one message.
+        try client.send(batch: (UInt64(1)...4).map { (.request(id: $0, service: "test.Raw", flags: 0), payload: callBody) })
+        let requests = try #require(worker.receiveCommands())
+        let ids = requests.compactMap { command -> UInt64? in
+            if case .request(let id, "test.Raw", 0) = command.0 { return id }
+            return nil
+        }
+        #expect(ids.count == 4, "one message held \(requests.map(\.0))")
+        #expect(requests.allSatisfy { $0.payload == callBody }, "payloads pass unchanged")
+
+        // The worker's STARTED and four REPLYs in one message come back to the client together.
+        try worker.send(batch: [(.started(ids: ids), payload: [])] + ids.map { (.reply(id: $0, final: true), payload: replyBody($0)) })
+        let replies = try #require(client.receiveCommands())
+        #expect(replies.map(\.0) == (UInt64(1)...4).map { .reply(id: $0, final: true) }, "one message held \(replies.map(\.0))")
+        #expect(replies.map(\.payload) == ids.map(replyBody))
+        #expect(await eventually { await server.status().completed == 4 })
+
+        // A peer that never sent BATCH may not send several commands in one message: REJECT
+        // `malformed`, and nothing of it is carried out.
+        try plain.send(batch: [(.heartbeat, payload: []), (.statusQuery(id: 9), payload: [])])
+        guard case .reject(let rejection)? = plain.receive()?.envelopes?.first else {
+            Issue.record("a several-command message from a peer without BATCH was not rejected")
+            return
+        }
+        #expect(rejection.code == WireError.Code.malformed.rawValue)
+    }
+
+    private func replyBody(_ id: UInt64) -> [UInt8] {
+        var body = EnvelopeWriter()
+        body.append(.return(Envelope.Return(callID: id, value: MessagePackValue.int(Int64(id)).encoded)))
+        return body.bytes
     }
 }

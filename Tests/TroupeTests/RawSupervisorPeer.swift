@@ -24,6 +24,33 @@ final class RawSupervisorPeer {
         _ = try socket.send(multipart: [SupervisorCommand.signature, command.header, payload])
     }
 
+    /// Sends several Protocol 2 commands in one message (after BATCH): the signature, then a
+    /// header and a payload frame for each.
+    func send(batch commands: [(SupervisorCommand, payload: [UInt8])]) throws {
+        _ = try socket.send(multipart: [SupervisorCommand.signature] + commands.flatMap { [$0.0.header, $0.payload] })
+    }
+
+    /// The commands of the next Protocol 2 message within `timeout` (one, or several from a
+    /// supervisor that answered BATCH), lone HEARTBEATs skipped.
+    func receiveCommands(within timeout: Duration = .seconds(5)) -> [(SupervisorCommand, payload: [UInt8])]? {
+        let deadline = ContinuousClock.now + timeout
+        let poller = Poller()
+        _ = poller.add(socket, events: .readable)
+        while ContinuousClock.now < deadline {
+            guard (try? poller.poll(timeout: .milliseconds(50))) ?? 0 > 0,
+                  let frames = (try? socket.receiveMultipart(dontWait: true)) ?? nil else { continue }
+            let bytes = frames.map(\.bytes)
+            guard bytes.first == SupervisorCommand.signature,
+                  let count = SupervisorCommand.commandCount(frames: bytes.count, batches: true) else { continue }
+            let commands = (0..<count).compactMap { index -> (SupervisorCommand, payload: [UInt8])? in
+                (try? SupervisorCommand(header: bytes[1 + 2 * index])).map { ($0, bytes[2 + 2 * index]) }
+            }
+            if commands.count == 1, commands[0].0 == .heartbeat { continue }
+            return commands
+        }
+        return nil
+    }
+
     /// Sends Protocol 1 envelopes in one message.
     func send(_ envelopes: [Envelope]) throws {
         var body = EnvelopeWriter()

@@ -13,7 +13,7 @@ struct SupervisorCommandVectorTests {
         #expect(SupervisionVectors.rejectedHeaders.count > 100)
         let commands = Set(SupervisionVectors.validHeaders.compactMap { $0.decoded?.command })
         #expect(commands == Set(file.commands.keys))
-        #expect(file.commands.count == 15)
+        #expect(file.commands.count == 16)
         let codes = Set(file.cases.compactMap(\.error))
         #expect(codes == ["truncated", "malformed", "typeMismatch", "integerOverflow", "unknownKind",
                           "invalidUTF8", "trailingBytes", "badSignature", "unsupportedVersion"])
@@ -95,32 +95,50 @@ struct SupervisorCommandVectorTests {
             }
             return
         }
-        #expect(frames.count == 3)
+        // One command, or several (BATCH): the signature, then a header and a payload each.
+        let count = try #require(SupervisorCommand.commandCount(frames: frames.count, batches: true), "\(message.name): \(frames.count) frames")
         try frames[0].withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
-        let command = try SupervisorCommand(header: frames[1])
-        #expect(command.header == frames[1])
+        for index in 0..<count {
+            try checkCommand(header: frames[1 + 2 * index], payload: frames[2 + 2 * index], in: message)
+        }
+    }
+
+    @Test("a message's frame count says how many commands it holds")
+    func commandCounts() {
+        #expect(SupervisorCommand.commandCount(frames: 3, batches: false) == 1)
+        #expect(SupervisorCommand.commandCount(frames: 5, batches: false) == nil)
+        #expect(SupervisorCommand.commandCount(frames: 5, batches: true) == 2)
+        #expect(SupervisorCommand.commandCount(frames: 4, batches: true) == nil)
+        #expect(SupervisorCommand.commandCount(frames: 2, batches: true) == nil)
+        #expect(SupervisorCommand.commandCount(frames: 1 + 2 * SupervisorCommand.commandLimit, batches: true) == SupervisorCommand.commandLimit)
+        #expect(SupervisorCommand.commandCount(frames: 3 + 2 * SupervisorCommand.commandLimit, batches: true) == nil)
+    }
+
+    private func checkCommand(header: [UInt8], payload: [UInt8], in message: SupervisionMessage) throws {
+        let command = try SupervisorCommand(header: header)
+        #expect(command.header == header)
         switch command {
         case .request:
-            let envelopes = try EnvelopeDecoder().decode(body: frames[2])
+            let envelopes = try EnvelopeDecoder().decode(body: payload)
             guard envelopes.count == 1, case .call = envelopes[0] else {
                 Issue.record("\(message.name): a REQUEST carries one CALL, got \(envelopes)")
                 return
             }
         case .reply:
-            let envelopes = try EnvelopeDecoder().decode(body: frames[2])
+            let envelopes = try EnvelopeDecoder().decode(body: payload)
             #expect(envelopes.count == 1)
             switch envelopes.first {
             case .return?, .throw?: break
             default: Issue.record("\(message.name): a REPLY carries one RETURN or THROW, got \(envelopes)")
             }
         case .status:
-            let status = try MessagePackValue(decoding: frames[2])
+            let status = try MessagePackValue(decoding: payload)
             for key in ["endpoint", "phase", "secure", "workers", "queued", "running", "completed", "clients",
                         "workersLost", "rejected", "unauthorized"] {
                 #expect(status[key] != nil, "STATUS payload lacks \(key)")
             }
         default:
-            #expect(frames[2].isEmpty, "\(message.name): only REQUEST, REPLY and STATUS carry a payload")
+            #expect(payload.isEmpty, "\(message.name): only REQUEST, REPLY and STATUS carry a payload")
         }
     }
 }
@@ -206,6 +224,8 @@ struct DecodedCommand: Decodable {
             return .withdraw(ids: try need(request_ids, "request_ids"))
         case "WITHDRAWN":
             return .withdrawn(ids: try need(request_ids, "request_ids"))
+        case "BATCH":
+            return .batch
         default:
             throw MissingVectorField(field: "a known command (got \(command))")
         }

@@ -5,8 +5,10 @@ import TroupeWire
 import ZeroMQ
 
 /// The state of a supervisor's thread: its sockets, its workers, clients and queues. Made
-/// for, and touched only by, that thread.
-final class BrokerLoop: @unchecked Sendable {
+/// for, and touched only by, that thread: it is handed to the thread when the thread starts
+/// (`OSThread.start` takes its body as `sending`), and other threads reach it only through
+/// the work they queue on its server. It is not `Sendable`.
+final class BrokerLoop {
     private struct WorkerEntry {
         let node: String
         let pid: Int64
@@ -35,10 +37,18 @@ final class BrokerLoop: @unchecked Sendable {
 
         /// Whether it may be handed one more request.
         var acceptsWork: Bool { held.count < credit && !slow }
+
+        /// Forgets a request it finished (final REPLY).
+        mutating func finished(_ id: UInt64) {
+            if let index = held.firstIndex(of: id) { held.remove(at: index) }
+            if current?.id == id { current = nil }
+            slow = false
+            tasksDone += 1
+        }
     }
 
     private struct Request {
-        let client: [UInt8]
+        let client: PeerID
         let clientID: UInt64
         let service: String
         let flags: UInt64
@@ -50,21 +60,40 @@ final class BrokerLoop: @unchecked Sendable {
     /// A request handed to a worker: waiting in the worker behind others, or started.
     private struct Running {
         var request: Request
-        let worker: [UInt8]
+        let worker: PeerID
         /// Whether the worker started it: said so (STARTED, or a REPLY), or holds one request
         /// at a time and so starts each when it gets it.
         var started: Bool
     }
 
     private struct ClientKey: Hashable {
-        let client: [UInt8]
+        let client: PeerID
         let id: UInt64
     }
 
     private enum Phase: String { case running, closing, stopped }
 
+    /// A peer's routing identity, hashed in one go (an array of bytes hashes byte by byte,
+    /// and the loop hashes identities several times for every message).
+    struct PeerID: Hashable {
+        let bytes: [UInt8]
+        init(_ bytes: [UInt8]) { self.bytes = bytes }
+        func hash(into hasher: inout Hasher) {
+            bytes.withUnsafeBytes { hasher.combine(bytes: $0) }
+        }
+    }
+
+    /// The commands waiting to leave for one peer that agreed to BATCH, in one message: its
+    /// frames so far (routing id, signature, then a header and a payload per command), and
+    /// the supervisor's ids of the requests among them (to take back if the peer is gone).
+    private struct Outgoing {
+        var frames: [[UInt8]]
+        var commands = 0
+        var handed: [UInt64] = []
+    }
+
     // Strong: the thread may outlive the last other reference, and must not read a dead one.
-    let server: SupervisorServer
+    let server: BrokerServer
     private let context: Context
     private let router: Socket
     private let zap: Socket?
@@ -74,13 +103,13 @@ final class BrokerLoop: @unchecked Sendable {
     private let allowList: KeyAllowList?
     private var logger: Logger { server.logger }
 
-    private var workers: [[UInt8]: WorkerEntry] = [:]
+    private var workers: [PeerID: WorkerEntry] = [:]
     /// Workers declared lost that may still be connected: told to register again if heard from.
-    private var lostWorkers: Set<[UInt8]> = []
-    private var clients: [[UInt8]: ContinuousClock.Instant] = [:]
+    private var lostWorkers: Set<PeerID> = []
+    private var clients: [PeerID: ContinuousClock.Instant] = [:]
     /// The clients that have sent work or shared-state operations (the rest only watch: status
     /// queries and heartbeats). They must heartbeat, and are what STATUS counts as clients.
-    private var working: Set<[UInt8]> = []
+    private var working: Set<PeerID> = []
     private var queues: [String: Deque<Request>] = [:]
     private var running: [UInt64: Running] = [:]
     private var runningByClient: [ClientKey: UInt64] = [:]
@@ -88,11 +117,15 @@ final class BrokerLoop: @unchecked Sendable {
     /// same id is refused while the first is outstanding.
     private var outstanding: Set<ClientKey> = []
     private var lastRequestID: UInt64 = 0
+    /// The peers that sent BATCH: they take messages of several commands, and may send them.
+    private var batching: Set<PeerID> = []
+    /// What leaves for those peers at the end of this turn (or once a message is full).
+    private var outgoing: [PeerID: Outgoing] = [:]
     /// Set when queued work may now go to a worker: the hand-out runs once per turn, so that
     /// requests that arrive together leave together.
     private var needsDispatch = false
     private var phase = Phase.running
-    private var stopRequesters: [(client: [UInt8], id: UInt64)] = []
+    private var stopRequesters: [(client: PeerID, id: UInt64)] = []
     private var completed = 0
     private var workersLost = 0
     private var rejected: [String: Int] = [:]
@@ -108,14 +141,14 @@ final class BrokerLoop: @unchecked Sendable {
     // supervisor's share of the metrics' levels.
     private var activity = TaskActivity()
     private var failed: [String: Int] = [:]
-    private var replacements = WorkerReplacements<[UInt8]>()
+    private var replacements = WorkerReplacements<PeerID>()
     private let metrics = TroupeMetrics.shared
     private var queuedLevel = TroupeMetrics.Level(TroupeMetrics.shared.tasksQueued)
     private var runningLevel = TroupeMetrics.Level(TroupeMetrics.shared.tasksRunning)
     private var workersLevel = TroupeMetrics.Level(TroupeMetrics.shared.workersAlive)
-    private let hostName = SupervisorLink.hostName
+    private let hostName = BrokerLink.hostName
 
-    init(server: SupervisorServer, context: Context, router: consuming Socket, zap: consuming Socket?, monitor: consuming SocketMonitor?) {
+    init(server: BrokerServer, context: Context, router: consuming Socket, zap: consuming Socket?, monitor: consuming SocketMonitor?) {
         self.server = server
         self.context = context
         self.router = router
@@ -135,7 +168,7 @@ final class BrokerLoop: @unchecked Sendable {
             _ = poller.add(router, events: .readable)
             let zapIndex = zap.map { poller.add($0, events: .readable) }
             let monitorIndex = monitor.map { poller.add($0.socket, events: .readable) }
-            _ = try? poller.poll(milliseconds: isWatchingForSlowRequests ? 2 : 100)
+            _ = try? poller.poll(milliseconds: needsDispatch || !outgoing.isEmpty ? 0 : isWatchingForSlowRequests ? 2 : 100)
             if poller.returnedEvents(at: 0).contains(.readable) {
                 let work = server.takeWork()
                 for request in work.requests { request(self) }
@@ -146,7 +179,9 @@ final class BrokerLoop: @unchecked Sendable {
             if let monitor, let monitorIndex, poller.returnedEvents(at: monitorIndex).contains(.readable) { noteFailedHandshakes(monitor) }
             tick(now: ContinuousClock.now)
             dispatchIfNeeded()
+            flushOutgoing()
         }
+        flushOutgoing()
         queuedLevel.set(0)
         runningLevel.set(0)
         workersLevel.set(0)
@@ -154,7 +189,7 @@ final class BrokerLoop: @unchecked Sendable {
         router.close()
         zap?.close()
         // libzmq leaves an ipc socket's file behind.
-        if let path = SupervisorServer.socketPath(of: server.endpoint) { unlink(path) }
+        if let path = BrokerServer.socketPath(of: server.endpoint) { unlink(path) }
         server.markStopped(with: makeStatus(), loop: self)
         server.markFinished()
         logger.info("supervisor stopped")
@@ -166,7 +201,7 @@ final class BrokerLoop: @unchecked Sendable {
         for _ in 0..<1024 {
             guard let frames = (try? router.receiveMultipart(dontWait: true)) ?? nil else { return }
             guard frames.count >= 2 else { continue }
-            let identity = frames[0].bytes
+            let identity = PeerID(frames[0].bytes)
             // libzmq attaches the peer's metadata to content frames, not to the routing id.
             let address = frames[1].property("Peer-Address") ?? "unknown"
             // With CURVE, the ZAP handler made the client's key its User-Id.
@@ -174,23 +209,41 @@ final class BrokerLoop: @unchecked Sendable {
             handle(Array(frames.dropFirst()), from: identity, address: address, roles: roles)
             // Every few hundred messages, hand out what came in, so that workers never wait
             // for a long drain to end.
-            if needsDispatch && queuedCount >= 256 { dispatchIfNeeded() }
+            if needsDispatch && queuedCount >= 256 {
+                dispatchIfNeeded()
+                flushOutgoing()
+            }
         }
     }
 
     private var queuedCount: Int { queues.values.reduce(0) { $0 + $1.count } }
 
-    private func handle(_ frames: [Message], from identity: [UInt8], address: String, roles: KeyRoles) {
+    private func handle(_ frames: [Message], from identity: PeerID, address: String, roles: KeyRoles) {
         let first = frames[0]
         if first.withUnsafeBytes({ SupervisorCommand.isSignature($0) }) {
             do {
                 // The version first: another version may have another number of frames.
                 try first.withUnsafeBytes { try SupervisorCommand.checkSignature($0) }
-                guard frames.count == 3 else {
-                    throw WireError(.malformed, "a Protocol 2 message has 3 frames, not \(frames.count)")
+                // One command; or, from a peer that sent BATCH, a header and a payload for each.
+                guard let count = SupervisorCommand.commandCount(frames: frames.count, batches: batching.contains(identity)) else {
+                    throw WireError(.malformed, batching.contains(identity)
+                        ? "a Protocol 2 message has a signature and a header and payload frame per command (at most \(SupervisorCommand.commandLimit)), not \(frames.count) frames"
+                        : "a Protocol 2 message has 3 frames, not \(frames.count) (several commands in one only after BATCH)")
                 }
-                let command = try frames[1].withUnsafeBytes { try SupervisorCommand(header: $0) }
-                handle(command, payload: frames[2].bytes, from: identity, address: address, roles: roles)
+                if count == 1 {
+                    let command = try frames[1].withUnsafeBytes { try SupervisorCommand(header: $0) }
+                    handle(command, payload: frames[2].bytes, from: identity, address: address, roles: roles)
+                    return
+                }
+                // Every header is read first: a message with a bad one is rejected whole.
+                var commands: [SupervisorCommand] = []
+                commands.reserveCapacity(count)
+                for index in 0..<count {
+                    commands.append(try frames[1 + 2 * index].withUnsafeBytes { try SupervisorCommand(header: $0) })
+                }
+                for (index, command) in commands.enumerated() {
+                    handle(command, payload: frames[2 + 2 * index].bytes, from: identity, address: address, roles: roles)
+                }
             } catch let error as WireError {
                 reject(error, to: identity)
             } catch {}
@@ -207,7 +260,7 @@ final class BrokerLoop: @unchecked Sendable {
         } catch {}
     }
 
-    private func handle(_ envelope: Envelope, from identity: [UInt8], roles: KeyRoles) {
+    private func handle(_ envelope: Envelope, from identity: PeerID, roles: KeyRoles) {
         clients[identity] = ContinuousClock.now
         if case .state = envelope { working.insert(identity) }
         switch envelope {
@@ -225,7 +278,7 @@ final class BrokerLoop: @unchecked Sendable {
                 return
             }
             let server = self.server
-            let node = String(decoding: identity, as: UTF8.self)
+            let node = String(decoding: identity.bytes, as: UTF8.self)
             store.perform(operation.operation, on: operation.container, arguments: arguments, node: node) { result in
                 var body = EnvelopeWriter()
                 switch result {
@@ -234,7 +287,7 @@ final class BrokerLoop: @unchecked Sendable {
                 }
                 // Sent from the supervisor's thread, which sees whether the peer is still there:
                 // an element or a lock handed to a vanished waiter is taken back.
-                let frames = [identity, Signature.bytes, body.bytes]
+                let frames = [identity.bytes, Signature.bytes, body.bytes]
                 server.perform { loop in
                     if !loop.send(frames) {
                         loop.store.takeBack(result, of: operation.operation, on: operation.container, arguments: arguments, node: node)
@@ -249,15 +302,16 @@ final class BrokerLoop: @unchecked Sendable {
         }
     }
 
-    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: [UInt8], address: String, roles: KeyRoles) {
+    private func handle(_ command: SupervisorCommand, payload: [UInt8], from identity: PeerID, address: String, roles: KeyRoles) {
         let now = ContinuousClock.now
         if let needed = Self.role(needed: command), !roles.contains(needed) {
             refuse(command, lacking: needed, to: identity)
             return
         }
-        if let entry = workers[identity] {
-            workers[identity]?.lastHeard = now
-            if entry.address == "unknown" && address != "unknown" { workers[identity]?.address = address }
+        // In place: a copy of the entry would copy what it holds.
+        if let index = workers.index(forKey: identity) {
+            workers.values[index].lastHeard = now
+            if workers.values[index].address == "unknown" && address != "unknown" { workers.values[index].address = address }
         }
         switch command {
         case .ready(let node, let pid, let services, let host):
@@ -293,7 +347,7 @@ final class BrokerLoop: @unchecked Sendable {
             dispatch()
         case .heartbeat where lostWorkers.contains(identity):
             lostWorkers.remove(identity)
-            send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+            send(identity, .disconnect(reason: BrokerLink.reregisterReason))
         case .heartbeat:
             if workers[identity] == nil {
                 clients[identity] = now
@@ -318,8 +372,8 @@ final class BrokerLoop: @unchecked Sendable {
             outstanding.insert(ClientKey(client: identity, id: id))
             dispatch()
         case .reply(let id, let final):
-            guard var entry = workers[identity] else {
-                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+            guard let index = workers.index(forKey: identity) else {
+                send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             guard let request = running[id], request.worker == identity else {
@@ -336,11 +390,8 @@ final class BrokerLoop: @unchecked Sendable {
                 running[id] = nil
                 runningByClient[ClientKey(client: request.request.client, id: request.request.clientID)] = nil
                 outstanding.remove(ClientKey(client: request.request.client, id: request.request.clientID))
-                if let index = entry.held.firstIndex(of: id) { entry.held.remove(at: index) }
-                if entry.current?.id == id { entry.current = nil }
-                entry.slow = false
-                entry.tasksDone += 1
-                workers[identity] = entry
+                // In place: a copy of the entry would copy its list of held requests.
+                workers.values[index].finished(id)
                 completed += 1
                 noteFinal(payload, since: request.request.received, at: now)
                 dispatch()
@@ -348,7 +399,7 @@ final class BrokerLoop: @unchecked Sendable {
             }
         case .credit(let asked):
             guard workers[identity] != nil else {
-                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             let granted = Int(clamping: min(max(asked, 1), UInt64(server.configuration.maxCredit)))
@@ -360,7 +411,7 @@ final class BrokerLoop: @unchecked Sendable {
             dispatch()
         case .started(let ids):
             guard workers[identity] != nil else {
-                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             for id in ids where running[id]?.worker == identity {
@@ -369,7 +420,7 @@ final class BrokerLoop: @unchecked Sendable {
             }
         case .withdrawn(let ids):
             guard var entry = workers[identity] else {
-                send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+                send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             // Given back unstarted: first in line again, in their order, with no retry counted.
@@ -405,6 +456,14 @@ final class BrokerLoop: @unchecked Sendable {
                 forgetClient(identity, because: "left (\(reason))")
             }
             finishStopIfDone()
+        case .batch:
+            // Answered before anything else leaves for the peer in several-command messages.
+            if !batching.contains(identity) {
+                flushOutgoing(to: identity)
+                send(identity, .batch)
+                batching.insert(identity)
+            }
+            if workers[identity] == nil { clients[identity] = now }
         case .statusQuery(let id):
             clients[identity] = now
             let payload = (try? MessagePackEncoder().encode(makeStatus())) ?? []
@@ -420,7 +479,7 @@ final class BrokerLoop: @unchecked Sendable {
     /// Counts a rejected message and answers it with a REJECT, at most
     /// ``rejectsPerWindow`` in each ``rejectWindow`` (whoever the peers): a flood of bad
     /// input gets a few answers and a few log lines, not one each.
-    private func reject(_ error: WireError, to identity: [UInt8]) {
+    private func reject(_ error: WireError, to identity: PeerID) {
         rejected[error.code.rawValue, default: 0] += 1
         metrics.messageRejected(code: error.code.rawValue)
         let now = ContinuousClock.now
@@ -450,17 +509,17 @@ final class BrokerLoop: @unchecked Sendable {
         case .ready, .reply, .credit, .started, .withdrawn: return .worker
         case .request, .cancel: return .client
         case .stop: return .stop
-        case .heartbeat, .disconnect, .statusQuery, .error, .status, .done, .withdraw: return nil
+        case .heartbeat, .disconnect, .statusQuery, .error, .status, .done, .withdraw, .batch: return nil
         }
     }
 
     /// Answers a command the sender's key may not send.
-    private func refuse(_ command: SupervisorCommand, lacking role: KeyRoles, to identity: [UInt8]) {
+    private func refuse(_ command: SupervisorCommand, lacking role: KeyRoles, to identity: PeerID) {
         let folder = role == .worker ? "--allow-workers" : role == .client ? "--allow-clients" : "--allow-stop"
         switch command {
         case .ready:
             refused("serving", to: identity)
-            send(identity, .disconnect(reason: "\(SupervisorLink.unauthorizedReasonPrefix) this key may not serve: put its .pub in the supervisor's \(folder) folder"))
+            send(identity, .disconnect(reason: "\(BrokerLink.unauthorizedReasonPrefix) this key may not serve: put its .pub in the supervisor's \(folder) folder"))
         case .request(let id, _, _):
             refused("submitting work", to: identity)
             send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
@@ -470,21 +529,21 @@ final class BrokerLoop: @unchecked Sendable {
             send(identity, .error(id: id, code: TroupeError.Code.unauthorized.rawValue,
                                   message: "this key may not stop the deployment: put its .pub in the supervisor's \(folder) folder"))
         case .reply, .credit, .started, .withdrawn:
-            send(identity, .disconnect(reason: SupervisorLink.reregisterReason))
+            send(identity, .disconnect(reason: BrokerLink.reregisterReason))
         default:
             break
         }
     }
 
     /// Counts and logs a command refused for want of a role.
-    private func refused(_ what: String, to identity: [UInt8]) {
+    private func refused(_ what: String, to identity: PeerID) {
         rejected[TroupeError.Code.unauthorized.rawValue, default: 0] += 1
         logger.warning("refused a command: the key lacks the role", metadata: ["troupe.command": "\(what)",
-                                                                               "troupe.peer": "\(String(decoding: identity, as: UTF8.self))"])
+                                                                               "troupe.peer": "\(String(decoding: identity.bytes, as: UTF8.self))"])
     }
 
     /// Whether `client` has a request with its id `id` queued or running.
-    private func isOutstanding(client: [UInt8], id: UInt64) -> Bool {
+    private func isOutstanding(client: PeerID, id: UInt64) -> Bool {
         outstanding.contains(ClientKey(client: client, id: id))
     }
 
@@ -507,11 +566,14 @@ final class BrokerLoop: @unchecked Sendable {
     /// back to back, and travel together.
     private func handOut() {
         guard !queues.isEmpty else { return }
-        var candidates = workers.filter { $0.value.acceptsWork }.sorted { $0.value.held.count < $1.value.held.count }.map(\.key)
+        // Read in place: a copy of an entry would copy what it holds.
+        var candidates = workers.indices.filter { workers.values[$0].acceptsWork }
+            .sorted { workers.values[$0].held.count < workers.values[$1].held.count }.map { workers.keys[$0] }
         while !candidates.isEmpty && !queues.isEmpty {
-            var next: [[UInt8]] = []
+            var next: [PeerID] = []
             for identity in candidates {
-                guard let entry = workers[identity], entry.acceptsWork, handOne(to: identity, entry) else { continue }
+                guard let index = workers.index(forKey: identity), workers.values[index].acceptsWork,
+                      handOne(to: identity, at: index) else { continue }
                 if workers[identity]?.acceptsWork == true { next.append(identity) }
             }
             candidates = next
@@ -520,31 +582,45 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Hands `identity` the first queued request of the first of its services that has one.
     /// - Returns: false when none of its services has queued work, or its connection is gone.
-    private func handOne(to identity: [UInt8], _ entry: WorkerEntry) -> Bool {
-        for service in entry.services {
+    private func handOne(to identity: PeerID, at index: Dictionary<PeerID, WorkerEntry>.Index) -> Bool {
+        let reportsStarts = workers.values[index].reportsStarts
+        for service in workers.values[index].services {
             // Popped in place: a copy of the queue would cost its length per request.
             guard let request = queues[service]?.popFirst() else { continue }
             if queues[service]?.isEmpty == true { queues[service] = nil }
             lastRequestID += 1
             let id = lastRequestID
-            running[id] = Running(request: request, worker: identity, started: !entry.reportsStarts)
+            running[id] = Running(request: request, worker: identity, started: !reportsStarts)
             runningByClient[ClientKey(client: request.client, id: request.clientID)] = id
-            workers[identity]?.held.append(id)
-            if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload) {
-                // The worker's connection is gone: the request never reached it. Put it back
-                // first in line, forget the worker, and hand the request to another.
-                running[id] = nil
-                runningByClient[ClientKey(client: request.client, id: request.clientID)] = nil
-                workers[identity]?.held.removeLast()
-                queues[service, default: []].prepend(request)
-                logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
-                recordLoss(identity, entry, exit: "pid \(entry.pid) lost (its connection closed)")
-                workerGone(identity, reason: "closed its connection")
+            workers.values[index].held.append(id)
+            // To a worker that sent BATCH, it leaves at the end of the turn with the others it
+            // gets; a connection found gone then takes them back (`connectionGone`).
+            if !send(identity, .request(id: id, service: service, flags: request.flags), payload: request.payload, handing: id) {
+                connectionGone(identity, handed: [id])
                 return false
             }
             return true
         }
         return false
+    }
+
+    /// Forgets a worker whose connection was found gone when requests were sent to it: those
+    /// requests never reached it, and go back first in line, uncounted, for another worker.
+    private func connectionGone(_ identity: PeerID, handed: [UInt64]) {
+        batching.remove(identity)
+        guard let entry = workers[identity] else { return }
+        var back: [Request] = []
+        for id in handed {
+            guard let lost = running[id], lost.worker == identity else { continue }
+            running[id] = nil
+            runningByClient[ClientKey(client: lost.request.client, id: lost.request.clientID)] = nil
+            workers[identity]?.held.removeAll { $0 == id }
+            back.append(lost.request)
+        }
+        requeueAtFront(back)
+        logger.info("worker gone: its connection closed", metadata: ["troupe.node": "\(entry.node)"])
+        recordLoss(identity, entry, exit: "pid \(entry.pid) lost (its connection closed)")
+        workerGone(identity, reason: "closed its connection")
     }
 
     /// Puts requests that did not start back at the head of their queues, in their order.
@@ -557,10 +633,10 @@ final class BrokerLoop: @unchecked Sendable {
     /// Forgets a worker that left or was lost. Of the requests it held, the ones it had not
     /// started go back to the head of their queues as they were (not failed, no retry
     /// counted); one it had started is retried, if retryable, or failed with `workerLost`.
-    private func workerGone(_ identity: [UInt8], reason: String) {
+    private func workerGone(_ identity: PeerID, reason: String) {
         guard let entry = workers.removeValue(forKey: identity) else { return }
         replacements.forget(identity, host: entry.host)
-        store.release(node: String(decoding: identity, as: UTF8.self))
+        store.release(node: String(decoding: identity.bytes, as: UTF8.self))
         var notStarted: [Request] = []
         var retried: [Request] = []
         for id in entry.held {
@@ -594,7 +670,7 @@ final class BrokerLoop: @unchecked Sendable {
     }
 
     /// Takes back the requests waiting in a worker behind one that has run longer than
-    /// ``SupervisorConfiguration/slowRequestLimit``, when another worker of their service
+    /// ``BrokerConfiguration/slowRequestLimit``, when another worker of their service
     /// would start them sooner (it holds at most one request): the worker is asked to give
     /// back those it has not started (WITHDRAW), and gets no more work until a request of its
     /// own finishes. What it gives back (WITHDRAWN) goes to the head of the queue.
@@ -618,7 +694,7 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Counts a worker lost (silent, or its connection gone) and hands its restarts and exit
     /// to the worker that took its place on its host, if one has joined since.
-    private func recordLoss(_ identity: [UInt8], _ entry: WorkerEntry, exit: String) {
+    private func recordLoss(_ identity: PeerID, _ entry: WorkerEntry, exit: String) {
         workersLost += 1
         metrics.workerLost()
         lostWorkers.insert(identity)
@@ -690,10 +766,12 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Forgets a client: frees its locks and waits, and fails its queued requests (there is
     /// no one to answer). Requests already running finish; their replies are dropped.
-    private func forgetClient(_ identity: [UInt8], because reason: String) {
+    private func forgetClient(_ identity: PeerID, because reason: String) {
         clients[identity] = nil
         working.remove(identity)
-        let node = String(decoding: identity, as: UTF8.self)
+        batching.remove(identity)
+        outgoing[identity] = nil
+        let node = String(decoding: identity.bytes, as: UTF8.self)
         if store.isInvolved(node: node) {
             logger.info("client gone: its locks and waits are released", metadata: ["troupe.client": "\(node)", "troupe.reason": "\(reason)"])
         }
@@ -708,7 +786,7 @@ final class BrokerLoop: @unchecked Sendable {
 
     // MARK: Stopping
 
-    func beginStop(now: Bool, requester: (client: [UInt8], id: UInt64)?) {
+    func beginStop(now: Bool, requester: (client: PeerID, id: UInt64)?) {
         if let requester {
             // Already on the way out: confirm at once.
             if stopDeadline != nil {
@@ -814,15 +892,49 @@ final class BrokerLoop: @unchecked Sendable {
 
     /// Sends a Protocol 2 message.
     /// - Returns: false when the peer's connection is gone (the message was not sent).
+    /// To a peer that sent BATCH, the command waits for the end of the turn and leaves with the
+    /// others for that peer, in one message (up to `SupervisorCommand.commandLimit`).
+    /// - Parameter handing: the supervisor's id of the request a REQUEST hands over.
     @discardableResult
-    private func send(_ identity: [UInt8], _ command: SupervisorCommand, payload: [UInt8] = []) -> Bool {
-        send([identity, SupervisorCommand.signature, command.header, payload])
+    private func send(_ identity: PeerID, _ command: SupervisorCommand, payload: [UInt8] = [], handing: UInt64? = nil) -> Bool {
+        guard batching.contains(identity) else {
+            return send([identity.bytes, SupervisorCommand.signature, command.header, payload])
+        }
+        let full = { (entry: inout Outgoing) -> Bool in
+            entry.frames.append(command.header)
+            entry.frames.append(payload)
+            entry.commands += 1
+            if let handing { entry.handed.append(handing) }
+            return entry.commands >= SupervisorCommand.commandLimit
+        }(&outgoing[identity, default: Outgoing(frames: [identity.bytes, SupervisorCommand.signature])])
+        if full { flushOutgoing(to: identity) }
+        return true
     }
 
-    private func reply(envelope: Envelope, to identity: [UInt8]) {
+    /// Sends every peer the commands waiting for it.
+    private func flushOutgoing() {
+        guard !outgoing.isEmpty else { return }
+        let waiting = outgoing
+        outgoing.removeAll(keepingCapacity: true)
+        for (identity, entry) in waiting { transmit(entry, to: identity) }
+    }
+
+    /// Sends `identity` the commands waiting for it, if any.
+    private func flushOutgoing(to identity: PeerID) {
+        guard let entry = outgoing.removeValue(forKey: identity) else { return }
+        transmit(entry, to: identity)
+    }
+
+    private func transmit(_ entry: Outgoing, to identity: PeerID) {
+        if !send(entry.frames), !entry.handed.isEmpty {
+            connectionGone(identity, handed: entry.handed)
+        }
+    }
+
+    private func reply(envelope: Envelope, to identity: PeerID) {
         var body = EnvelopeWriter()
         body.append(envelope)
-        send([identity, Signature.bytes, body.bytes])
+        send([identity.bytes, Signature.bytes, body.bytes])
     }
 
     /// Sends a message (its frames, the routing id first).
@@ -830,6 +942,8 @@ final class BrokerLoop: @unchecked Sendable {
     ///   message was not sent, and the peer never sees it.
     @discardableResult
     private func send(_ frames: [[UInt8]]) -> Bool {
+        // After the commands already waiting for the peer.
+        if !outgoing.isEmpty, let identity = frames.first { flushOutgoing(to: PeerID(identity)) }
         do {
             _ = try router.send(multipart: frames, dontWait: true)
             return true
@@ -844,14 +958,14 @@ final class BrokerLoop: @unchecked Sendable {
 
     // MARK: Status
 
-    func makeStatus() -> SupervisorStatus {
+    func makeStatus() -> BrokerStatus {
         let now = ContinuousClock.now
-        return SupervisorStatus(
+        return BrokerStatus(
             endpoint: server.endpoint,
             phase: phase.rawValue,
             secure: zap != nil,
             workers: workers.values.sorted { ($0.host, $0.node) < ($1.host, $1.node) }.map { entry in
-                SupervisorStatus.Worker(
+                BrokerStatus.Worker(
                     node: entry.node, pid: entry.pid, host: entry.host, address: entry.address, services: entry.services,
                     state: entry.held.isEmpty ? "idle" : "busy", tasksDone: entry.tasksDone,
                     lastHeardMilliseconds: Int((now - entry.lastHeard).components.seconds * 1000

@@ -128,7 +128,7 @@ public enum KeyFiles {
 
     /// Server settings from the supervisor's secret key file.
     /// - Parameter key: the supervisor's secret key file (`supervisor.key`).
-    /// - Returns: the supervisor's key pair, for ``SupervisorConfiguration/Security-swift.enum/curve(server:allowedKeys:)``.
+    /// - Returns: the supervisor's key pair, for ``BrokerConfiguration/Security-swift.enum/curve(server:allowedKeys:)``.
     /// - Throws: ``TroupeError`` `.invalidArgument` when the file cannot be read or holds no
     ///   valid key.
     public static func serverSettings(key: String) throws -> CurveServerSettings {

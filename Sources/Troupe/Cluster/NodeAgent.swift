@@ -102,7 +102,7 @@ public final class NodeAgent: Sendable {
                                                           environment: environment)
         let status = await child.wait(timeout: configuration.probeTimeout)
         if status == nil {
-            child.send(signal: SIGKILL)
+            child.send(.kill)
             _ = await child.wait(timeout: .seconds(5))
         }
         guard status == .exited(code: Self.probeExitCode) else {
@@ -132,7 +132,7 @@ public final class NodeAgent: Sendable {
         } else {
             security = .insecure
         }
-        guard let client = try? SupervisorClient(endpoint: configuration.supervisor, security: security) else { return }
+        guard let client = try? BrokerClient(endpoint: configuration.supervisor, security: security) else { return }
         var warned = false
         while !SignalHandling.isShuttingDown {
             do {
@@ -169,9 +169,9 @@ public final class NodeAgent: Sendable {
                 printError("troupe worker: worker \(slot) (pid \(child.pid)) left: the supervisor stopped the deployment")
                 return 0
             }
-            if status == .exited(code: SupervisorLink.unauthorizedExitCode) {
+            if status == .exited(code: BrokerLink.unauthorizedExitCode) {
                 printError("troupe worker: the supervisor refused this node's key as a worker: it may not serve. Put its .pub in the supervisor's --allow-workers folder (or --allow); giving up")
-                for other in ProcessSpawner.shared.liveChildren { other.send(signal: SIGTERM) }
+                for other in ProcessSpawner.shared.liveChildren { other.send(.terminate) }
                 return 1
             }
             if status == .exited(code: WorkerHost.supervisorLostExitCode) {
@@ -184,7 +184,7 @@ public final class NodeAgent: Sendable {
                 }
                 if recent > configuration.intensity.maxRestarts {
                     printError("troupe worker: workers crashed \(recent) times within \(configuration.intensity.period) (the last \(status)); giving up")
-                    for other in ProcessSpawner.shared.liveChildren { other.send(signal: SIGTERM) }
+                    for other in ProcessSpawner.shared.liveChildren { other.send(.terminate) }
                     return 1
                 }
                 printError("troupe worker: worker \(slot) (pid \(child.pid)) \(status); restarting it")

@@ -80,14 +80,14 @@ public struct TaskActivity: Sendable {
     /// oldest first; the last interval ends with the current second.
     /// - Parameter now: the end of the last interval.
     /// - Returns: ``secondsKept`` / ``intervalSeconds`` intervals.
-    public func intervals(at now: ContinuousClock.Instant) -> [SupervisorStatus.Activity] {
+    public func intervals(at now: ContinuousClock.Instant) -> [BrokerStatus.Activity] {
         let last = stamp(now)
         let count = Self.secondsKept / Self.intervalSeconds
-        var result: [SupervisorStatus.Activity] = []
+        var result: [BrokerStatus.Activity] = []
         result.reserveCapacity(count)
         for interval in 0..<count {
             let end = last - Int64((count - 1 - interval) * Self.intervalSeconds)
-            var activity = SupervisorStatus.Activity(secondsAgo: Int(last - end) + Self.intervalSeconds, completed: 0, failed: [:])
+            var activity = BrokerStatus.Activity(secondsAgo: Int(last - end) + Self.intervalSeconds, completed: 0, failed: [:])
             for second in (end - Int64(Self.intervalSeconds) + 1)...end where second >= 0 {
                 let entry = seconds[Int(second % Int64(Self.secondsKept))]
                 guard entry.stamp == second else { continue }

@@ -95,20 +95,31 @@ public final class Pool<W: Worker>: Sendable {
         guard concurrency >= 1 else {
             throw TroupeError(.invalidArgument, "concurrency must be at least 1, not \(concurrency)")
         }
-        let client = try SupervisorClient(endpoint: endpoint, security: security)
+        let client = try BrokerClient(endpoint: endpoint, security: security)
         _ = try await client.status(timeout: min(options.startTimeout, .seconds(10)))
         let number = client.system.lanes.nextNumber()
-        lanes = try Self.laneReferences(concurrency, pool: number, system: client.system)
+        // A few lanes, each holding several tasks, keep `concurrency` in flight: every task's
+        // start and end read every lane, and 256 lanes of one task cost more than the task.
+        let laneCount = Self.laneCount(forConcurrency: concurrency)
+        var laneOptions = options
+        laneOptions.pipelineDepth = concurrency / laneCount
+        lanes = try Self.laneReferences(laneCount, pool: number, system: client.system)
         let starter = PoolCore.WorkerStarter(launch: { _ in
             throw TroupeError(.invalidState, "a pool connected to a supervisor starts no process")
         }, initialize: nil)
-        core = PoolCore(system: client.system, number: number, processes: concurrency, maxTasksPerChild: nil,
-                        starter: starter, options: options, ownsProcesses: false, logger: logger)
+        core = PoolCore(system: client.system, number: number, processes: laneCount, maxTasksPerChild: nil,
+                        starter: starter, options: laneOptions, ownsProcesses: false, logger: logger)
         core.startLanes(peer: .service(endpoint: endpoint, name: W.workerTypeName))
     }
 
     deinit {
         core.abandon()
+    }
+
+    /// How many lanes carry `concurrency` tasks at once: the largest divisor of it up to 16,
+    /// so that every lane holds the same number of tasks and exactly `concurrency` are in flight.
+    static func laneCount(forConcurrency concurrency: Int) -> Int {
+        (1...min(16, concurrency)).last { concurrency % $0 == 0 } ?? 1
     }
 
     private static func laneReferences(_ count: Int, pool: UInt64, system: TroupeActorSystem) throws -> [W] {

@@ -187,7 +187,7 @@ final class PoolCore: LaneRouter, Sendable {
             do {
                 try await initialize(launched)
             } catch {
-                launched.child.send(signal: SIGKILL_VALUE)
+                launched.child.send(.kill)
                 throw TroupeError(.workerStartFailed, "the pool's initializer failed in worker \(launched.child.pid): \(error)",
                                   context: ["pid": "\(launched.child.pid)"])
             }
@@ -322,7 +322,7 @@ final class PoolCore: LaneRouter, Sendable {
                     system.send(.disconnect(reason: DisconnectReason.done), to: worker.peer)
                 }
             case .kill(let position):
-                worker(at: position)?.child?.send(signal: SIGKILL_VALUE)
+                worker(at: position)?.child?.send(.kill)
             case .terminateWorkers:
                 let children = state.withLock { $0.workers.values.compactMap(\.child) }
                 Teardown.terminate(children, gracePeriod: options.terminateGracePeriod)

@@ -101,12 +101,12 @@ public final class ActorProcess<W: Worker>: Sendable {
 
     /// Sends SIGTERM to the child (Python's `terminate()`).
     public func terminate() {
-        child.send(signal: SIGTERM_VALUE)
+        child.send(.terminate)
     }
 
     /// Sends SIGKILL to the child (Python's `kill()`).
     public func kill() {
-        child.send(signal: SIGKILL_VALUE)
+        child.send(.kill)
     }
 
     /// Stops the child in order: asks it to leave once its queued calls are done, then
@@ -120,8 +120,8 @@ public final class ActorProcess<W: Worker>: Sendable {
         let peer = self.peer
         await Teardown.run([child], steps: [
             .request({ _ in system.send(.disconnect(reason: DisconnectReason.done), to: peer) }, allowedDurationToNextStep: gracePeriod),
-            .send(signal: SIGTERM_VALUE, allowedDurationToNextStep: gracePeriod),
+            .send(signal: .terminate, allowedDurationToNextStep: gracePeriod),
         ])
-        return await child.wait(timeout: nil) ?? .signaled(signal: SIGKILL_VALUE)
+        return await child.wait(timeout: nil) ?? .signaled(signal: ProcessSignal.kill.number)
     }
 }

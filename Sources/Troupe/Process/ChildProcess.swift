@@ -52,6 +52,14 @@ public final class ChildProcess: Sendable {
     /// Sends `signal` to the process if it has not exited.
     /// - Returns: whether the signal was sent.
     @discardableResult
+    func send(_ signal: ProcessSignal) -> Bool {
+        send(signal: signal.number)
+    }
+
+    /// Sends the signal numbered `signal` (one ``ProcessSignal`` does not name, such as
+    /// SIGSTOP in a test) to the process if it has not exited.
+    /// - Returns: whether the signal was sent.
+    @discardableResult
     func send(signal: Int32) -> Bool {
         let sent = state.withLock { state -> Bool in
             guard case .running = state else { return false }

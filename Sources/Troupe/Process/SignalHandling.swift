@@ -40,7 +40,7 @@ enum SignalHandling {
     private static func shutDown(after number: Int32) {
         if shuttingDown.exchange(true, ordering: .acquiringAndReleasing) {
             // Asked twice: no more waiting.
-            for child in ProcessSpawner.shared.liveChildren { child.send(signal: SIGKILL) }
+            for child in ProcessSpawner.shared.liveChildren { child.send(.kill) }
             return
         }
         printError("troupe: \(ExitStatus.signalName(number)) received: stopping \(ProcessSpawner.shared.liveChildren.count) worker process(es)")

@@ -7,14 +7,14 @@ struct TeardownStep: Sendable {
         /// Asks the process to leave (a DISCONNECT to a worker), by the caller's own means.
         case request(@Sendable (ChildProcess) -> Void)
         /// Sends a signal.
-        case signal(Int32)
+        case signal(ProcessSignal)
     }
 
     let action: Action
     let allowedDurationToNextStep: Duration
 
     /// Sends `signal`, then waits up to `allowedDurationToNextStep`.
-    static func send(signal: Int32, allowedDurationToNextStep: Duration) -> TeardownStep {
+    static func send(signal: ProcessSignal, allowedDurationToNextStep: Duration) -> TeardownStep {
         TeardownStep(action: .signal(signal), allowedDurationToNextStep: allowedDurationToNextStep)
     }
 
@@ -29,7 +29,7 @@ struct TeardownStep: Sendable {
 enum Teardown {
     /// The default steps: SIGTERM, then `gracePeriod` to exit.
     static func terminating(gracePeriod: Duration) -> [TeardownStep] {
-        [.send(signal: SIGTERM_VALUE, allowedDurationToNextStep: gracePeriod)]
+        [.send(signal: .terminate, allowedDurationToNextStep: gracePeriod)]
     }
 
     /// Runs `steps` on `children`, then kills what is left and waits for it to exit.
@@ -45,7 +45,7 @@ enum Teardown {
                 _ = await child.wait(timeout: left)
             }
         }
-        for child in children where child.isAlive { child.send(signal: SIGKILL_VALUE) }
+        for child in children where child.isAlive { child.send(.kill) }
         for child in children { _ = await child.wait(timeout: .seconds(5)) }
     }
 
@@ -74,14 +74,14 @@ enum Teardown {
             for child in alive { perform(step.action, on: child) }
             waitForExits(of: alive, until: ContinuousClock.now.advanced(by: step.allowedDurationToNextStep))
         }
-        for child in children where child.isAlive { child.send(signal: SIGKILL_VALUE) }
+        for child in children where child.isAlive { child.send(.kill) }
         waitForExits(of: children, until: ContinuousClock.now.advanced(by: .seconds(1)))
     }
 
     private static func perform(_ action: TeardownStep.Action, on child: ChildProcess) {
         switch action {
         case .request(let request): request(child)
-        case .signal(let signal): child.send(signal: signal)
+        case .signal(let signal): child.send(signal)
         }
     }
 }

@@ -92,7 +92,7 @@ public enum WorkerHost {
             exit(unknownTypeExitCode)
         }
 
-        let node = "\(SupervisorLink.hostName)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
+        let node = "\(BrokerLink.hostName)-\(getpid())-\(String(UInt32.random(in: 0...UInt32.max), radix: 36))"
         let system = try TroupeActorSystem(node: node, bind: nil)
         if let parent = launch.agentPID { system.watchParent(parent) }
         system.serveCallsSerially()

@@ -101,7 +101,7 @@ struct WorkerLauncher: Sendable {
         let timeout = startTimeout
         let timer = Task {
             try await Task.sleep(for: timeout)
-            child.send(signal: SIGKILL_VALUE)
+            child.send(.kill)
             system.arrivals.abandon(node: node, error: TroupeError(
                 .workerStartFailed,
                 "worker process \(child.pid) for \(W.workerTypeName) was not ready within \(timeout); it was killed",
@@ -114,11 +114,11 @@ struct WorkerLauncher: Sendable {
             arrival = try await withTaskCancellationHandler {
                 try await system.arrivals.wait(for: node)
             } onCancel: {
-                child.send(signal: SIGKILL_VALUE)
+                child.send(.kill)
                 system.arrivals.abandon(node: node, error: TroupeError(.cancelled, "the worker start was cancelled"))
             }
         } catch {
-            child.send(signal: SIGKILL_VALUE)
+            child.send(.kill)
             throw error
         }
         system.routes.set(arrival.peer, for: node)

@@ -41,7 +41,7 @@ public final class Manager: Sendable {
     /// The containers this manager's owner holds, with their sizes, when the owner lives in
     /// this process; nil otherwise (a dashboard of a local pool shows them).
     @_spi(Observability)
-    public func containerSizes() -> [SupervisorStatus.Container]? {
+    public func containerSizes() -> [BrokerStatus.Container]? {
         (store as? StateStore)?.containerSizes()
     }
 
@@ -65,7 +65,7 @@ public final class Manager: Sendable {
     /// - Throws: ``TroupeError`` `.timeout` (or `.workerLost`, when its heartbeats stop first)
     ///   when the supervisor does not answer: it is unreachable, or refuses this client's key.
     public static func connecting(to endpoint: String, security: ClientSecurity, timeout: Duration = .seconds(30)) async throws -> Manager {
-        let client = try SupervisorClient(endpoint: endpoint, security: security)
+        let client = try BrokerClient(endpoint: endpoint, security: security)
         _ = try await client.status(timeout: min(timeout, .seconds(10)))
         return Manager(system: client.system, node: SharedStateReference.supervisorNode(endpoint), endpoint: endpoint, timeout: timeout)
     }

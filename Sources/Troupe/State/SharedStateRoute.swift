@@ -62,7 +62,7 @@ enum SharedStateRoute {
 
     /// The link that reaches the supervisor holding `reference`: the one for its endpoint, or
     /// the only one this process has (an endpoint may be spelled many ways).
-    static func supervisorLink(for reference: SharedStateReference, among links: [SupervisorLink]) -> SupervisorLink? {
+    static func supervisorLink(for reference: SharedStateReference, among links: [BrokerLink]) -> BrokerLink? {
         links.first { $0.endpoint == reference.endpoint } ?? (links.count == 1 ? links.first : nil)
     }
 
@@ -88,7 +88,7 @@ enum SharedStateRoute {
 
 extension TroupeActorSystem {
     /// This process's links to standalone supervisors.
-    var connectedSupervisors: [SupervisorLink] {
+    var connectedSupervisors: [BrokerLink] {
         supervisorLinks.all
     }
 }

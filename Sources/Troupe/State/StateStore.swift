@@ -28,8 +28,8 @@ final class StateStore: Sendable, StateRequestHandler {
 
     private let state = Mutex(State())
     /// Forwards operations on containers this store does not hold to this process's
-    /// supervisor, for its local workers (see ``SupervisorStateRelay``).
-    let relay = SupervisorStateRelay()
+    /// supervisor, for its local workers (see ``BrokerStateRelay``).
+    let relay = BrokerStateRelay()
 
     // MARK: StateRequestHandler
 
@@ -116,9 +116,9 @@ final class StateStore: Sendable, StateRequestHandler {
     }
 
     /// Every container, by name, with its kind and how many elements it holds.
-    func containerSizes() -> [SupervisorStatus.Container] {
+    func containerSizes() -> [BrokerStatus.Container] {
         state.withLock { state in
-            state.containers.map { SupervisorStatus.Container(name: $0.key, kind: $0.value.kind, count: Self.count($0.value)) }
+            state.containers.map { BrokerStatus.Container(name: $0.key, kind: $0.value.kind, count: Self.count($0.value)) }
         }.sorted { $0.name < $1.name }
     }
 

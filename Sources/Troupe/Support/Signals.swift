@@ -1,9 +1,29 @@
 import TroupePlatform
 import CTroupeShims
 
-/// Signal numbers, named once so that callers need not import the C library.
-let SIGKILL_VALUE: Int32 = SIGKILL
-let SIGTERM_VALUE: Int32 = SIGTERM
+/// A signal Troupe sends to the processes it started, so that callers need not import the
+/// C library nor pass bare numbers.
+enum ProcessSignal: Sendable, Hashable, CustomStringConvertible {
+    /// SIGKILL: the process ends at once.
+    case kill
+    /// SIGTERM: the process is asked to leave.
+    case terminate
+
+    /// The signal's number on this platform.
+    var number: Int32 {
+        switch self {
+        case .kill: SIGKILL
+        case .terminate: SIGTERM
+        }
+    }
+
+    var description: String {
+        switch self {
+        case .kill: "SIGKILL"
+        case .terminate: "SIGTERM"
+        }
+    }
+}
 
 /// Writes `message` and a newline to standard error.
 func printError(_ message: String) {

@@ -67,7 +67,10 @@ final class IncomingCalls: Sendable {
             queue.enqueue(SerialCallQueue.Job(callID: call.callID, peer: peer, run: run, willStart: willStart))
         } else {
             Task(executorPreference: system.executor) {
-                willStart?()
+                if let willStart {
+                    willStart()
+                    system.executor.flushIfLeader()
+                }
                 await run()
             }
         }

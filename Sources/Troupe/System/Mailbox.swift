@@ -73,6 +73,11 @@ final class Mailbox: MessageTransport {
         wake()
     }
 
+    func send(command header: [UInt8], payload: [UInt8], to endpoint: String, batched: Bool) {
+        outbox.append(command: header, payload: payload, to: endpoint, batched: batched)
+        wake()
+    }
+
     func connect(to endpoint: String, curve: CurveClientSettings?) {
         outbox.connect(to: endpoint, curve: curve)
         wake()

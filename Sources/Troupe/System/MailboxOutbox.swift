@@ -2,7 +2,8 @@ import Synchronization
 import TroupeWire
 
 /// What a mailbox's callers have queued for its sockets since the last turn: envelope
-/// batches by peer, Protocol 2 messages, connections to make. Any thread appends; the
+/// batches by peer, Protocol 2 messages (several commands to one endpoint in one message,
+/// where the supervisor agreed to it), connections to make. Any thread appends; the
 /// leader takes everything at once at each turn.
 final class MailboxOutbox: Sendable {
     /// What one turn takes.
@@ -10,6 +11,9 @@ final class MailboxOutbox: Sendable {
         /// Bodies by peer, in the order they must leave; only the last of each is still open.
         var bodies: [PeerAddress: [EnvelopeWriter]] = [:]
         var frames: [(endpoint: String, frames: [[UInt8]])] = []
+        /// For each endpoint whose last message in `frames` is a Protocol 2 message that may
+        /// take more commands (the supervisor agreed to BATCH): where it is.
+        var openBatches: [String: Int] = [:]
         var connects: [(endpoint: String, curve: CurveClientSettings?)] = []
         var reconnects: [String] = []
         /// Peers to watch until their connection is gone, and what to run then.
@@ -53,7 +57,27 @@ final class MailboxOutbox: Sendable {
 
     /// Queues a message of several frames for the connection to `endpoint`.
     func append(frames: [[UInt8]], to endpoint: String) {
-        pending.withLock { $0.frames.append((endpoint, frames)) }
+        pending.withLock { pending in
+            // After the batch that was open, in order.
+            pending.openBatches[endpoint] = nil
+            pending.frames.append((endpoint, frames))
+        }
+    }
+
+    /// Queues a Protocol 2 command for the connection to `endpoint`: with `batched`, in the
+    /// same message as the commands queued for it just before (up to
+    /// `SupervisorCommand.commandLimit`), else in a message of its own.
+    func append(command header: [UInt8], payload: [UInt8], to endpoint: String, batched: Bool) {
+        pending.withLock { pending in
+            if batched, let index = pending.openBatches[endpoint],
+               pending.frames[index].frames.count < 1 + 2 * SupervisorCommand.commandLimit {
+                pending.frames[index].frames.append(header)
+                pending.frames[index].frames.append(payload)
+                return
+            }
+            pending.frames.append((endpoint, [SupervisorCommand.signature, header, payload]))
+            pending.openBatches[endpoint] = batched ? pending.frames.count - 1 : nil
+        }
     }
 
     /// Queues a connection to make.

@@ -21,6 +21,10 @@ public protocol MessageTransport: AnyObject, Sendable {
     func send(_ envelope: Envelope, to peer: PeerAddress) -> UInt64
     /// Queues a message of several frames (Protocol 2) for the connection to `endpoint`.
     func send(frames: [[UInt8]], to endpoint: String)
+    /// Queues a Protocol 2 command (its header and payload frames) for the connection to
+    /// `endpoint`; with `batched` (the supervisor there agreed to BATCH), commands queued for
+    /// it before the next turn may leave together in one message.
+    func send(command header: [UInt8], payload: [UInt8], to endpoint: String, batched: Bool)
     /// Connects to `endpoint` ahead of the first message; with `curve`, the connection is
     /// encrypted and authenticated.
     func connect(to endpoint: String, curve: CurveClientSettings?)
@@ -42,6 +46,11 @@ public protocol MessageTransport: AnyObject, Sendable {
 }
 
 extension MessageTransport {
+    /// By default, each command in a message of its own.
+    public func send(command header: [UInt8], payload: [UInt8], to endpoint: String, batched: Bool) {
+        send(frames: [SupervisorCommand.signature, header, payload], to: endpoint)
+    }
+
     /// By default, `body` runs after the next turn of I/O.
     public func whenDeparted(_ peer: PeerAddress, _ body: @escaping @Sendable () -> Void) {
         executor.afterNextTurn(body)

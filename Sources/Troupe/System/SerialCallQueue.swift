@@ -13,8 +13,9 @@ final class SerialCallQueue: Sendable {
         let callID: UInt64
         let peer: PeerAddress
         let run: @Sendable () async -> Void
-        /// Runs just before `run`, when the job leaves the queue (a brokered call says it
-        /// starts): after it, the job can no longer be withdrawn.
+        /// Runs when the job leaves the queue to start (a brokered call queues its STARTED),
+        /// before `run`, and before the executor's queue is flushed: after it, the job can no
+        /// longer be withdrawn. Quick calls leave the queue in groups (``groupStartLimit``).
         var willStart: (@Sendable () -> Void)? = nil
     }
 
@@ -145,15 +146,49 @@ final class SerialCallQueue: Sendable {
 
     /// How long a finished call's reply may wait for the calls after it, to leave with them.
     static let replyHoldLimit: Duration = .milliseconds(1)
+    /// How many jobs that report their start (brokered calls) may leave the queue together,
+    /// reported in one go, when the call before them was quick: each start report would
+    /// otherwise be a message of its own, and cost more than a quick call.
+    static let groupStartLimit = 16
+    /// A call that ran at most this long lets the jobs behind it start in a group.
+    static let quickCall: Duration = .microseconds(200)
+
+    /// Takes the job to run next: the next of a group already reported, or the first queued,
+    /// with, when `quick`, the jobs right behind it that report their start too (up to
+    /// ``groupStartLimit`` in all). The start of every job taken from the queue is reported
+    /// here, and the reports leave before the first of them runs.
+    private func take(from group: inout Deque<Job>, quick: Bool) async -> Job {
+        if let job = group.popFirst() { return job }
+        let first = await next()
+        guard first.willStart != nil else { return first }
+        if quick {
+            state.withLock { state in
+                while group.count < Self.groupStartLimit - 1, let job = state.queue.first, job.willStart != nil {
+                    group.append(state.queue.removeFirst())
+                }
+            }
+        }
+        first.willStart?()
+        for index in group.indices {
+            group[index].willStart?()
+            group[index].willStart = nil
+        }
+        executor.flushIfLeader()
+        return first
+    }
 
     private func serve(generation: Int) async {
         var unsentSince: ContinuousClock.Instant?
+        // Jobs whose start was reported with the one running, waiting for their turn.
+        var group: Deque<Job> = []
+        var quick = false
         while true {
-            let job = await next()
+            let job = await take(from: &group, quick: quick)
             state.withLock { $0.running = (job.callID, job.peer) }
             if job.callID != 0 { progress?.recordStart(of: job.callID) }
-            job.willStart?()
+            let started = ContinuousClock.now
             await job.run()
+            quick = ContinuousClock.now - started <= Self.quickCall
             // Replies of quick calls leave together at the end of the mailbox's batch; once
             // one has waited a while, they leave now, so that a crash in a later call of a
             // long batch cannot take them along.
@@ -164,9 +199,13 @@ final class SerialCallQueue: Sendable {
             } else if unsentSince == nil {
                 unsentSince = now
             }
-            if !executor.isLeaderThread || state.withLock({ $0.queue.isEmpty }) { unsentSince = nil }
+            if !executor.isLeaderThread || (group.isEmpty && state.withLock({ $0.queue.isEmpty })) { unsentSince = nil }
             let current = state.withLock { state -> Bool in
-                guard state.generation == generation else { return false }
+                guard state.generation == generation else {
+                    // The loop that takes over runs the rest of the group (already reported).
+                    state.queue.insert(contentsOf: group, at: 0)
+                    return false
+                }
                 state.running = nil
                 return true
             }

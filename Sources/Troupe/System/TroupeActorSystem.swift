@@ -52,7 +52,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     /// The calls this process serves.
     let incoming: IncomingCalls
     /// Connections to standalone supervisors.
-    let supervisorLinks = SupervisorLinks()
+    let supervisorLinks = BrokerLinks()
     /// Pools whose workers this process's calls are routed to.
     let lanes = LaneRegistry()
     /// What moves this process's messages.

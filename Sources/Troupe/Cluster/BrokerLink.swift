@@ -5,7 +5,7 @@ import TroupeWire
 /// This process's connection to a standalone supervisor (Protocol 2), as a client that
 /// sends work or as a worker that serves it: heartbeats both ways, liveness, reconnection
 /// with back-off, and the commands that arrive.
-final class SupervisorLink: Sendable {
+final class BrokerLink: Sendable {
     /// What this process is to the supervisor.
     enum Role: Sendable {
         /// Sends REQUESTs and status queries.
@@ -85,6 +85,12 @@ final class SupervisorLink: Sendable {
     }
 
     private let state: Mutex<State>
+    /// Whether the supervisor answered this connection's BATCH: from then on the commands
+    /// queued for it in one turn leave together, in one message.
+    private let batches = Atomic<Bool>(false)
+
+    /// Whether the commands for the supervisor may travel several to a message (BATCH).
+    var batchesGranted: Bool { batches.load(ordering: .relaxed) }
 
     init(endpoint: String, role: Role, liveness: Liveness = .fromEnvironment, orphanTimeout: Duration = Liveness.giveUpFromEnvironment) {
         self.endpoint = endpoint
@@ -110,6 +116,9 @@ final class SupervisorLink: Sendable {
     }
 
     private func introduce(on system: TroupeActorSystem) {
+        // One command a message until the supervisor answers this BATCH (one that does not
+        // know it answers REJECT, and this side never batches).
+        batches.store(false, ordering: .relaxed)
         switch role {
         case .client:
             system.sendCommand(.heartbeat, to: endpoint)
@@ -120,6 +129,7 @@ final class SupervisorLink: Sendable {
                                 to: endpoint)
             system.sendCommand(.credit(Self.workerCreditFromEnvironment), to: endpoint)
         }
+        system.sendCommand(.batch, to: endpoint)
         state.withLock { $0.lastSent = ContinuousClock.now }
     }
 
@@ -175,9 +185,9 @@ final class SupervisorLink: Sendable {
                 // process dies it knows which ran. The REPLYs ready by then leave with it.
                 let endpoint = self.endpoint
                 let reportsStart = state.withLock { $0.creditGranted }
+                // The dispatcher hands the reports to the socket before the call runs.
                 let report: @Sendable () -> Void = {
                     system.sendCommand(.started(ids: [id]), to: endpoint)
-                    system.executor.flushIfLeader()
                 }
                 system.incoming.dispatch(call, from: .brokered(endpoint: endpoint, request: id), system: system, willStart: reportsStart ? report : nil)
             } catch {
@@ -190,6 +200,8 @@ final class SupervisorLink: Sendable {
             system.incoming.cancelBrokered(.brokered(endpoint: endpoint, request: id), system: system)
         case (.credit, .worker):
             state.withLock { $0.creditGranted = true }
+        case (.batch, _):
+            batches.store(true, ordering: .relaxed)
         case (.withdraw(let ids), .worker):
             // Give back what has not started; a started one's STARTED or REPLY says the rest.
             let given = system.incoming.withdrawBrokered(Set(ids.map { PeerAddress.brokered(endpoint: endpoint, request: $0) }))
@@ -338,6 +350,7 @@ final class SupervisorLink: Sendable {
             }
             failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
         case .reconnect:
+            batches.store(false, ordering: .relaxed)
             system.transport.reconnect(to: endpoint)
             introduce(on: system)
         case .giveUp:

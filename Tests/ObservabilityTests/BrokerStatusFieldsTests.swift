@@ -6,7 +6,7 @@ import TroupeTestSupport
 /// What a supervisor's status reports for a dashboard: failures by code, activity, RSS,
 /// containers, restarts; with real worker processes.
 @Suite(.serialized)
-struct SupervisorStatusFieldsTests {
+struct BrokerStatusFieldsTests {
     init() { TestEnvironment.useTestWorker() }
 
     private func startWorker(supervisor: String) async throws -> ChildProcess {
@@ -17,7 +17,7 @@ struct SupervisorStatusFieldsTests {
     }
 
     @Test func resultsFailuresMemoryAndContainersAreReported() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
         let workers = [try await startWorker(supervisor: server.endpoint), try await startWorker(supervisor: server.endpoint)]
         defer { for worker in workers { worker.send(signal: SIGKILL) } }
         #expect(await eventually { await server.status().workers.count == 2 })
@@ -38,7 +38,7 @@ struct SupervisorStatusFieldsTests {
         #expect(activity.map(\.completed).reduce(0, +) == 12)
         #expect(activity.map { $0.failed["remote"] ?? 0 }.reduce(0, +) == 2)
         #expect((status.tasksPerSecond ?? 0) > 0)
-        #expect(status.containers?.contains(SupervisorStatus.Container(name: dictionary.reference.name, kind: "dict", count: 4)) == true,
+        #expect(status.containers?.contains(BrokerStatus.Container(name: dictionary.reference.name, kind: "dict", count: 4)) == true,
                 "\(status.containers ?? [])")
         // Both workers run on this host: their memory is read from /proc.
         for worker in status.workers {
@@ -54,7 +54,7 @@ struct SupervisorStatusFieldsTests {
     }
 
     @Test func aWorkerThatTakesALostOnesPlaceShowsOneRestartAndTheExit() async throws {
-        let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
+        let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure,
                                                                    heartbeatInterval: .milliseconds(100), liveness: 5))
         let first = try await startWorker(supervisor: server.endpoint)
         defer { first.send(signal: SIGKILL) }

@@ -1,27 +1,27 @@
 import Synchronization
 
 /// This process's links to standalone supervisors, by endpoint.
-final class SupervisorLinks: Sendable {
-    private let links = Mutex<[String: SupervisorLink]>([:])
+final class BrokerLinks: Sendable {
+    private let links = Mutex<[String: BrokerLink]>([:])
 
     /// The link to `endpoint`, made with `role` if there is none yet.
     /// - Returns: the link, and whether it was made now (it must then be started).
-    func link(for endpoint: String, role: SupervisorLink.Role) -> (SupervisorLink, created: Bool) {
+    func link(for endpoint: String, role: BrokerLink.Role) -> (BrokerLink, created: Bool) {
         links.withLock { links in
             if let existing = links[endpoint] { return (existing, false) }
-            let link = SupervisorLink(endpoint: endpoint, role: role)
+            let link = BrokerLink(endpoint: endpoint, role: role)
             links[endpoint] = link
             return (link, true)
         }
     }
 
     /// Every link.
-    var all: [SupervisorLink] {
+    var all: [BrokerLink] {
         links.withLock { Array($0.values) }
     }
 
     /// The link to `endpoint`, if there is one.
-    func link(for endpoint: String) -> SupervisorLink? {
+    func link(for endpoint: String) -> BrokerLink? {
         links.withLock { $0[endpoint] }
     }
 

@@ -10,7 +10,7 @@ import TroupeWire
 /// held by this process's connection (and by the proxy's token). So that a worker's death
 /// frees what it held, the relay remembers the locks its workers took and releases them when
 /// one dies; an element or a lock that arrives for a worker already dead is given back.
-final class SupervisorStateRelay: Sendable {
+final class BrokerStateRelay: Sendable {
     private struct HeldLock: Hashable {
         let container: String
         let token: UInt64

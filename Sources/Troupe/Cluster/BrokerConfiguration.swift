@@ -1,5 +1,5 @@
-/// How a standalone supervisor (``SupervisorServer``) is reached and secured.
-public struct SupervisorConfiguration: Sendable {
+/// How a standalone supervisor (``BrokerServer``) is reached and secured.
+public struct BrokerConfiguration: Sendable {
     /// Who may connect.
     public enum Security: Sendable {
         /// CURVE encryption; only the listed public keys are admitted (the rest get nothing,
@@ -58,7 +58,7 @@ public struct SupervisorConfiguration: Sendable {
     ///     default `TROUPE_LIVENESS`, else 3.
     ///   - maxRetries: how many more times a retryable request may run after its worker was lost.
     public init(bind: String, security: Security, heartbeatInterval: Duration? = nil, liveness: Int? = nil, maxRetries: Int = 2) {
-        let defaults = SupervisorLink.Liveness.fromEnvironment
+        let defaults = BrokerLink.Liveness.fromEnvironment
         self.bind = bind
         self.security = security
         self.heartbeatInterval = heartbeatInterval ?? defaults.interval

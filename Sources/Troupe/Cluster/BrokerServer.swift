@@ -12,26 +12,26 @@ import ZeroMQ
 /// only the keys it is given. `troupe supervisor` runs one.
 ///
 /// ```swift
-/// let server = try SupervisorServer(SupervisorConfiguration(bind: "tcp://0.0.0.0:5555", security: .insecure))
+/// let server = try BrokerServer(BrokerConfiguration(bind: "tcp://0.0.0.0:5555", security: .insecure))
 /// await server.wait()
 /// ```
-public final class SupervisorServer: Sendable {
+public final class BrokerServer: Sendable {
     /// The endpoint it is bound to (a wildcard port resolved).
     public let endpoint: String
-    let configuration: SupervisorConfiguration
+    let configuration: BrokerConfiguration
     private let outbox = Mutex<[[[UInt8]]]>([])
     private let requests = Mutex<[@Sendable (BrokerLoop) -> Void]>([])
     private let wakeDescriptor: Int32
     private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     /// The status as the loop stopped; set once, under `requests`' lock.
-    private let finalStatus = Mutex<SupervisorStatus?>(nil)
+    private let finalStatus = Mutex<BrokerStatus?>(nil)
     let logger: Logger
 
     /// Binds the endpoint and starts serving.
     /// - Parameter configuration: the endpoint, the security and the liveness settings.
     /// - Throws: ``TroupeError`` `.system` when the endpoint cannot be bound (taken, or not
     ///   an endpoint such as `tcp://0.0.0.0:5555`) or the keys are invalid.
-    public init(_ configuration: SupervisorConfiguration) throws {
+    public init(_ configuration: BrokerConfiguration) throws {
         guard configuration.bind.contains("://") else {
             throw TroupeError(.invalidArgument, "'\(configuration.bind)' is not a ZeroMQ endpoint: write tcp://\(configuration.bind)",
                               context: ["endpoint": configuration.bind])
@@ -54,12 +54,11 @@ public final class SupervisorServer: Sendable {
                 try handler.bind("inproc://zeromq.zap.01")
                 zap = handler
             }
-            router = try Socket(context, type: .router)
-            try router.set(.linger, .milliseconds(500))
+            // Set up as the mailbox's sockets are; the supervisor lingers longer, for the
+            // DISCONNECTs and DONE it sends as it stops.
+            router = try SocketSetup.messageSocket(context, type: .router, maximumMessageSize: TroupeActorSystem.defaultMaximumMessageSize,
+                                                   linger: .milliseconds(500))
             try router.set(.routerMandatory, true)
-            try router.set(.sendHighWaterMark, 0)
-            try router.set(.receiveHighWaterMark, 0)
-            try router.set(.maxMessageSize, Int64(TroupeActorSystem.defaultMaximumMessageSize + 4096))
             if let server = configuration.security.server { try server.apply(to: router) }
             if zap != nil {
                 // Handshakes that fail before ZAP (plaintext, a wrong server key) are seen here.
@@ -113,10 +112,10 @@ public final class SupervisorServer: Sendable {
 
     /// A snapshot of the supervisor's workers, queue and counters.
     /// - Returns: what `troupe status` shows.
-    public func status() async -> SupervisorStatus {
+    public func status() async -> BrokerStatus {
         await withCheckedContinuation { continuation in
             // Once the loop has stopped, nothing would run a request: answer its last status.
-            let final = requests.withLock { requests -> SupervisorStatus? in
+            let final = requests.withLock { requests -> BrokerStatus? in
                 if let final = finalStatus.withLock({ $0 }) { return final }
                 requests.append { continuation.resume(returning: $0.makeStatus()) }
                 return nil
@@ -162,7 +161,7 @@ public final class SupervisorServer: Sendable {
 
     /// The loop has stopped: runs what still waits for it, and makes `status` the answer of
     /// every later ``status()``.
-    func markStopped(with status: SupervisorStatus, loop: BrokerLoop) {
+    func markStopped(with status: BrokerStatus, loop: BrokerLoop) {
         let pending = requests.withLock { requests in
             finalStatus.withLock { $0 = status }
             defer { requests.removeAll() }

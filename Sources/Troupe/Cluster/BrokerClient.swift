@@ -2,11 +2,11 @@ import TroupeWire
 
 /// A connection to a standalone supervisor for what an operator asks of it: its status, and
 /// stopping the deployment. `troupe status` and `troupe stop` use it.
-public final class SupervisorClient: Sendable {
+public final class BrokerClient: Sendable {
     /// The supervisor's endpoint.
     public let endpoint: String
     let system: TroupeActorSystem
-    let link: SupervisorLink
+    let link: BrokerLink
 
     /// Connects to the supervisor at `endpoint` (the connection is made in the background;
     /// ``status(timeout:)`` tells whether it answers).
@@ -30,10 +30,10 @@ public final class SupervisorClient: Sendable {
     /// - Throws: ``TroupeError`` `.timeout` (or `.workerLost`, when its heartbeats stop
     ///   first) when the supervisor does not answer: it is unreachable, or refuses this
     ///   client's key.
-    public func status(timeout: Duration = .seconds(5)) async throws -> SupervisorStatus {
+    public func status(timeout: Duration = .seconds(5)) async throws -> BrokerStatus {
         let payload = try await link.ask({ .statusQuery(id: $0) }, system: system, timeout: timeout)
         do {
-            return try MessagePackDecoder().decode(SupervisorStatus.self, from: payload)
+            return try MessagePackDecoder().decode(BrokerStatus.self, from: payload)
         } catch {
             throw TroupeError(.malformedMessage, "the supervisor's status does not decode: \(error)", context: ["supervisor": endpoint])
         }

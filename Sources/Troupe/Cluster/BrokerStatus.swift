@@ -1,6 +1,6 @@
 /// What a standalone supervisor reports to `troupe status`: its workers, its queue, its
 /// clients and what it rejected. It travels as the MessagePack payload of a STATUS command.
-public struct SupervisorStatus: Codable, Sendable, Hashable {
+public struct BrokerStatus: Codable, Sendable, Hashable {
     /// One worker process connected to the supervisor.
     public struct Worker: Codable, Sendable, Hashable {
         /// The worker's node name.
@@ -20,7 +20,7 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
         /// Milliseconds since the supervisor last heard from it.
         public var lastHeardMilliseconds: Int
         /// How many workers held its place on its host before it: it replaced one that was
-        /// lost (see ``SupervisorStatus``). Nil from a supervisor that does not report it.
+        /// lost (see ``BrokerStatus``). Nil from a supervisor that does not report it.
         public var restarts: Int? = nil
         /// How the worker whose place it took ended, such as `pid 4242 lost (missed 3
         /// heartbeats)`; nil when it took no one's place.
@@ -72,7 +72,7 @@ public struct SupervisorStatus: Codable, Sendable, Hashable {
     public struct Activity: Codable, Sendable, Hashable {
         /// Seconds from the interval's start to the status's time.
         public var secondsAgo: Int
-        /// Requests finished in the interval (as ``SupervisorStatus/completed`` counts them).
+        /// Requests finished in the interval (as ``BrokerStatus/completed`` counts them).
         public var completed: Int
         /// Requests that failed in the interval, by error code.
         public var failed: [String: Int]

@@ -7,7 +7,7 @@ import TroupeDashboard
 
 /// The dashboard and the Prometheus endpoint of `troupe supervisor`, when asked for: HTTP
 /// servers beside the supervisor, stopped after it.
-final class SupervisorWebServices: Sendable {
+final class BrokerWebServices: Sendable {
     private let group: ServiceGroup
     private let running: Task<Void, any Error>
 
@@ -20,7 +20,7 @@ final class SupervisorWebServices: Sendable {
 
     /// Starts what is asked for and prints where each one listens, once it does.
     /// - Throws: ``TroupeError`` when one cannot listen.
-    init(supervisor: SupervisorServer, dashboard: HTTPAddress?, dashboardPublic: Bool,
+    init(supervisor: BrokerServer, dashboard: HTTPAddress?, dashboardPublic: Bool,
          metrics: (address: HTTPAddress, registry: PrometheusCollectorRegistry)?, metricsPublic: Bool) async throws {
         var logger = Logger(label: "troupe.http")
         logger.logLevel = .warning
