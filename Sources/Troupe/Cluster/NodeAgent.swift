@@ -171,7 +171,7 @@ public final class NodeAgent: Sendable {
             }
             if status == .exited(code: BrokerLink.unauthorizedExitCode) {
                 printError("troupe worker: the supervisor refused this node's key as a worker: it may not serve. Put its .pub in the supervisor's --allow-workers folder (or --allow); giving up")
-                for other in ProcessSpawner.shared.liveChildren { other.send(.terminate) }
+                ProcessSpawner.shared.terminateAll(gracePeriod: .seconds(2))
                 return 1
             }
             if status == .exited(code: WorkerHost.supervisorLostExitCode) {
@@ -184,7 +184,7 @@ public final class NodeAgent: Sendable {
                 }
                 if recent > configuration.intensity.maxRestarts {
                     printError("troupe worker: workers crashed \(recent) times within \(configuration.intensity.period) (the last \(status)); giving up")
-                    for other in ProcessSpawner.shared.liveChildren { other.send(.terminate) }
+                    ProcessSpawner.shared.terminateAll(gracePeriod: .seconds(2))
                     return 1
                 }
                 printError("troupe worker: worker \(slot) (pid \(child.pid)) \(status); restarting it")
