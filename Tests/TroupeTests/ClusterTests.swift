@@ -621,6 +621,9 @@ struct ClusterTests {
         var answers: [SupervisorCommand] = []
         while answers.count < 2, let commands = worker.receiveCommands() { answers += commands.map(\.0) }
         #expect(answers == [.credit(8), .batch])
+        // Asked again on the same connection (a worker that introduces itself again), it answers again.
+        try worker.send(.batch)
+        #expect(worker.receiveCommands()?.map(\.0) == [.batch])
         try client.send(.heartbeat)
         try client.send(.batch)
         #expect(client.receiveCommands()?.map(\.0) == [.batch])

@@ -457,12 +457,12 @@ final class BrokerLoop {
             }
             finishStopIfDone()
         case .batch:
-            // Answered before anything else leaves for the peer in several-command messages.
-            if !batching.contains(identity) {
-                flushOutgoing(to: identity)
-                send(identity, .batch)
-                batching.insert(identity)
-            }
+            // Answered before anything else leaves for the peer in several-command messages;
+            // answered again when a peer introduces itself again on the same connection (a
+            // worker told to send READY again), which waits for the answer before it batches.
+            if !batching.contains(identity) { flushOutgoing(to: identity) }
+            send(identity, .batch)
+            batching.insert(identity)
             if workers[identity] == nil { clients[identity] = now }
         case .statusQuery(let id):
             clients[identity] = now
