@@ -133,6 +133,8 @@ final class BrokerLoop {
     /// The distinct keys the allow-list refused.
     private var refusedKeys: Set<String> = []
     private var lastHeartbeat = ContinuousClock.now
+    /// When the liveness check last ran: a long gap means this process itself was stopped.
+    private var lastTick = ContinuousClock.now
     private var stopDeadline: ContinuousClock.Instant?
     private var lastHandshakeLog: [UInt32: ContinuousClock.Instant] = [:]
     private var rejectWindowStart = ContinuousClock.now
@@ -708,6 +710,13 @@ final class BrokerLoop {
 
     private func tick(now: ContinuousClock.Instant) {
         let limit = interval * server.configuration.liveness
+        if now - lastTick > interval * 2 {
+            // This process did not run (SIGSTOP, a starved machine): its peers' silence is its
+            // own, and what they sent meanwhile is still to be read. Each gets a fresh window.
+            for identity in workers.keys { workers[identity]?.lastHeard = now }
+            for identity in clients.keys { clients[identity] = now }
+        }
+        lastTick = now
         for (identity, entry) in workers where now - entry.lastHeard > limit {
             recordLoss(identity, entry, exit: "pid \(entry.pid) lost (missed \(server.configuration.liveness) heartbeats)")
             logger.warning("worker lost: no heartbeat", metadata: ["troupe.node": "\(entry.node)", "troupe.host": "\(entry.host)"])
