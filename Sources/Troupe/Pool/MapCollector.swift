@@ -147,15 +147,12 @@ final class MapCollector<Value: Sendable>: Sendable {
                     state.firstSlot += 1
                 }
             }
-            if let pending = state.roomWaiter, state.inFlight < state.roomLimit {
-                state.roomWaiter = nil
-                room = pending
-            }
             if delivery != .whole, let pending = state.waiter, let next = Self.takeNext(&state, delivery: delivery) {
                 state.waiter = nil
                 waiter = pending
                 handOver = next
             }
+            room = Self.takeRoom(&state, delivery: delivery)
         }
         if counted, let progress {
             if case .failure = outcome { progress.advance(failed: true) } else { progress.advance(failed: false) }
@@ -170,7 +167,7 @@ final class MapCollector<Value: Sendable>: Sendable {
     func waitForRoom(limit: Int) async {
         await withUnsafeContinuation { (continuation: UnsafeContinuation<Void, Never>) in
             let now = state.withLock { state -> Bool in
-                if state.cancelled || state.inFlight < limit { return true }
+                if state.cancelled || Self.unconsumed(state, delivery: delivery) < limit { return true }
                 state.roomLimit = limit
                 state.roomWaiter = continuation
                 return false
@@ -201,7 +198,12 @@ final class MapCollector<Value: Sendable>: Sendable {
     /// The next result for a streaming consumer: waits for it at most `timeout`, or as long
     /// as it takes; cancelling the waiting task cancels the whole map.
     func next(timeout: Duration?) async -> Next {
-        if let ready = state.withLock({ Self.takeNext(&$0, delivery: delivery) }) { return ready }
+        let (ready, room) = state.withLock { state -> (Next?, UnsafeContinuation<Void, Never>?) in
+            let next = Self.takeNext(&state, delivery: delivery)
+            return (next, next != nil ? Self.takeRoom(&state, delivery: delivery) : nil)
+        }
+        room?.resume()
+        if let ready { return ready }
         let id = state.withLock { state in
             state.lastWaiterID += 1
             return state.lastWaiterID
@@ -215,14 +217,15 @@ final class MapCollector<Value: Sendable>: Sendable {
         defer { timer?.cancel() }
         return await withTaskCancellationHandler {
             await withUnsafeContinuation { (continuation: UnsafeContinuation<Next, Never>) in
-                let ready = state.withLock { state -> Next? in
-                    if let next = Self.takeNext(&state, delivery: delivery) { return next }
+                let (ready, room) = state.withLock { state -> (Next?, UnsafeContinuation<Void, Never>?) in
+                    if let next = Self.takeNext(&state, delivery: delivery) { return (next, Self.takeRoom(&state, delivery: delivery)) }
                     if Task.isCancelled {
-                        return .outcome(.failure(TroupeError(.cancelled, "the task reading these results was cancelled: the map's remaining work was withdrawn")))
+                        return (.outcome(.failure(TroupeError(.cancelled, "the task reading these results was cancelled: the map's remaining work was withdrawn"))), nil)
                     }
                     state.waiter = (id, continuation)
-                    return nil
+                    return (nil, nil)
                 }
+                room?.resume()
                 if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
@@ -238,6 +241,23 @@ final class MapCollector<Value: Sendable>: Sendable {
             return waiter
         }
         waiter?.continuation.resume(returning: next)
+    }
+
+    /// Items added and not yet taken by the consumer: what the feeder's room is measured in,
+    /// so that results a slow consumer has not read count against the window too.
+    private static func unconsumed(_ state: State, delivery: Delivery) -> Int {
+        switch delivery {
+        case .ordered: state.slots.count
+        case .unordered: state.inFlight + state.arrivals.count
+        case .whole: state.inFlight
+        }
+    }
+
+    /// The feeder waiting for room, when there is room now.
+    private static func takeRoom(_ state: inout State, delivery: Delivery) -> UnsafeContinuation<Void, Never>? {
+        guard let pending = state.roomWaiter, unconsumed(state, delivery: delivery) < state.roomLimit else { return nil }
+        state.roomWaiter = nil
+        return pending
     }
 
     /// What a streaming consumer gets next, or nil when it must wait.
