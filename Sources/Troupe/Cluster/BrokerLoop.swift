@@ -4,11 +4,12 @@ import Logging
 import TroupeWire
 import ZeroMQ
 
-/// The state of a supervisor's thread: its sockets, its workers, clients and queues. Made
-/// for, and touched only by, that thread: it is handed to the thread when the thread starts
-/// (`OSThread.start` takes its body as `sending`), and other threads reach it only through
-/// the work they queue on its server. It is not `Sendable`.
-final class BrokerLoop {
+/// The state of a supervisor's thread: its sockets, its workers, clients and queues. It is
+/// the driver of a ``MailboxExecutor``, the socket-thread loop the mailbox runs on too: the
+/// executor's leader thread calls ``turn(waitMilliseconds:)`` again and again, and hands the
+/// loop between threads only under its lock. Other threads reach it only through the work
+/// they queue on its server. It is not `Sendable`.
+final class BrokerLoop: MailboxDriver {
     private struct WorkerEntry {
         let node: String
         let pid: Int64
@@ -98,6 +99,7 @@ final class BrokerLoop {
     private let router: Socket
     private let zap: Socket?
     private let monitor: SocketMonitor?
+    private let poller = Poller()
     private let store = StateStore()
     /// Who is admitted, with what roles; nil on an insecure supervisor (everybody, every role).
     private let allowList: KeyAllowList?
@@ -161,29 +163,46 @@ final class BrokerLoop {
 
     private var interval: Duration { server.configuration.heartbeatInterval }
 
-    func run() {
-        logger.info("supervisor listening", metadata: ["troupe.secure": "\(zap != nil)"])
-        let poller = Poller()
-        while phase != .stopped {
-            poller.removeAll()
-            _ = poller.add(fileDescriptor: server.wakeFD, events: .readable)
-            _ = poller.add(router, events: .readable)
-            let zapIndex = zap.map { poller.add($0, events: .readable) }
-            let monitorIndex = monitor.map { poller.add($0.socket, events: .readable) }
-            _ = try? poller.poll(milliseconds: needsDispatch || !outgoing.isEmpty ? 0 : isWatchingForSlowRequests ? 2 : 100)
-            if poller.returnedEvents(at: 0).contains(.readable) {
-                let work = server.takeWork()
-                for request in work.requests { request(self) }
-                for message in work.messages { send(message) }
-            }
-            if poller.returnedEvents(at: 1).contains(.readable) { drainRouter() }
-            if let zap, let zapIndex, poller.returnedEvents(at: zapIndex).contains(.readable) { answerZAP(zap) }
-            if let monitor, let monitorIndex, poller.returnedEvents(at: monitorIndex).contains(.readable) { noteFailedHandshakes(monitor) }
-            tick(now: ContinuousClock.now)
-            dispatchIfNeeded()
-            flushOutgoing()
-        }
+    // MARK: One turn
+
+    /// One turn of the supervisor's thread: waits for input (not at all when `waitMilliseconds`
+    /// is 0 or work is ready to leave), takes what other threads queued, reads the sockets,
+    /// checks liveness, hands out work and sends what is ready.
+    /// - Returns: false once the supervisor has stopped and closed its sockets.
+    func turn(waitMilliseconds: Int) -> Bool {
+        if phase == .stopped { return false }
+        poller.removeAll()
+        _ = poller.add(fileDescriptor: server.wakeFD, events: .readable)
+        _ = poller.add(router, events: .readable)
+        let zapIndex = zap.map { poller.add($0, events: .readable) }
+        let monitorIndex = monitor.map { poller.add($0.socket, events: .readable) }
+        let timeout = waitMilliseconds == 0 || needsDispatch || !outgoing.isEmpty ? 0 : isWatchingForSlowRequests ? 2 : 100
+        _ = try? poller.poll(milliseconds: timeout)
+        if poller.returnedEvents(at: 0).contains(.readable) { server.clearWakeups() }
+        // Taken every turn, not only when woken: the executor wakes a thread that polls, and
+        // work queued between two polls is found here.
+        let work = server.takeWork()
+        for request in work.requests { request(self) }
+        for message in work.messages { send(message) }
+        if poller.returnedEvents(at: 1).contains(.readable) { drainRouter() }
+        if let zap, let zapIndex, poller.returnedEvents(at: zapIndex).contains(.readable) { answerZAP(zap) }
+        if let monitor, let monitorIndex, poller.returnedEvents(at: monitorIndex).contains(.readable) { noteFailedHandshakes(monitor) }
+        tick(now: ContinuousClock.now)
+        dispatchIfNeeded()
         flushOutgoing()
+        if phase == .stopped {
+            closeSockets()
+            return false
+        }
+        return true
+    }
+
+    /// Sends what is ready to leave.
+    func flush() {
+        flushOutgoing()
+    }
+
+    private func closeSockets() {
         queuedLevel.set(0)
         runningLevel.set(0)
         workersLevel.set(0)

@@ -22,6 +22,9 @@ public final class BrokerServer: Sendable {
     private let outbox = Mutex<[[[UInt8]]]>([])
     private let requests = Mutex<[@Sendable (BrokerLoop) -> Void]>([])
     private let wakeDescriptor: Int32
+    /// The thread loop that runs the supervisor's ``BrokerLoop``; it closes `wakeDescriptor`
+    /// once the loop has stopped.
+    private let executor: MailboxExecutor
     private let finished = Mutex<(done: Bool, waiters: [CheckedContinuation<Void, Never>])>((false, []))
     /// The status as the loop stopped; set once, under `requests`' lock.
     private let finalStatus = Mutex<BrokerStatus?>(nil)
@@ -79,8 +82,10 @@ public final class BrokerServer: Sendable {
             throw TroupeError(.system, "the supervisor cannot listen on \(configuration.bind): \(error.message)",
                               context: ["endpoint": configuration.bind])
         }
+        executor = MailboxExecutor(name: "troupe-broker", wakeDescriptor: wakeDescriptor)
         let loop = BrokerLoop(server: self, context: context, router: router, zap: zap, monitor: monitor)
-        OSThread.start(name: "troupe-broker") { [loop] in loop.run() }
+        logger.info("supervisor listening", metadata: ["troupe.secure": "\(configuration.security.server != nil)"])
+        executor.start(driver: loop)
     }
 
     /// The file of an `ipc://` endpoint (nil for other transports and abstract sockets).
@@ -139,15 +144,19 @@ public final class BrokerServer: Sendable {
     }
 
     private func wake() {
-        var one: UInt64 = 1
-        _ = write(wakeDescriptor, &one, 8)
+        executor.wakeLeader()
     }
 
     var wakeFD: Int32 { wakeDescriptor }
 
-    func takeWork() -> (messages: [[[UInt8]]], requests: [@Sendable (BrokerLoop) -> Void]) {
+    /// Reads the wake-up descriptor, which fired.
+    func clearWakeups() {
         var count: UInt64 = 0
         _ = read(wakeDescriptor, &count, 8)
+    }
+
+    /// What other threads queued for the loop since its last turn.
+    func takeWork() -> (messages: [[[UInt8]]], requests: [@Sendable (BrokerLoop) -> Void]) {
         let messages = outbox.withLock { outbox in
             defer { outbox.removeAll() }
             return outbox

@@ -62,6 +62,11 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         var stopping = false
     }
 
+    /// Carries a driver given to ``start(driver:)`` into the lock that keeps it.
+    private struct DriverHandOff: @unchecked Sendable {
+        let driver: (any MailboxDriver)?
+    }
+
     private let name: String
     private let queue = Mutex(Queue())
     private let state = Atomic<UInt64>(0)
@@ -75,15 +80,20 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     public let wakeDescriptor: Int32
     private let polling = Atomic<Bool>(false)
     private let wakePending = Atomic<Bool>(false)
+    /// Whether `wakeDescriptor` is closed: a late wake-up must not write to a descriptor
+    /// number the process has reused.
+    private let wakeClosed = Mutex(false)
     private let stopped = Semaphore()
     private let threadKey: ThreadKey
 
-    /// Creates the executor; ``start()`` starts its threads.
+    /// Creates the executor; ``start(driver:)`` starts its threads.
     /// - Parameters:
     ///   - name: the threads' name prefix, as `ps -L` shows it.
-    ///   - wakeDescriptor: an eventfd that `driver` polls; the executor writes it to wake the leader.
-    ///   - driver: the I/O the leader does between jobs, until it says to stop.
-    public init(name: String, wakeDescriptor: Int32, driver: sending any MailboxDriver) {
+    ///   - wakeDescriptor: an eventfd that the driver polls; the executor writes it to wake the leader.
+    ///   - driver: the I/O the leader does between jobs, until it says to stop; nil when it
+    ///     is given to ``start(driver:)`` instead (a driver that refers to its owner, made
+    ///     after the executor).
+    public init(name: String, wakeDescriptor: Int32, driver: sending (any MailboxDriver)? = nil) {
         self.name = name
         self.wakeDescriptor = wakeDescriptor
         self.driver = Mutex(driver)
@@ -91,7 +101,13 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     }
 
     /// Starts the leader thread and the standby.
-    public func start() {
+    /// - Parameter driver: the driver, if the executor was made without one.
+    public func start(driver newDriver: sending (any MailboxDriver)? = nil) {
+        if newDriver != nil {
+            // `newDriver` was sent here, so no other code holds it: the lock takes it over.
+            let handOff = DriverHandOff(driver: newDriver)
+            driver.withLock { $0 = handOff.driver }
+        }
         let first = newMember()
         state.store(LeaderState(leader: first.index, inJob: false, started: 0).word, ordering: .sequentiallyConsistent)
         launch(first, leading: true)
@@ -142,8 +158,11 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     public func wakeLeader() {
         guard polling.load(ordering: .sequentiallyConsistent) else { return }
         if !wakePending.exchange(true, ordering: .sequentiallyConsistent) {
-            var one: UInt64 = 1
-            _ = write(wakeDescriptor, &one, 8)
+            wakeClosed.withLock { closed in
+                guard !closed else { return }
+                var one: UInt64 = 1
+                _ = write(wakeDescriptor, &one, 8)
+            }
         }
     }
 
@@ -225,7 +244,11 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
             wakePending.store(false, ordering: .sequentiallyConsistent)
             for body in waiting { body() }
             if !keepGoing {
+                // Released here, on the thread that ran it (its sockets' context ends with
+                // it), and so that a driver that refers back to its owner makes no cycle.
+                let stoppedDriver = driver.withLock { $0.take() }
                 finish()
+                _ = consume stoppedDriver
                 return
             }
         }
@@ -308,7 +331,10 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         }
         for job in left { globalConcurrentExecutor.enqueue(job) }
         standby.withLock { $0 }?.wakeup.signal()
-        close(wakeDescriptor)
+        wakeClosed.withLock { closed in
+            closed = true
+            close(wakeDescriptor)
+        }
         stopped.signal()
     }
 }
