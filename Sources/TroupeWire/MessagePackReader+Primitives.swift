@@ -30,7 +30,30 @@ extension MessagePackReader {
         case .floats: return unsafeBitCast(try readNumericArray(of: Float.self, bulk: .float32, depth: depth), to: T.self)
         case .int64s: return unsafeBitCast(try readNumericArray(of: Int64.self, bulk: .int64, depth: depth), to: T.self)
         case .int32s: return unsafeBitCast(try readNumericArray(of: Int32.self, bulk: .int32, depth: depth), to: T.self)
+        case .optionalInts: return unsafeBitCast(try readOptionalArray(of: Int.self, bulk: .int64, depth: depth), to: T.self)
+        case .optionalStrings: return unsafeBitCast(try readOptionalArray(of: String.self, bulk: nil, depth: depth), to: T.self)
+        case .optionalDoubles: return unsafeBitCast(try readOptionalArray(of: Double.self, bulk: .float64, depth: depth), to: T.self)
+        case .optionalInt64s: return unsafeBitCast(try readOptionalArray(of: Int64.self, bulk: .int64, depth: depth), to: T.self)
         }
+    }
+
+    /// Reads an array whose elements are each `nil` or an `Element` (or, for numbers, the
+    /// bulk `ext`, which holds no `nil`).
+    mutating func readOptionalArray<Element: MessagePackPrimitive>(of type: Element.Type, bulk: NumericArrayExtension.ElementType?,
+                                                                   depth: Int) throws(WireError) -> [Element?] {
+        if let bulk, nextIsNumericExtension { return try readNumericExtension(of: Element.self, as: bulk).map { $0 } }
+        guard depth < maximumDepth else { throw tooDeep(at: position) }
+        let start = position
+        let count = try readArrayHeader()
+        var elements: [Element?] = []
+        elements.reserveCapacity(count)
+        do throws(WireError) {
+            for _ in 0..<count { elements.append(readNilIfPresent() ? nil : try Element.read(from: &self)) }
+        } catch {
+            position = start
+            throw error
+        }
+        return elements
     }
 
     /// Reads an array of numbers in either of its forms: the bulk `ext`, or an ordinary array.

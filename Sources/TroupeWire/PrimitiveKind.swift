@@ -2,6 +2,8 @@
 enum PrimitiveKind: UInt8 {
     case string, int, double, bool, int64, uint64, int32, uint32, uint8, int8, int16, uint16, uint, float
     case value, bytes, ints, strings, doubles, floats, int64s, int32s
+    /// Arrays of optionals (what a lookup of many keys answers): each element a value or `nil`.
+    case optionalInts, optionalStrings, optionalDoubles, optionalInt64s
 
     /// The kind of `type`, or `nil` when it goes through `Codable`.
     @inline(__always)
@@ -31,6 +33,10 @@ enum PrimitiveKind: UInt8 {
             else if type == KnownTypes.floats { self = .floats }
             else if type == KnownTypes.int64s { self = .int64s }
             else if type == KnownTypes.int32s { self = .int32s }
+            else if type == KnownTypes.optionalInts { self = .optionalInts }
+            else if type == KnownTypes.optionalStrings { self = .optionalStrings }
+            else if type == KnownTypes.optionalDoubles { self = .optionalDoubles }
+            else if type == KnownTypes.optionalInt64s { self = .optionalInt64s }
             else { return nil }
         }
     }
@@ -46,4 +52,8 @@ enum KnownTypes {
     static let floats = ObjectIdentifier([Float].self)
     static let int64s = ObjectIdentifier([Int64].self)
     static let int32s = ObjectIdentifier([Int32].self)
+    static let optionalInts = ObjectIdentifier([Int?].self)
+    static let optionalStrings = ObjectIdentifier([String?].self)
+    static let optionalDoubles = ObjectIdentifier([Double?].self)
+    static let optionalInt64s = ObjectIdentifier([Int64?].self)
 }

@@ -48,4 +48,22 @@ struct NumericArrayTests {
         let floats = try MessagePackEncoder().encode((0..<40).map { Float($0) })
         #expect(throws: (any Error).self) { try MessagePackDecoder().decode([Double].self, from: floats) }
     }
+
+    @Test func arraysOfOptionalsReadTheirNilsValuesAndTheBulkForm() throws {
+        let ints: [Int?] = [1, nil, -300, nil, Int.max]
+        #expect(try MessagePackDecoder().decode([Int?].self, from: try MessagePackEncoder().encode(ints)) == ints)
+        let strings: [String?] = [nil, "a", "", nil]
+        #expect(try MessagePackDecoder().decode([String?].self, from: try MessagePackEncoder().encode(strings)) == strings)
+        let doubles: [Double?] = [0.5, nil, -2]
+        #expect(try MessagePackDecoder().decode([Double?].self, from: try MessagePackEncoder().encode(doubles)) == doubles)
+        let int64s: [Int64?] = [nil, 7]
+        #expect(try MessagePackDecoder().decode([Int64?].self, from: try MessagePackEncoder().encode(int64s)) == int64s)
+        // A long array without nil may come in the bulk form.
+        let bulk = try MessagePackEncoder().encode((0..<40).map { $0 * 3 })
+        #expect(bulk[0] == 0xc7 || bulk[0] == 0xc8)
+        #expect(try MessagePackDecoder().decode([Int?].self, from: bulk) == (0..<40).map { Optional($0 * 3) })
+        // A string where a number belongs is refused, not read as nil.
+        let mixed = try MessagePackEncoder().encode(MessagePackValue.array([.int(1), .string("x")]))
+        #expect(throws: (any Error).self) { try MessagePackDecoder().decode([Int?].self, from: mixed) }
+    }
 }

@@ -56,7 +56,11 @@ final class PoolCore: LaneRouter, Sendable {
     private struct State {
         var machine: PoolStateMachine
         var entries = JobTable<RunningJob>()
-        var workers: [Int: WorkerHandle] = [:]
+        var workers: [Int: WorkerHandle] = [:] {
+            // Counted here, when workers change, not at every report.
+            didSet { liveWorkerCount = workers.values.count { $0.child != nil } }
+        }
+        private var liveWorkerCount = 0
         var joinWaiters: [CheckedContinuation<Void, Never>] = []
         var watching = false
         /// Work handed to no runner yet.
@@ -82,7 +86,7 @@ final class PoolCore: LaneRouter, Sendable {
             let finished = machine.isFinished
             queuedLevel.set(finished ? 0 : machine.queuedCount)
             runningLevel.set(finished ? 0 : machine.runningCount)
-            workersLevel.set(finished ? 0 : workers.values.count { $0.child != nil })
+            workersLevel.set(finished ? 0 : liveWorkerCount)
         }
     }
 
@@ -375,12 +379,19 @@ final class PoolCore: LaneRouter, Sendable {
         runner.started(task)
     }
 
+    /// Records the runner of a job, in place, and returns what it runs.
+    private static func assign(_ runner: Runner, to job: inout RunningJob, interrupted: Bool) -> (JobEntry?, TaskTrace?, Bool) {
+        job.runner = runner
+        return (job.entry, job.trace, interrupted)
+    }
+
     /// A runner's loop: the next task's work, with its calls tagged as the task's.
     private func serve(as runner: Runner) async {
         while let (id, position) = await nextWork() {
             let (entry, trace, interrupted) = state.withLock { state -> (JobEntry?, TaskTrace?, Bool) in
-                state.entries[id]?.runner = runner
-                return (state.entries[id]?.entry, state.entries[id]?.trace, state.machine.job(id)?.interruption != nil)
+                let interrupted = state.machine.job(id)?.interruption != nil
+                guard state.entries[id] != nil else { return (nil, nil, interrupted) }
+                return Self.assign(runner, to: &state.entries[id]!, interrupted: interrupted)
             }
             guard let entry else { continue }
             if interrupted {

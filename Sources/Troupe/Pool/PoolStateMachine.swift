@@ -167,8 +167,17 @@ struct PoolStateMachine {
 
     // MARK: Queries
 
-    var queuedCount: Int { queue.count + slots.reduce(0) { $0 + $1.backlog.count } }
-    var runningCount: Int { slots.reduce(0) { $0 + $1.running.count } }
+    var queuedCount: Int {
+        var count = queue.count
+        // By index: a slot is not copied to be counted.
+        for index in slots.indices { count += slots[index].backlog.count }
+        return count
+    }
+    var runningCount: Int {
+        var count = 0
+        for index in slots.indices { count += slots[index].running.count }
+        return count
+    }
     var hasLiveWorker: Bool { slots.contains { $0.phase != .exited } }
     var isFinished: Bool { phase == .terminated }
 

@@ -128,7 +128,7 @@ public final class Manager: Sendable {
     public func dictionary<Key, Value>(_ initial: [Key: Value] = [:], name: String? = nil) async throws -> SharedDictionary<Key, Value> {
         let client = try await create(name, prefix: "dict", kind: "dict", arguments: [], initial: initial.isEmpty ? nil : {
             var writer = MapArgumentWriter(count: initial.count)
-            for (key, value) in initial { writer.append(try MessagePackEncoder().encode(key), try MessagePackEncoder().encode(value)) }
+            for (key, value) in initial { try writer.append(key, value) }
             return writer.bytes
         })
         return SharedDictionary(client: client)

@@ -97,9 +97,7 @@ public struct SharedDictionary<Key: Codable & Hashable & Sendable, Value: Codabl
     /// - Parameter pairs: the keys and their new values.
     /// - Throws: ``TroupeError`` `.ownerUnavailable` when the owner does not answer in time.
     public func update(_ pairs: [(Key, Value)]) async throws {
-        var writer = MapArgumentWriter(count: pairs.count)
-        for (key, value) in pairs { try writer.append(client.encode(key), client.encode(value)) }
-        _ = try await client.perform("update", [writer.bytes])
+        _ = try await client.perform("update", [client.encodeMap(pairs, count: pairs.count)])
     }
 
     /// The values for `keys`, in one round trip.
@@ -145,9 +143,7 @@ public struct SharedDictionary<Key: Codable & Hashable & Sendable, Value: Codabl
     ///   nothing is added), `.invalidArgument` when a sum overflows, or `.ownerUnavailable`.
     public func increment(_ deltas: [Key: Value]) async throws where Value: Numeric {
         guard !deltas.isEmpty else { return }
-        var writer = MapArgumentWriter(count: deltas.count)
-        for (key, delta) in deltas { try writer.append(client.encode(key), client.encode(delta)) }
-        _ = try await client.perform("incrementMany", [writer.bytes])
+        _ = try await client.perform("incrementMany", [client.encodeMap(deltas.lazy.map { ($0.key, $0.value) }, count: deltas.count)])
     }
 
     /// Stores `desired` for `key` only if its value is `expected` (nil: only if absent), atomically.

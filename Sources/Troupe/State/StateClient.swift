@@ -50,6 +50,17 @@ struct StateClient: Sendable {
         }
     }
 
+    /// Encodes `count` pairs as one MessagePack map.
+    func encodeMap<Key: Encodable, Value: Encodable>(_ pairs: some Sequence<(Key, Value)>, count: Int) throws -> [UInt8] {
+        var writer = MapArgumentWriter(count: count)
+        do {
+            for (key, value) in pairs { try writer.append(key, value) }
+        } catch {
+            throw TroupeError(.badArguments, "a pair of \(Key.self) and \(Value.self) could not be encoded for \(reference): \(error)")
+        }
+        return writer.bytes
+    }
+
     func decode<T: Decodable>(_ type: T.Type, from bytes: [UInt8], operation: String) throws -> T {
         var decoder = MessagePackDecoder()
         decoder.userInfo[.actorSystemKey] = system

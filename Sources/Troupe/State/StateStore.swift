@@ -191,6 +191,7 @@ final class StateStore: Sendable, StateRequestHandler {
         case "dict":
             var contents = OrderedDictionary<MessagePackValue, MessagePackValue>()
             if arguments.count > 1, let pairs = arguments[1].mapValue {
+                contents.reserveCapacity(pairs.count)
                 for pair in pairs { contents[pair.key] = pair.value }
             }
             container = .dictionary(contents)
@@ -268,6 +269,8 @@ final class StateStore: Sendable, StateRequestHandler {
                 return .nil
             case "update":
                 guard let pairs = try argument(0).mapValue else { throw TroupeError(.badArguments, "update needs a map") }
+                // Room for every new key at once: one growth of the hash table, not one per doubling.
+                contents.reserveCapacity(contents.count + pairs.count)
                 for pair in pairs { contents[pair.key] = pair.value }
                 return .nil
             case "remove": return contents.removeValue(forKey: try argument(0)) ?? .nil

@@ -108,8 +108,8 @@ final class IncomingCalls: Sendable {
         }
         var decoder = TroupeInvocationDecoder(call: call, system: system)
         var handler = TroupeResultHandler(system: system, callID: call.callID, peer: peer, span: span)
-        handler.function = RemoteCallTarget(call.target).description
-        handler.actorType = String(reflecting: type(of: actor))
+        handler.target = call.target
+        handler.actorType = type(of: actor)
         do {
             try await targets.execute(call, on: actor, decoder: &decoder, handler: handler, system: system)
         } catch {

@@ -12,9 +12,10 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
     let peer: PeerAddress
     /// The call's `run` span, when a tracer is in force: a thrown error is recorded on it.
     let span: (any Span)?
-    /// The distributed function called, and its actor's type, for the stack of a thrown error.
-    var function = ""
-    var actorType = ""
+    /// The distributed function called (its mangled identifier), and its actor's type, for
+    /// the stack of a thrown error: named only then, since demangling costs more than a call.
+    var target = ""
+    var actorType: (any DistributedActor.Type)?
 
     /// Sends the function's result to the caller, or a `.badArguments` error when it cannot
     /// be encoded or is larger than the message limit.
@@ -62,8 +63,9 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
         span.map { TroupeTracing.fail($0, with: failure) }
         var reply = Envelope.Throw(failure: failure, callID: callID)
         if !(failure is TroupeError) {
-            reply.stack = RemoteStack.capture(function: function, actorType: actorType, node: system.node,
-                                              errorType: String(reflecting: Err.self))
+            reply.stack = RemoteStack.capture(function: RemoteCallTarget(target).description,
+                                              actorType: actorType.map { String(reflecting: $0) } ?? "",
+                                              node: system.node, errorType: String(reflecting: Err.self))
         }
         system.send(.throw(reply), to: peer)
     }

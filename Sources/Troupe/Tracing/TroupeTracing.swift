@@ -110,12 +110,18 @@ enum TroupeTracing {
 }
 
 /// A pool task's span, and the tracer in force where it was submitted: the task's calls
-/// are made with that tracer, in the span's context, whichever task runs them.
-struct TaskTrace: Sendable {
+/// are made with that tracer, in the span's context, whichever task runs them. A class: the
+/// pool keeps one reference per task, not two existentials, in the entry of every task.
+final class TaskTrace: Sendable {
     let span: any Span
     /// The tracer to bind around the task's work; nil when the instrument in force is not
     /// a plain tracer (a multiplex one is then found through the bootstrapped system).
     let tracer: (any Tracer)?
+
+    init(span: any Span, tracer: (any Tracer)?) {
+        self.span = span
+        self.tracer = tracer
+    }
 
     /// Marks the span: a worker position took the task (again, after a retry).
     func started(position: Int) {
