@@ -56,11 +56,12 @@ struct JobTable<Value> {
         }
     }
 
-    /// Removes the value for `id` and returns it.
+    /// Removes the value for `id` and returns it, moved out rather than copied.
     @discardableResult
     mutating func removeValue(forKey id: UInt64) -> Value? {
-        let value = self[id]
-        if value != nil { self[id] = nil }
+        guard id >= firstID, id - firstID < UInt64(values.count) else { return nil }
+        let value = values[Int(id - firstID)].take()
+        if value != nil { dropEndedFront() }
         return value
     }
 }

@@ -33,7 +33,16 @@ final class MapCollector<Value: Sendable>: Sendable {
         var failed = false
         var cancelled = false
         /// The open tasks, by item, for cancelling.
-        var openJobs: [Int: PoolCore.JobID] = [:]
+        /// The task of each slot's item while it is open (0 once it ended, or before it is
+        /// recorded): an array beside `slots`, not a dictionary hashed twice per item.
+        var jobs: Deque<PoolCore.JobID> = []
+
+        /// Drops the first slot, handed over.
+        mutating func dropFirstSlot() {
+            slots.removeFirst()
+            jobs.removeFirst()
+            firstSlot += 1
+        }
         // Streaming delivery.
         var arrivals: Deque<Result<Value, any Error>> = []
         var waiter: Waiter?
@@ -63,6 +72,7 @@ final class MapCollector<Value: Sendable>: Sendable {
         var initial = State(inputEnded: count != nil)
         if let count {
             initial.slots = Deque(repeating: nil, count: count)
+            initial.jobs = Deque(repeating: 0, count: count)
             initial.inFlight = count
         }
         state = Mutex(initial)
@@ -83,6 +93,7 @@ final class MapCollector<Value: Sendable>: Sendable {
     func add() -> Int {
         state.withLock { state in
             state.slots.append(nil)
+            state.jobs.append(0)
             state.inFlight += 1
             return state.firstSlot + state.slots.count - 1
         }
@@ -93,7 +104,7 @@ final class MapCollector<Value: Sendable>: Sendable {
         state.withLock { state in
             let slot = index - state.firstSlot
             guard slot >= 0, slot < state.slots.count, state.slots[slot] == nil else { return }
-            state.openJobs[index] = job
+            state.jobs[slot] = job
         }
     }
 
@@ -124,7 +135,7 @@ final class MapCollector<Value: Sendable>: Sendable {
         state.withLock { state in
             let slot = index - state.firstSlot
             guard slot >= 0, slot < state.slots.count, state.slots[slot] == nil else { return }
-            state.openJobs.removeValue(forKey: index)
+            state.jobs[slot] = 0
             state.inFlight -= 1
             counted = true
             switch delivery {
@@ -142,10 +153,7 @@ final class MapCollector<Value: Sendable>: Sendable {
                 state.slots[slot] = .failure(Delivered())
                 state.arrivals.append(outcome)
                 // The slots only guard against repeats now: drop the filled ones in front.
-                while let first = state.slots.first, first != nil {
-                    state.slots.removeFirst()
-                    state.firstSlot += 1
-                }
+                while let first = state.slots.first, first != nil { state.dropFirstSlot() }
             }
             if delivery != .whole, let pending = state.waiter, let next = Self.takeNext(&state, delivery: delivery) {
                 state.waiter = nil
@@ -183,8 +191,8 @@ final class MapCollector<Value: Sendable>: Sendable {
     func cancel() {
         let (jobs, room) = state.withLock { state -> ([PoolCore.JobID], UnsafeContinuation<Void, Never>?) in
             state.cancelled = true
-            let jobs = Array(state.openJobs.values)
-            state.openJobs.removeAll()
+            let jobs = Array(state.jobs.lazy.filter { $0 != 0 })
+            for slot in state.jobs.indices { state.jobs[slot] = 0 }
             let room = state.roomWaiter
             state.roomWaiter = nil
             return (jobs, room)
@@ -266,8 +274,7 @@ final class MapCollector<Value: Sendable>: Sendable {
         case .ordered:
             if let first = state.slots.first {
                 guard let outcome = first else { return nil }
-                state.slots.removeFirst()
-                state.firstSlot += 1
+                state.dropFirstSlot()
                 return .outcome(outcome)
             }
         case .unordered:
