@@ -101,6 +101,24 @@ struct ClusterTests {
         }
     }
 
+    @Test func aStoppedSupervisorAnswersItsLastStatusAndLetsGoOfItsSockets() async throws {
+        weak var released: BrokerServer?
+        do {
+            let server = try BrokerServer(BrokerConfiguration(bind: "tcp://127.0.0.1:*", security: .insecure))
+            released = server
+            server.stop()
+            await server.wait()
+            // After the loop stopped: the last status, and a second stop that changes nothing.
+            #expect(await server.status().workers.isEmpty)
+            server.stop(now: true)
+        }
+        // The loop's thread releases the loop, and with it the server and its ZeroMQ context.
+        let clock = ContinuousClock()
+        let deadline = clock.now + .seconds(10)
+        while released != nil && clock.now < deadline { try await Task.sleep(for: .milliseconds(10)) }
+        #expect(released == nil, "the stopped supervisor is still referenced (its loop keeps it)")
+    }
+
     @Test func queuedWorkEndsWhenTheSupervisorIsKilledAndRestarted() async throws {
         let endpoint = "tcp://127.0.0.1:\(freePort())"
         var supervisor = try await startSupervisorProcess(endpoint)
