@@ -370,7 +370,7 @@ final class BrokerLoop: MailboxDriver {
             lostWorkers.remove(identity)
             send(identity, .disconnect(reason: BrokerLink.reregisterReason))
         case .heartbeat:
-            if workers[identity] == nil {
+            if workers.index(forKey: identity) == nil {
                 clients[identity] = now
                 send(identity, .heartbeat)
             }
@@ -431,13 +431,14 @@ final class BrokerLoop: MailboxDriver {
             send(identity, .credit(UInt64(granted)))
             dispatch()
         case .started(let ids):
-            guard workers[identity] != nil else {
+            // By index: a copy of the entry to test it would copy what it holds.
+            guard let index = workers.index(forKey: identity) else {
                 send(identity, .disconnect(reason: BrokerLink.reregisterReason))
                 return
             }
             for id in ids where running[id]?.worker == identity {
                 running[id]?.started = true
-                workers[identity]?.current = (id, now)
+                workers.values[index].current = (id, now)
             }
         case .withdrawn(let ids):
             guard var entry = workers[identity] else {
@@ -484,7 +485,7 @@ final class BrokerLoop: MailboxDriver {
             if !batching.contains(identity) { flushOutgoing(to: identity) }
             send(identity, .batch)
             batching.insert(identity)
-            if workers[identity] == nil { clients[identity] = now }
+            if workers.index(forKey: identity) == nil { clients[identity] = now }
         case .statusQuery(let id):
             clients[identity] = now
             let payload = (try? MessagePackEncoder().encode(makeStatus())) ?? []

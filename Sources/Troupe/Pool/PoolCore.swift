@@ -40,7 +40,9 @@ final class PoolCore: LaneRouter, Sendable {
         let progress: CallProgress?
     }
 
-    private struct RunningJob {
+    /// A class: the job table holds one reference per task, and reading or changing an entry
+    /// neither copies nor retains each of its fields. Only touched under the pool's lock.
+    private final class RunningJob {
         let entry: JobEntry
         /// When it was submitted, for the latency metric.
         let submitted: ContinuousClock.Instant
@@ -51,6 +53,12 @@ final class PoolCore: LaneRouter, Sendable {
         var lastError: (any Error)?
         /// How many calls its work made (a job that made none never reached a worker).
         var callsMade = 0
+
+        init(entry: JobEntry, submitted: ContinuousClock.Instant, trace: TaskTrace?) {
+            self.entry = entry
+            self.submitted = submitted
+            self.trace = trace
+        }
     }
 
     private struct State {
@@ -379,19 +387,13 @@ final class PoolCore: LaneRouter, Sendable {
         runner.started(task)
     }
 
-    /// Records the runner of a job, in place, and returns what it runs.
-    private static func assign(_ runner: Runner, to job: inout RunningJob, interrupted: Bool) -> (JobEntry?, TaskTrace?, Bool) {
-        job.runner = runner
-        return (job.entry, job.trace, interrupted)
-    }
-
     /// A runner's loop: the next task's work, with its calls tagged as the task's.
     private func serve(as runner: Runner) async {
         while let (id, position) = await nextWork() {
             let (entry, trace, interrupted) = state.withLock { state -> (JobEntry?, TaskTrace?, Bool) in
-                let interrupted = state.machine.job(id)?.interruption != nil
-                guard state.entries[id] != nil else { return (nil, nil, interrupted) }
-                return Self.assign(runner, to: &state.entries[id]!, interrupted: interrupted)
+                let job = state.entries[id]
+                job?.runner = runner
+                return (job?.entry, job?.trace, state.machine.job(id)?.interruption != nil)
             }
             guard let entry else { continue }
             if interrupted {

@@ -22,16 +22,27 @@ final class PendingCalls: Sendable {
         let sequence: UInt64?
     }
 
-    private struct Entry {
+    /// A class: looking an entry up or changing it copies no field. `@unchecked`: it is only
+    /// touched under the lock, or by the one thread that removed it.
+    private final class Entry: @unchecked Sendable {
         /// Where the call was sent; nil while it is parked.
         var peer: PeerAddress?
         let continuation: UnsafeContinuation<[UInt8], any Error>
         /// When the call fails unanswered, and with what; nil waits for ever (or for the peer's death).
-        var deadline: (instant: ContinuousClock.Instant, error: TroupeError)?
+        let deadline: (instant: ContinuousClock.Instant, error: TroupeError)?
         let owner: CallOwner?
         /// The call, for a call that may be sent again.
         let call: Envelope.Call?
         var sequence: UInt64?
+
+        init(peer: PeerAddress?, continuation: UnsafeContinuation<[UInt8], any Error>,
+             deadline: (instant: ContinuousClock.Instant, error: TroupeError)?, owner: CallOwner?, call: Envelope.Call?) {
+            self.peer = peer
+            self.continuation = continuation
+            self.deadline = deadline
+            self.owner = owner
+            self.call = call
+        }
     }
 
     private let entries = Mutex<[UInt64: Entry]>([:])
@@ -55,7 +66,7 @@ final class PendingCalls: Sendable {
                   deadline: (instant: ContinuousClock.Instant, error: TroupeError)? = nil,
                   owner: CallOwner? = nil, call: Envelope.Call? = nil) -> Bool {
         entries.withLock { entries in
-            guard entries[id] == nil else { return false }
+            guard entries.index(forKey: id) == nil else { return false }
             entries[id] = Entry(peer: peer, continuation: continuation, deadline: deadline, owner: owner, call: call)
             if deadline != nil { hasDeadlines.store(true, ordering: .relaxed) }
             return true
@@ -185,10 +196,9 @@ final class PendingCalls: Sendable {
     /// - Returns: the envelope to send, or nil when the call has ended.
     func takeForResending(_ id: UInt64, to peer: PeerAddress, actor: UInt64) -> Envelope.Call? {
         entries.withLock { entries in
-            guard var entry = entries[id], entry.peer == nil, var call = entry.call else { return nil }
+            guard let entry = entries[id], entry.peer == nil, var call = entry.call else { return nil }
             call.actor = actor
             entry.peer = peer
-            entries[id] = entry
             return call
         }
     }
