@@ -202,6 +202,8 @@ final class BrokerLoop: MailboxDriver {
         flushOutgoing()
     }
 
+    /// Closes the sockets, takes the supervisor's share out of the level metrics, and tells
+    /// the server the loop has stopped (its last status, and the waiters of `wait()`).
     private func closeSockets() {
         queuedLevel.set(0)
         runningLevel.set(0)
