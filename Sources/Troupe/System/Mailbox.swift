@@ -57,6 +57,7 @@ final class Mailbox: MessageTransport {
             guard let sockets = driver as? MailboxSockets else { return }
             sockets.delegate = delegate
             sockets.tickInterval = { fastTicks.count.load(ordering: .relaxed) > 0 ? Mailbox.fastTickInterval : Mailbox.tickInterval }
+            sockets.waitEnded = { [weak executor] in executor?.leaderFinishedWaiting() }
         }
         executor.start()
     }

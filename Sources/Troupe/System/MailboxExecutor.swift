@@ -80,6 +80,9 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     public let wakeDescriptor: Int32
     private let polling = Atomic<Bool>(false)
     private let wakePending = Atomic<Bool>(false)
+    /// Set by the driver, on the leader thread, once this turn's wait is over: what the leader
+    /// itself queues from then on runs right after the turn, with no wake-up to write.
+    private let leaderPastWait = Atomic<Bool>(false)
     /// Whether `wakeDescriptor` is closed: a late wake-up must not write to a descriptor
     /// number the process has reused.
     private let wakeClosed = Mutex(false)
@@ -157,6 +160,7 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     /// Wakes the leader if it waits in its poll (once, however many callers ask).
     public func wakeLeader() {
         guard polling.load(ordering: .sequentiallyConsistent) else { return }
+        if leaderPastWait.load(ordering: .relaxed), isLeaderThread { return }
         if !wakePending.exchange(true, ordering: .sequentiallyConsistent) {
             wakeClosed.withLock { closed in
                 guard !closed else { return }
@@ -164,6 +168,12 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
                 _ = write(wakeDescriptor, &one, 8)
             }
         }
+    }
+
+    /// Tells the executor that the driver's wait of this turn is over (called by the driver,
+    /// on the leader thread): jobs the leader queues from now on need no wake-up.
+    public func leaderFinishedWaiting() {
+        leaderPastWait.store(true, ordering: .relaxed)
     }
 
     /// Runs `body` on the leader once its next turn of I/O has ended (what had arrived by
@@ -235,6 +245,7 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
                 defer { queue.afterTurn.removeAll() }
                 return (!queue.jobs.isEmpty || !queue.afterTurn.isEmpty, queue.afterTurn)
             }
+            leaderPastWait.store(false, ordering: .relaxed)
             let keepGoing = driver.withLock { driver -> Bool in
                 guard driver != nil else { return false }
                 return driver!.turn(waitMilliseconds: hasJobs ? 0 : -1)

@@ -10,6 +10,8 @@ final class MailboxSockets: MailboxDriver {
     var delegate: (any TransportDelegate)?
     /// The tick interval to use now, in milliseconds.
     var tickInterval: () -> Int = { Mailbox.tickInterval }
+    /// Called once a turn's wait for input is over, before what arrived is handed on.
+    var waitEnded: () -> Void = {}
 
     private let context: Context
     private let routingID: [UInt8]
@@ -130,6 +132,7 @@ final class MailboxSockets: MailboxDriver {
         } catch {
             return
         }
+        waitEnded()
         if poller.returnedEvents(at: 0).contains(.readable) {
             var count: UInt64 = 0
             _ = read(wakeDescriptor, &count, 8)
