@@ -20,21 +20,19 @@
 ///
 /// A decoder is a value: configure it once (for example with the actor system in ``userInfo``)
 /// and share it across threads.
-public struct MessagePackDecoder: @unchecked Sendable {
-    // `@unchecked` only because `userInfoForCoding` holds the same values as `userInfo`, typed
-    // `Any` as `Decoder.userInfo` requires; every value stored in it is `Sendable`.
-
+public struct MessagePackDecoder: Sendable {
     /// Values handed to every `init(from:)` through `Decoder.userInfo` — for example the
     /// distributed actor system under `CodingUserInfoKey.actorSystemKey`, which decoding a
     /// distributed actor reference requires.
-    public var userInfo: [CodingUserInfoKey: any Sendable] {
-        didSet { userInfoForCoding = userInfo }
-    }
+    public var userInfo: [CodingUserInfoKey: any Sendable]
 
     /// The deepest nesting of arrays and maps to accept (512 unless changed).
     public var maximumDepth: Int
 
-    private var userInfoForCoding: [CodingUserInfoKey: Any]
+    /// `userInfo` typed as `Decoder.userInfo` and `Encoder.userInfo` require: made only for
+    /// a value that goes through `Codable` (scalars and the arrays read directly never
+    /// look at it), since the conversion allocates.
+    private var userInfoForCoding: [CodingUserInfoKey: Any] { userInfo.mapValues { $0 as Any } }
 
     /// Creates a decoder.
     /// - Parameters:
@@ -42,7 +40,6 @@ public struct MessagePackDecoder: @unchecked Sendable {
     ///   - maximumDepth: The deepest nesting of arrays and maps to accept.
     public init(userInfo: [CodingUserInfoKey: any Sendable] = [:], maximumDepth: Int = MessagePackReader.defaultMaximumDepth) {
         self.userInfo = userInfo
-        self.userInfoForCoding = userInfo
         self.maximumDepth = maximumDepth
     }
 

@@ -17,22 +17,19 @@
 /// (the bytes would interleave).
 ///
 /// An encoder is a value: configure it once and share it across threads.
-public struct MessagePackEncoder: @unchecked Sendable {
-    // `@unchecked` only because `userInfoForCoding` holds the same values as `userInfo`, typed
-    // `Any` as `Encoder.userInfo` requires; every value stored in it is `Sendable`.
-
+public struct MessagePackEncoder: Sendable {
     /// Values handed to every `encode(to:)` through `Encoder.userInfo`.
-    public var userInfo: [CodingUserInfoKey: any Sendable] {
-        didSet { userInfoForCoding = userInfo }
-    }
+    public var userInfo: [CodingUserInfoKey: any Sendable]
 
-    private var userInfoForCoding: [CodingUserInfoKey: Any]
+    /// `userInfo` typed as `Decoder.userInfo` and `Encoder.userInfo` require: made only for
+    /// a value that goes through `Codable` (scalars and the arrays read directly never
+    /// look at it), since the conversion allocates.
+    private var userInfoForCoding: [CodingUserInfoKey: Any] { userInfo.mapValues { $0 as Any } }
 
     /// Creates an encoder.
     /// - Parameter userInfo: Values handed to every `encode(to:)` through `Encoder.userInfo`.
     public init(userInfo: [CodingUserInfoKey: any Sendable] = [:]) {
         self.userInfo = userInfo
-        self.userInfoForCoding = userInfo
     }
 
     /// Encodes a value.

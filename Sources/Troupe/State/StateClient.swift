@@ -118,14 +118,15 @@ extension TroupeActorSystem {
         let callID = calls.nextID()
         let envelope = Envelope.state(Envelope.StateOperation(callID: callID, container: reference.name,
                                                               operation: operation, arguments: arguments))
-        let expiry = TroupeError(
-            .ownerUnavailable,
-            "the shared-state owner of '\(reference.name)' did not answer \(operation) within \(timeout): is its process alive and reachable?",
-            context: ["container": reference.name, "owner": reference.endpoint ?? reference.node])
+        let deadline = PendingCalls.Deadline(instant: ContinuousClock.now.advanced(by: timeout)) {
+            TroupeError(
+                .ownerUnavailable,
+                "the shared-state owner of '\(reference.name)' did not answer \(operation) within \(timeout): is its process alive and reachable?",
+                context: ["container": reference.name, "owner": reference.endpoint ?? reference.node])
+        }
         do {
             return try await withUnsafeThrowingContinuation { continuation in
-                calls.register(callID, peer: peer, continuation: continuation,
-                               deadline: (ContinuousClock.now.advanced(by: timeout), expiry))
+                calls.register(callID, peer: peer, continuation: continuation, deadline: deadline)
                 transmit(envelope, to: peer, callID: callID)
             }
         } catch let error as TroupeError where error.code == .unknownPeer || error.code == .workerCrashed {

@@ -28,21 +28,29 @@ final class PendingCalls: Sendable {
         /// Where the call was sent; nil while it is parked.
         var peer: PeerAddress?
         let continuation: UnsafeContinuation<[UInt8], any Error>
-        /// When the call fails unanswered, and with what; nil waits for ever (or for the peer's death).
-        let deadline: (instant: ContinuousClock.Instant, error: TroupeError)?
+        /// When the call fails unanswered, and with what (made only then); nil waits for ever
+        /// (or for the peer's death).
+        let deadline: Deadline?
         let owner: CallOwner?
         /// The call, for a call that may be sent again.
         let call: Envelope.Call?
         var sequence: UInt64?
 
         init(peer: PeerAddress?, continuation: UnsafeContinuation<[UInt8], any Error>,
-             deadline: (instant: ContinuousClock.Instant, error: TroupeError)?, owner: CallOwner?, call: Envelope.Call?) {
+             deadline: Deadline?, owner: CallOwner?, call: Envelope.Call?) {
             self.peer = peer
             self.continuation = continuation
             self.deadline = deadline
             self.owner = owner
             self.call = call
         }
+    }
+
+    /// When an unanswered call fails, and the error it fails with, made only if it does: most
+    /// calls are answered, and the error's text costs more than the call's own bookkeeping.
+    struct Deadline: Sendable {
+        let instant: ContinuousClock.Instant
+        let error: @Sendable () -> TroupeError
     }
 
     private let entries = Mutex<[UInt64: Entry]>([:])
@@ -63,7 +71,7 @@ final class PendingCalls: Sendable {
     /// - Returns: false when the id is already in use (draw another).
     @discardableResult
     func register(_ id: UInt64, peer: PeerAddress, continuation: UnsafeContinuation<[UInt8], any Error>,
-                  deadline: (instant: ContinuousClock.Instant, error: TroupeError)? = nil,
+                  deadline: Deadline? = nil,
                   owner: CallOwner? = nil, call: Envelope.Call? = nil) -> Bool {
         entries.withLock { entries in
             guard entries.index(forKey: id) == nil else { return false }
@@ -92,7 +100,7 @@ final class PendingCalls: Sendable {
             return expired
         }
         for entry in expired {
-            entry.continuation.resume(throwing: entry.deadline!.error)
+            entry.continuation.resume(throwing: entry.deadline!.error())
         }
     }
 

@@ -386,11 +386,12 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     /// - Returns: whether the peer answered in time.
     func sync(with peer: PeerAddress, timeout: Duration) async -> Bool {
         let callID = calls.nextID()
-        let expiry = TroupeError(.timeout, "the worker did not finish its current call within \(timeout)")
+        let deadline = PendingCalls.Deadline(instant: ContinuousClock.now.advanced(by: timeout)) {
+            TroupeError(.timeout, "the worker did not finish its current call within \(timeout)")
+        }
         do {
             _ = try await withUnsafeThrowingContinuation { continuation in
-                calls.register(callID, peer: peer, continuation: continuation,
-                               deadline: (ContinuousClock.now.advanced(by: timeout), expiry))
+                calls.register(callID, peer: peer, continuation: continuation, deadline: deadline)
                 transmit(.call(Envelope.Call(callID: callID, actor: IncomingCalls.systemActorNumber, target: IncomingCalls.syncTarget)),
                          to: peer, callID: callID)
             }
