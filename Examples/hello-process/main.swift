@@ -1,5 +1,6 @@
-// The first seed program: one child process prints a message three times, a second apart;
-// the parent waits for it (join) and prints "have done.".
+// The first of five Python `multiprocessing` programs ported to Troupe: one child process
+// prints a message three times, a second apart; the parent waits for it (join) and prints
+// "have done.".
 //
 // Python:
 //     p = multiprocessing.Process(target=func, args=("hello",))

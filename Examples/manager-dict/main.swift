@@ -1,5 +1,6 @@
-// The fifth seed program: a shared dictionary from a manager; two processes, one after
-// the other, set dic[i] = 100 + i and print its values; then the parent prints them.
+// The fifth of five Python `multiprocessing` programs ported to Troupe: a shared dictionary
+// from a manager; two processes, one after the other, set dic[i] = 100 + i and print its
+// values; then the parent prints them.
 //
 // Python:
 //     manage = Manager(); dic = manage.dict()

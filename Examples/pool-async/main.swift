@@ -1,5 +1,6 @@
-// The second seed program: a pool of 5 processes runs three tasks asynchronously
-// (apply_async), or one after another with `--sync` (apply); then close, join, done.
+// The second of five Python `multiprocessing` programs ported to Troupe: a pool of 5
+// processes runs three tasks asynchronously (apply_async), or one after another with
+// `--sync` (apply); then close, join, done.
 //
 // Python:
 //     pool = multiprocessing.Pool(processes=5)

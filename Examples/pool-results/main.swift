@@ -1,5 +1,6 @@
-// The third seed program: a pool of 4 processes, three tasks whose results are collected
-// with get() once the pool is closed and joined.
+// The third of five Python `multiprocessing` programs ported to Troupe: a pool of 4
+// processes, three tasks whose results are collected with get() once the pool is closed and
+// joined.
 //
 // Python:
 //     pool = multiprocessing.Pool(processes=4)

@@ -1,5 +1,6 @@
-// The fourth seed program: a fixed-size shared array of Int32 [11, 22, 33, 44]; two
-// processes each set temp[i] = 100 + i and print the whole array.
+// The fourth of five Python `multiprocessing` programs ported to Troupe: a fixed-size
+// shared array of Int32 [11, 22, 33, 44]; two processes each set temp[i] = 100 + i and
+// print the whole array.
 //
 // Python:
 //     temp = Array('i', [11, 22, 33, 44])
