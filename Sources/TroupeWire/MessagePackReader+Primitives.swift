@@ -42,18 +42,9 @@ extension MessagePackReader {
     mutating func readOptionalArray<Element: MessagePackPrimitive>(of type: Element.Type, bulk: NumericArrayExtension.ElementType?,
                                                                    depth: Int) throws(WireError) -> [Element?] {
         if let bulk, nextIsNumericExtension { return try readNumericExtension(of: Element.self, as: bulk).map { $0 } }
-        guard depth < maximumDepth else { throw tooDeep(at: position) }
-        let start = position
-        let count = try readArrayHeader()
-        var elements: [Element?] = []
-        elements.reserveCapacity(count)
-        do throws(WireError) {
-            for _ in 0..<count { elements.append(readNilIfPresent() ? nil : try Element.read(from: &self)) }
-        } catch {
-            position = start
-            throw error
+        return try readArrayElements(depth: depth) { reader throws(WireError) in
+            reader.readNilIfPresent() ? nil : try Element.read(from: &reader)
         }
-        return elements
     }
 
     /// Reads an array of numbers in either of its forms: the bulk `ext`, or an ordinary array.
@@ -73,13 +64,21 @@ extension MessagePackReader {
 
     /// Reads an array whose elements are all `Element`.
     mutating func readArray<Element: MessagePackPrimitive>(of type: Element.Type, depth: Int) throws(WireError) -> [Element] {
+        try readArrayElements(depth: depth) { reader throws(WireError) in try Element.read(from: &reader) }
+    }
+
+    /// Reads an array header and then each element with `readElement`; on error the reader
+    /// is left at the array's start.
+    @inline(__always)
+    private mutating func readArrayElements<Element>(depth: Int,
+                                                     _ readElement: (inout MessagePackReader) throws(WireError) -> Element) throws(WireError) -> [Element] {
         guard depth < maximumDepth else { throw tooDeep(at: position) }
         let start = position
         let count = try readArrayHeader()
         var elements: [Element] = []
         elements.reserveCapacity(count)
         do throws(WireError) {
-            for _ in 0..<count { elements.append(try Element.read(from: &self)) }
+            for _ in 0..<count { elements.append(try readElement(&self)) }
         } catch {
             position = start
             throw error
