@@ -36,7 +36,7 @@ demo: deps
 	$(SWIFT) run --skip-build pool-results
 
 # Suites that start no process and bind no port run in parallel; the others, one at a time.
-UNIT_SUITES := TroupeWireTests|DocSnippetTests|PoolStateMachineTests|InMemoryTests|MailboxOutboxTests|TroupeMetricsTests|TaskActivityTests|WorkerReplacementsTests
+UNIT_SUITES := TroupeWireTests|ReadyWaitersTests|DocSnippetTests|PoolStateMachineTests|InMemoryTests|MailboxOutboxTests|TroupeMetricsTests|TaskActivityTests|WorkerReplacementsTests
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build --parallel --filter '$(UNIT_SUITES)'

@@ -75,7 +75,16 @@ struct WorkerLauncher: Sendable {
         let progress = try CallProgress.create(at: RunDirectory.shared().path + "/progress-\(number)")
         let launch = WorkerEnvironment(endpoint: parentEndpoint, node: node, typeName: W.workerTypeName,
                                   parentPID: currentProcessID(), parentNode: system.node, progressPath: progress.path)
-        let child = try await system.spawner.spawn(launch)
+        // Expected before it is spawned, so a READY or an exit that comes before the wait
+        // below is kept for it.
+        system.arrivals.expect(node)
+        let child: ChildProcess
+        do {
+            child = try await system.spawner.spawn(launch)
+        } catch {
+            system.arrivals.forget(node)
+            throw error
+        }
 
         let system = self.system
         let testBundleHint = Self.isTestBundle(executable)
