@@ -22,6 +22,38 @@ struct DistributedCallTests {
         try await process.actor.nothing()
     }
 
+    @Test func aCallerOutsideTheMailboxGetsItsReplyAlsoWhenTheReplyNeedsItsOwnProcess() async throws {
+        // This task runs on none of the mailbox's threads, so it does the mailbox's turns
+        // itself while it waits; the worker's increments are calls back into this process's
+        // owner, which must be served meanwhile.
+        let manager = try Manager()
+        let counts: SharedDictionary<String, Int> = try await manager.dictionary([:])
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let counters = process.actor.actorSystem.counters
+        let before = counters.repliesReceivedByCaller.load(ordering: .relaxed)
+        for round in 1...30 {
+            try await process.actor.increment(counts, key: "n", times: 1, concurrency: 1)
+            #expect(try await counts["n"] == round)
+        }
+        // Some of those replies at least reached this task's thread directly (the machine is
+        // shared: a slow one may be left to the mailbox's thread, past the wait's budget).
+        #expect(counters.repliesReceivedByCaller.load(ordering: .relaxed) > before)
+        // Several callers at once: one of them leads, the others wait as usual.
+        let squares = try await withThrowingTaskGroup(of: Int.self) { group in
+            for caller in 0..<8 {
+                group.addTask {
+                    var sum = 0
+                    for i in 0..<25 { sum += try await process.actor.square(caller * 100 + i) }
+                    return sum
+                }
+            }
+            return try await group.reduce(0, +)
+        }
+        let expected = (0..<8).reduce(0) { total, caller in total + (0..<25).reduce(0) { $0 + (caller * 100 + $1) * (caller * 100 + $1) } }
+        #expect(squares == expected)
+    }
+
     @Test func theCallRunsInAnotherProcess() async throws {
         let process = try await ActorProcess.start(EchoWorker.self)
         defer { process.kill() }

@@ -127,7 +127,7 @@ extension TroupeActorSystem {
         do {
             return try await withUnsafeThrowingContinuation { continuation in
                 calls.register(callID, peer: peer, continuation: continuation, deadline: deadline)
-                transmit(envelope, to: peer, callID: callID)
+                transmitAndAwaitReply(envelope, to: peer, callID: callID)
             }
         } catch let error as TroupeError where error.code == .unknownPeer || error.code == .workerCrashed {
             throw TroupeError(

@@ -118,9 +118,9 @@ final class Mailbox: MessageTransport {
         _ = executor.waitUntilStopped(timeout: .seconds(2))
     }
 
-    /// Wakes the leader unless the caller is the leader (it sends at the end of its turn).
+    /// Wakes whoever does the next turn, unless that is the caller.
     private func wake() {
-        if !executor.isLeaderThread { executor.wakeLeader() }
+        executor.wakeToSend()
     }
 }
 

@@ -89,6 +89,16 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     private let stopped = Semaphore()
     private let threadKey: ThreadKey
 
+    /// Set while a guest (a thread waiting for a reply) does the turns: the leader then
+    /// waits on its wake-up descriptor only, and leaves the sockets to the guest.
+    private let guestLeading = Atomic<Bool>(false)
+    /// The guest's thread (`pthread_self`), while there is one.
+    private let guestThread = Atomic<UInt>(0)
+    /// Wakes the guest from its wait, for envelopes other threads queue meanwhile.
+    private let guestWakeDescriptor: Int32
+    /// Set while the leader stands aside for a guest, which wakes it when it leaves.
+    private let leaderAside = Atomic<Bool>(false)
+
     /// Creates the executor; ``start(driver:)`` starts its threads.
     /// - Parameters:
     ///   - name: the threads' name prefix, as `ps -L` shows it.
@@ -101,6 +111,7 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         self.wakeDescriptor = wakeDescriptor
         self.driver = Mutex(driver)
         threadKey = ThreadKey()
+        guestWakeDescriptor = troupe_eventfd()
     }
 
     /// Starts the leader thread and the standby.
@@ -176,6 +187,85 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         leaderPastWait.store(true, ordering: .relaxed)
     }
 
+    /// Wakes whoever sends next: the guest, if one does the turns now (unless the caller is
+    /// that guest, whose next turn sends), or else the leader.
+    public func wakeToSend() {
+        if guestLeading.load(ordering: .sequentiallyConsistent) {
+            if guestThread.load(ordering: .relaxed) == currentThreadNumber { return }
+            wakeClosed.withLock { closed in
+                guard !closed else { return }
+                var one: UInt64 = 1
+                _ = write(guestWakeDescriptor, &one, 8)
+            }
+            // The guest may have left before it could see the write: then the leader sends.
+            if guestLeading.load(ordering: .sequentiallyConsistent) { return }
+        }
+        if !isLeaderThread { wakeLeader() }
+    }
+
+    /// Does the turns of I/O on the calling thread while `stillWaiting()` holds, for at most
+    /// `budget`: a caller outside the executor that waits for a reply receives it itself, as
+    /// a blocking client of plain sockets would, instead of having the leader wake for the
+    /// send and again for the reply and then hand the reply over to yet another thread.
+    ///
+    /// Returns at once, doing nothing, on the executor's own threads, while another guest
+    /// leads, or when the driver waits inside its turns. The leader stands aside meanwhile;
+    /// it still runs the jobs queued for the executor.
+    /// - Parameters:
+    ///   - budget: the longest time to block the calling thread; past it the caller waits
+    ///     as any other, and the leader takes over again.
+    ///   - send: queues the request; it runs first, with no wake-up of the leader when the
+    ///     calling thread is to do the turns.
+    ///   - stillWaiting: whether the reply has yet to arrive (checked after each turn).
+    /// - Returns: whether the calling thread did the turns.
+    @discardableResult
+    public func leadWhileWaiting(budget: Duration, send: () -> Void, _ stillWaiting: () -> Bool) -> Bool {
+        guard waitsOutsideTurns.load(ordering: .relaxed), !isExecutorThread,
+              guestLeading.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
+            send()
+            return false
+        }
+        guestThread.store(currentThreadNumber, ordering: .relaxed)
+        defer { endGuest() }
+        send()
+
+        let deadline = ContinuousClock.now.advanced(by: budget)
+        while true {
+            let step = driver.withLock { driver -> MailboxWaitSet? in
+                guard driver != nil, driver!.guestTurn(), stillWaiting() else { return nil }
+                return driver!.waitSet()
+            }
+            guard let step else { return true }
+            let left = ContinuousClock.now.duration(to: deadline)
+            guard left > .zero else { return true }
+            let timeout = min(step.timeoutMilliseconds, max(1, Int(left.wholeMilliseconds)))
+            if timeout > 0 {
+                waitForInput(step.descriptors, wakeDescriptor: guestWakeDescriptor, milliseconds: timeout)
+            }
+        }
+    }
+
+    /// The guest leaves: the leader takes the sockets back, and sends what was queued for
+    /// the guest after its last turn.
+    private func endGuest() {
+        guestThread.store(0, ordering: .relaxed)
+        guestLeading.store(false, ordering: .sequentiallyConsistent)
+        var count: UInt64 = 0
+        let queuedForGuest = read(guestWakeDescriptor, &count, 8) == 8
+        if queuedForGuest || leaderAside.load(ordering: .sequentiallyConsistent) {
+            wakeClosed.withLock { closed in
+                guard !closed else { return }
+                var one: UInt64 = 1
+                _ = write(wakeDescriptor, &one, 8)
+            }
+        }
+    }
+
+    /// Set once the driver says it waits outside its turns (so guests may lead).
+    private let waitsOutsideTurns = Atomic<Bool>(false)
+
+    private var currentThreadNumber: UInt { UInt(pthread_self()) }
+
     /// Runs `body` on the leader once its next turn of I/O has ended (what had arrived by
     /// then has been handed on).
     func afterNextTurn(_ body: @escaping @Sendable () -> Void) {
@@ -246,14 +336,29 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
                 return (!queue.jobs.isEmpty || !queue.afterTurn.isEmpty, queue.afterTurn)
             }
             leaderPastWait.store(false, ordering: .relaxed)
-            let keepGoing = driver.withLock { driver -> Bool in
-                guard driver != nil else { return false }
-                return driver!.turn(waitMilliseconds: hasJobs ? 0 : -1)
+            let (keepGoing, outside) = driver.withLock { driver -> (Bool, LeaderWait?) in
+                guard driver != nil else { return (false, nil) }
+                if waitsOutsideTurns.load(ordering: .relaxed) {
+                    // A guest does the turns; the leader only runs jobs until it leaves.
+                    if guestLeading.load(ordering: .sequentiallyConsistent) { return (true, .aside) }
+                    polling.store(false, ordering: .sequentiallyConsistent)
+                    guard driver!.turn(waitMilliseconds: 0) else { return (false, nil) }
+                    return (true, driver!.waitSet().map(LeaderWait.input))
+                }
+                let keepGoing = driver!.turn(waitMilliseconds: hasJobs ? 0 : -1)
+                if keepGoing, driver!.waitSet() != nil { waitsOutsideTurns.store(true, ordering: .relaxed) }
+                return (keepGoing, nil)
             }
+            if keepGoing, let outside { waitOutsideTurn(outside, hasJobs: hasJobs || !waiting.isEmpty) }
             polling.store(false, ordering: .sequentiallyConsistent)
-            // The driver read the wake-up descriptor if it fired.
+            // The driver (or the wait outside it) read the wake-up descriptor if it fired.
             wakePending.store(false, ordering: .sequentiallyConsistent)
-            for body in waiting { body() }
+            if case .aside = outside, !waiting.isEmpty {
+                // No turn was taken here: they wait for the next one.
+                queue.withLock { $0.afterTurn.insert(contentsOf: waiting, at: 0) }
+            } else {
+                for body in waiting { body() }
+            }
             if !keepGoing {
                 // Released here, on the thread that ran it (its sockets' context ends with
                 // it), and so that a driver that refers back to its owner makes no cycle.
@@ -262,6 +367,52 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
                 _ = consume stoppedDriver
                 return
             }
+        }
+    }
+
+    /// What the leader waits for outside the driver's lock.
+    private enum LeaderWait {
+        /// Input on the driver's descriptors, or a wake-up.
+        case input(MailboxWaitSet)
+        /// A wake-up only: a guest does the turns.
+        case aside
+    }
+
+    /// The leader's wait between two turns, without the driver's lock, so that a guest can
+    /// take turns meanwhile. Skipped when jobs are queued (checked after `polling` is
+    /// raised, as in ``lead(as:)``).
+    private func waitOutsideTurn(_ wait: LeaderWait, hasJobs: Bool) {
+        polling.store(true, ordering: .sequentiallyConsistent)
+        if hasJobs || queue.withLock({ !$0.jobs.isEmpty || !$0.afterTurn.isEmpty }) { return }
+        switch wait {
+        case .input(let set):
+            guard set.timeoutMilliseconds != 0 else { return }
+            if guestLeading.load(ordering: .sequentiallyConsistent) { return }
+            waitForInput(set.descriptors, wakeDescriptor: wakeDescriptor, milliseconds: set.timeoutMilliseconds)
+        case .aside:
+            leaderAside.store(true, ordering: .sequentiallyConsistent)
+            // The guest may have left before it could see the flag.
+            if guestLeading.load(ordering: .sequentiallyConsistent) {
+                waitForInput([], wakeDescriptor: wakeDescriptor, milliseconds: Mailbox.tickInterval)
+            }
+            leaderAside.store(false, ordering: .sequentiallyConsistent)
+        }
+    }
+
+    /// Waits until one of `descriptors` or `wakeDescriptor` is readable, at most
+    /// `milliseconds` (-1: no limit), and reads `wakeDescriptor` if it fired.
+    private func waitForInput(_ descriptors: [Int32], wakeDescriptor: Int32, milliseconds: Int) {
+        var items = [pollfd](repeating: pollfd(fd: wakeDescriptor, events: Int16(POLLIN), revents: 0),
+                             count: descriptors.count + 1)
+        for (index, descriptor) in descriptors.enumerated() {
+            items[index + 1] = pollfd(fd: descriptor, events: Int16(POLLIN), revents: 0)
+        }
+        let ready = items.withUnsafeMutableBufferPointer { buffer in
+            poll(buffer.baseAddress, nfds_t(buffer.count), Int32(clamping: milliseconds))
+        }
+        if ready > 0, items[0].revents & Int16(POLLIN) != 0 {
+            var count: UInt64 = 0
+            _ = read(wakeDescriptor, &count, 8)
         }
     }
 
@@ -345,7 +496,9 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         wakeClosed.withLock { closed in
             closed = true
             close(wakeDescriptor)
+            close(guestWakeDescriptor)
         }
         stopped.signal()
     }
 }
+

@@ -100,6 +100,11 @@ final class MailboxOutbox: Sendable {
         pending.withLock { $0.stopping = true }
     }
 
+    /// Whether anything waits for the next turn (or the stop mark is set).
+    var hasQueued: Bool {
+        pending.withLock { !$0.isEmpty || $0.stopping }
+    }
+
     /// Takes everything queued (the stop mark stays).
     func take() -> Batch {
         pending.withLock { pending in

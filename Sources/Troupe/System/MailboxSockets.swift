@@ -37,6 +37,8 @@ final class MailboxSockets: MailboxDriver {
     private let clock = ContinuousClock()
     private var nextTick: ContinuousClock.Instant
     private var closed = false
+    /// Set while a socket may hold more than the last turn read (it stopped at its limit).
+    private var readBacklog = false
 
     init(routingID: [UInt8], bind: String?, security: CurveServerSettings?, maximumMessageSize: Int,
          logger: Logger, outbox: MailboxOutbox, wakeDescriptor: Int32) throws {
@@ -69,6 +71,40 @@ final class MailboxSockets: MailboxDriver {
     // MARK: One turn
 
     func turn(waitMilliseconds: Int) -> Bool {
+        take(waitMilliseconds: waitMilliseconds, readingWakeups: true)
+    }
+
+    func guestTurn() -> Bool {
+        take(waitMilliseconds: 0, readingWakeups: false)
+    }
+
+    /// The sockets' `ZMQ_FD`s, which the executor waits on between turns. libzmq signals
+    /// them by edge: a turn reads every socket until it has nothing more (or says there is
+    /// more to do at once, with a timeout of 0), so a wait on them misses nothing.
+    func waitSet() -> MailboxWaitSet? {
+        if closed { return nil }
+        var descriptors: [Int32] = []
+        descriptors.reserveCapacity(dealerOrder.count + 1)
+        if let router, let descriptor = try? router.fileDescriptor { descriptors.append(descriptor) }
+        for endpoint in dealerOrder {
+            if let descriptor = try? dealers[endpoint]?.fileDescriptor { descriptors.append(descriptor) }
+        }
+        var timeout = waitTimeout(-1)
+        if readBacklog || outbox.hasQueued { timeout = 0 }
+        return MailboxWaitSet(descriptors: descriptors, timeoutMilliseconds: timeout)
+    }
+
+    /// How long a turn waits for input: `waitMilliseconds`, or until the next tick for -1,
+    /// and briefly while sends are stalled or departures watched.
+    private func waitTimeout(_ waitMilliseconds: Int) -> Int {
+        let interval = tickInterval()
+        let untilTick = max(0, Int(clock.now.duration(to: nextTick).wholeMilliseconds))
+        var timeout = waitMilliseconds < 0 ? min(untilTick, interval) : waitMilliseconds
+        if !stalled.isEmpty || !stalledFrames.isEmpty || !departures.isEmpty { timeout = min(timeout, 1) }
+        return timeout
+    }
+
+    private func take(waitMilliseconds: Int, readingWakeups: Bool) -> Bool {
         if closed { return false }
         let batch = outbox.take()
         send(batch)
@@ -76,15 +112,11 @@ final class MailboxSockets: MailboxDriver {
             close()
             return false
         }
-        let interval = tickInterval()
-        let untilTick = max(0, Int(clock.now.duration(to: nextTick).wholeMilliseconds))
-        var timeout = waitMilliseconds < 0 ? min(untilTick, interval) : waitMilliseconds
-        if !stalled.isEmpty || !stalledFrames.isEmpty || !departures.isEmpty { timeout = min(timeout, 1) }
-        poll(milliseconds: timeout)
+        poll(milliseconds: waitTimeout(waitMilliseconds), readingWakeups: readingWakeups)
         if !departures.isEmpty { checkDepartures() }
         let now = clock.now
         if now >= nextTick {
-            nextTick = now.advanced(by: .milliseconds(interval))
+            nextTick = now.advanced(by: .milliseconds(tickInterval()))
             delegate?.transportTick()
         }
         return true
@@ -122,9 +154,11 @@ final class MailboxSockets: MailboxDriver {
     }
 
     /// Waits for input and hands on everything that arrived.
-    private func poll(milliseconds: Int) {
+    /// - Parameter readingWakeups: whether to wait on, and read, the executor's wake-up
+    ///   descriptor (a guest's turn leaves it to the leader).
+    private func poll(milliseconds: Int, readingWakeups: Bool) {
         poller.removeAll()
-        poller.add(fileDescriptor: wakeDescriptor, events: .readable)
+        if readingWakeups { poller.add(fileDescriptor: wakeDescriptor, events: .readable) }
         if let router { poller.add(router, events: .readable) }
         for endpoint in dealerOrder { poller.add(dealers[endpoint]!, events: .readable) }
         do {
@@ -132,12 +166,16 @@ final class MailboxSockets: MailboxDriver {
         } catch {
             return
         }
-        waitEnded()
-        if poller.returnedEvents(at: 0).contains(.readable) {
-            var count: UInt64 = 0
-            _ = read(wakeDescriptor, &count, 8)
+        readBacklog = false
+        var index = 0
+        if readingWakeups {
+            waitEnded()
+            if poller.returnedEvents(at: 0).contains(.readable) {
+                var count: UInt64 = 0
+                _ = read(wakeDescriptor, &count, 8)
+            }
+            index = 1
         }
-        var index = 1
         if let router {
             if poller.returnedEvents(at: index).contains(.readable) { drain(router, endpoint: nil) }
             index += 1
@@ -224,6 +262,8 @@ final class MailboxSockets: MailboxDriver {
             }
             deliver(frames[first...], from: peer)
         }
+        // Stopped at the limit: there may be more, which the socket's descriptor will not signal.
+        readBacklog = true
     }
 
     private func deliver(_ frames: ArraySlice<Message>, from peer: PeerAddress) {

@@ -81,6 +81,16 @@ final class PendingCalls: Sendable {
         }
     }
 
+    /// Whether the call `id` still waits for its reply.
+    func isPending(_ id: UInt64) -> Bool {
+        entries.withLock { $0.index(forKey: id) != nil }
+    }
+
+    /// Whether `id` is the one call that waits for its reply now.
+    func isOnlyPending(_ id: UInt64) -> Bool {
+        entries.withLock { $0.count == 1 && $0.index(forKey: id) != nil }
+    }
+
     /// Records where a call stands in the order calls left this process.
     func setSequence(_ id: UInt64, _ sequence: UInt64) {
         entries.withLock { $0[id]?.sequence = sequence }

@@ -285,7 +285,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
                     if let owner { lanes.router(for: owner.pool)?.callParked(callID, owner: owner) }
                     return
                 }
-                transmit(.call(call), to: peer, callID: callID)
+                transmitAndAwaitReply(.call(call), to: peer, callID: callID)
             }
         } onCancel: {
             let peer = calls.peer(of: callID)
@@ -314,6 +314,28 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
             throw TroupeError(.unknownPeer, "no connection to node \(id.node), which hosts actor \(id)", context: ["actor": "\(id)"])
         }
         return (peer, nil)
+    }
+
+    /// How long a caller outside the mailbox's threads may do the mailbox's I/O itself while
+    /// it waits for a reply (see ``MailboxExecutor/leadWhileWaiting(budget:_:)``): a few round
+    /// trips, so that a long call soon leaves the thread to other tasks.
+    static let replyLeadBudget: Duration = .milliseconds(2)
+
+    /// Sends a registered call from inside its continuation. A caller that waits for no
+    /// other call, on a thread outside the mailbox's, then receives the reply itself if it
+    /// comes soon: the continuation is resumed before the task awaits it, and the task goes
+    /// on on this thread, with no wake-up of the mailbox's threads on the way.
+    func transmitAndAwaitReply(_ envelope: Envelope, to peer: PeerAddress, callID: UInt64) {
+        guard calls.isOnlyPending(callID) else {
+            transmit(envelope, to: peer, callID: callID)
+            return
+        }
+        let led = transport.executor.leadWhileWaiting(budget: Self.replyLeadBudget) {
+            transmit(envelope, to: peer, callID: callID)
+        } _: {
+            calls.isPending(callID)
+        }
+        if led, !calls.isPending(callID) { counters.repliesReceivedByCaller.add(1, ordering: .relaxed) }
     }
 
     /// Sends a registered call, recording where it stands in the order of calls to its peer.
