@@ -226,33 +226,60 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
             return false
         }
         guestThread.store(currentThreadNumber, ordering: .relaxed)
-        defer { endGuest() }
+        // Whether the leader must take over at once when the guest leaves: not when the reply
+        // came and nothing else is pending, so that a caller making one call after another
+        // keeps the leader asleep (it looks again every `asideCheckInterval`).
+        var handBack = true
+        defer { endGuest(wakingLeader: handBack) }
         send()
 
         let deadline = ContinuousClock.now.advanced(by: budget)
         while true {
-            let step = driver.withLock { driver -> MailboxWaitSet? in
-                guard driver != nil, driver!.guestTurn(), stillWaiting() else { return nil }
-                return driver!.waitSet()
+            let step = driver.withLock { driver -> GuestStep in
+                guard driver != nil, driver!.guestTurn() else { return .stopped }
+                let wait = driver!.waitSet()
+                guard stillWaiting() else { return .answered(morePending: wait?.timeoutMilliseconds == 0) }
+                return wait.map(GuestStep.wait) ?? .stopped
             }
-            guard let step else { return true }
+            let wait: MailboxWaitSet
+            switch step {
+            case .stopped: return true
+            case .answered(let morePending):
+                handBack = morePending
+                return true
+            case .wait(let set): wait = set
+            }
             let left = ContinuousClock.now.duration(to: deadline)
             guard left > .zero else { return true }
-            let timeout = min(step.timeoutMilliseconds, max(1, Int(left.wholeMilliseconds)))
+            let timeout = min(wait.timeoutMilliseconds, max(1, Int(left.wholeMilliseconds)))
             if timeout > 0 {
-                waitForInput(step.descriptors, wakeDescriptor: guestWakeDescriptor, milliseconds: timeout)
+                waitForInput(wait.descriptors, wakeDescriptor: guestWakeDescriptor, milliseconds: timeout)
             }
         }
     }
 
-    /// The guest leaves: the leader takes the sockets back, and sends what was queued for
-    /// the guest after its last turn.
-    private func endGuest() {
+    /// What a guest's turn found.
+    private enum GuestStep {
+        /// The transport stopped.
+        case stopped
+        /// The reply came; `morePending`: the next turn has work at once.
+        case answered(morePending: Bool)
+        /// The reply has yet to come: wait on these.
+        case wait(MailboxWaitSet)
+    }
+
+    /// How often a leader that stands aside looks whether the guest has left (when the guest
+    /// did not wake it on leaving).
+    static let asideCheckInterval = 2
+
+    /// The guest leaves: the leader takes the sockets back when `wakingLeader` says so, or
+    /// when envelopes were queued for the guest after its last turn.
+    private func endGuest(wakingLeader: Bool) {
         guestThread.store(0, ordering: .relaxed)
         guestLeading.store(false, ordering: .sequentiallyConsistent)
         var count: UInt64 = 0
         let queuedForGuest = read(guestWakeDescriptor, &count, 8) == 8
-        if queuedForGuest || leaderAside.load(ordering: .sequentiallyConsistent) {
+        if queuedForGuest || (wakingLeader && leaderAside.load(ordering: .sequentiallyConsistent)) {
             wakeClosed.withLock { closed in
                 guard !closed else { return }
                 var one: UInt64 = 1
@@ -393,7 +420,7 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
             leaderAside.store(true, ordering: .sequentiallyConsistent)
             // The guest may have left before it could see the flag.
             if guestLeading.load(ordering: .sequentiallyConsistent) {
-                waitForInput([], wakeDescriptor: wakeDescriptor, milliseconds: Mailbox.tickInterval)
+                waitForInput([], wakeDescriptor: wakeDescriptor, milliseconds: Self.asideCheckInterval)
             }
             leaderAside.store(false, ordering: .sequentiallyConsistent)
         }
