@@ -24,6 +24,37 @@ struct PoolTests {
         try await pool.join()
     }
 
+    @TaskLocal static var tag: String?
+
+    @Test func aSyncApplyFromAPlainTaskRunsItsWorkInThatTask() async throws {
+        let pool = try await Pool<EchoWorker>(processes: 2)
+        let counters = pool.core.system.counters
+        let before = counters.repliesReceivedByCaller.load(ordering: .relaxed)
+        // The work sees the caller's task-locals: it runs in the caller's task, not on a
+        // runner of the pool's.
+        let seen = try await Self.$tag.withValue("caller") {
+            try await pool.apply { worker -> String? in
+                _ = try await worker.echo("x")
+                return Self.tag
+            }
+        }
+        #expect(seen == "caller")
+        for i in 0..<30 { #expect(try await pool.apply { try await $0.square(i) } == i * i) }
+        // And its calls' replies came back to the caller's thread, at least some of them (a
+        // slow one, past the wait's budget, is left to the mailbox's thread).
+        #expect(counters.repliesReceivedByCaller.load(ordering: .relaxed) > before)
+        // Queued work still sees none of its submitter's task-locals.
+        let queued = try await Self.$tag.withValue("submitter") {
+            try pool.applyAsync { worker -> String? in
+                _ = try await worker.echo("y")
+                return Self.tag
+            }
+        }
+        #expect(try await queued.get() == nil)
+        pool.close()
+        try await pool.join()
+    }
+
     @Test func applyAsyncGivesAFutureResult() async throws {
         let pool = try await Pool<EchoWorker>(processes: 2)
         let result = try pool.applyAsync { try await $0.slowEcho("later", milliseconds: 300) }

@@ -137,6 +137,10 @@ public final class Pool<W: Worker>: Sendable {
     // MARK: Submitting work
 
     /// Runs `body` against an idle worker and waits for its value: Python's `apply`.
+    ///
+    /// Called from a task of your own, `body` runs in that task (it sees its task-locals),
+    /// wherever and whenever the pool hands it a worker; from the mailbox's threads (inside
+    /// other pool work), it is queued as ``applyAsync(retryable:timeout:_:)`` queues it.
     /// - Parameters:
     ///   - retryable: whether the work may run again elsewhere if its worker dies mid-task
     ///     (only for work that is safe to repeat).
@@ -149,12 +153,40 @@ public final class Pool<W: Worker>: Sendable {
         timeout: Duration? = nil,
         _ body: @escaping @Sendable (W) async throws -> R
     ) async throws -> R {
+        if !core.system.executor.isExecutorThread {
+            return try await applyHere(retryable: retryable, timeout: timeout, body)
+        }
         let result = try applyAsync(retryable: retryable, timeout: timeout, body)
         return try await withTaskCancellationHandler {
             try await result.get()
         } onCancel: {
             result.cancel()
         }
+    }
+
+    /// Runs `body` in the calling task, wherever and whenever the pool hands it a worker: its
+    /// calls leave from this task's thread and their replies come back to it, with no hop
+    /// through a runner on the mailbox's thread. Same semantics as a queued task otherwise.
+    private func applyHere<R: Sendable>(
+        retryable: Bool,
+        timeout: Duration?,
+        _ body: @escaping @Sendable (W) async throws -> R
+    ) async throws -> R {
+        let result = AsyncResult<R>()
+        let lanes = self.lanes
+        try await core.runHere(retryable: retryable, timeout: timeout, PoolCore.JobEntry(execute: { position in
+            do {
+                try Task.checkCancellation()
+                result.complete(.success(try await body(lanes[position])))
+                return nil
+            } catch {
+                return error
+            }
+        }, fail: { error in
+            result.complete(.failure(error))
+        }))
+        // The task has ended, so its result is set.
+        return try await result.get()
     }
 
     /// Queues `body` and returns at once with its future result: Python's `apply_async`.

@@ -6,7 +6,9 @@ import TroupeWire
 /// The supervisor behind a ``Pool``: it carries out what its ``PoolStateMachine`` decides,
 /// with real processes, tasks and calls. Its state sits behind one lock; the tasks it runs
 /// live on the mailbox's executor, so that a task's call leaves with the next turn of the
-/// mailbox, batched with the others, and its reply resumes it with no thread hop.
+/// mailbox, batched with the others, and its reply resumes it with no thread hop. A
+/// synchronous `apply` runs its work in its own task instead (``runHere(retryable:timeout:_:)``),
+/// whose calls leave from and return to the caller's thread.
 ///
 /// It knows nothing of the worker type (so that none of its code runs generic): ``Pool``
 /// gives it the work as closures over worker positions, and the way to start a worker.
@@ -50,14 +52,17 @@ final class PoolCore: LaneRouter, Sendable {
         var trace: TaskTrace?
         /// The runner running its work, once it runs.
         var runner: Runner?
+        /// The task that runs this work itself (a synchronous `apply`), if one does.
+        let host: HostRunner?
         var lastError: (any Error)?
         /// How many calls its work made (a job that made none never reached a worker).
         var callsMade = 0
 
-        init(entry: JobEntry, submitted: ContinuousClock.Instant, trace: TaskTrace?) {
+        init(entry: JobEntry, submitted: ContinuousClock.Instant, trace: TaskTrace?, host: HostRunner?) {
             self.entry = entry
             self.submitted = submitted
             self.trace = trace
+            self.host = host
         }
     }
 
@@ -117,6 +122,59 @@ final class PoolCore: LaneRouter, Sendable {
         func stop(_ id: JobID) {
             state.withLock { state in
                 if state.current == id { state.task?.cancel() }
+            }
+        }
+    }
+
+    /// The calling task of a synchronous `apply`, which runs its work itself wherever the
+    /// pool hands it (again elsewhere, for retryable work whose worker died), so that its
+    /// calls leave from, and their replies come back to, the caller's own thread.
+    final class HostRunner: Sendable {
+        private struct State {
+            var positions: Deque<Int> = []
+            var waiter: UnsafeContinuation<Int?, Never>?
+            var ended = false
+        }
+
+        private let state = Mutex(State())
+
+        /// The pool hands the work to the worker at `position`.
+        func assign(_ position: Int) {
+            let waiter = state.withLock { state -> UnsafeContinuation<Int?, Never>? in
+                if let waiter = state.waiter {
+                    state.waiter = nil
+                    return waiter
+                }
+                state.positions.append(position)
+                return nil
+            }
+            waiter?.resume(returning: position)
+        }
+
+        /// The task has ended (delivered or failed): the host stops waiting.
+        func end() {
+            let waiter = state.withLock { state -> UnsafeContinuation<Int?, Never>? in
+                state.ended = true
+                defer { state.waiter = nil }
+                return state.waiter
+            }
+            waiter?.resume(returning: nil)
+        }
+
+        /// Where to run the work next, or nil once the task has ended.
+        func next() async -> Int? {
+            if let now = state.withLock({ state -> Int?? in
+                if let position = state.positions.popFirst() { return .some(position) }
+                return state.ended ? .some(nil) : .none
+            }) { return now }
+            return await withUnsafeContinuation { continuation in
+                let now = state.withLock { state -> Int?? in
+                    if let position = state.positions.popFirst() { return .some(position) }
+                    if state.ended { return .some(nil) }
+                    state.waiter = continuation
+                    return .none
+                }
+                if let now { continuation.resume(returning: now) }
             }
         }
     }
@@ -234,13 +292,14 @@ final class PoolCore: LaneRouter, Sendable {
     /// - Throws: ``TroupeError`` `.closed` after `close()` or `terminate()`, or the reason
     ///   the pool stopped on its own.
     @discardableResult
-    func submit(retryable: Bool, timeout: Duration? = nil, group: UInt64? = nil, _ entry: JobEntry) throws -> JobID {
+    func submit(retryable: Bool, timeout: Duration? = nil, group: UInt64? = nil, host: HostRunner? = nil,
+                _ entry: JobEntry) throws -> JobID {
         let trace = TroupeTracing.isEnabled ? TroupeTracing.startTask(pool: number, retryable: retryable, timeout: timeout) : nil
         let (id, actions): (JobID, [PoolStateMachine.Action])
         do {
             (id, actions) = try state.withLock { state throws(TroupeError) -> (JobID, [PoolStateMachine.Action]) in
                 let (id, actions) = try state.machine.submit(retryable: retryable, timeout: timeout, group: group)
-                state.entries[id] = RunningJob(entry: entry, submitted: .now, trace: trace)
+                state.entries[id] = RunningJob(entry: entry, submitted: .now, trace: trace, host: host)
                 return (id, actions)
             }
         } catch {
@@ -251,6 +310,21 @@ final class PoolCore: LaneRouter, Sendable {
         metrics.taskSubmitted()
         perform(actions)
         return id
+    }
+
+    /// Submits a task and runs its work in the calling task, each time the pool hands it a
+    /// worker; returns once the task has ended (its result is then set).
+    /// - Throws: as ``submit(retryable:timeout:group:host:_:)``.
+    func runHere(retryable: Bool, timeout: Duration?, _ entry: JobEntry) async throws {
+        let host = HostRunner()
+        let id = try submit(retryable: retryable, timeout: timeout, host: host, entry)
+        await withTaskCancellationHandler {
+            while let position = await host.next() {
+                await execute(id, at: position, runner: nil)
+            }
+        } onCancel: {
+            cancel(jobID: id)
+        }
     }
 
     /// Reserves `count` chunk numbers for a map: the first one is returned.
@@ -308,19 +382,24 @@ final class PoolCore: LaneRouter, Sendable {
             case .deliver(let id):
                 if let ended = state.withLock({ $0.entries.removeValue(forKey: id) }) {
                     if let error = ended.lastError { ended.entry.fail(error) }
+                    ended.host?.end()
                     ended.trace.map { TroupeTracing.end($0.span, error: ended.lastError) }
                     metrics.taskEnded(error: ended.lastError, after: .now - ended.submitted)
                 }
             case .fail(let id, let error):
                 if let ended = state.withLock({ $0.entries.removeValue(forKey: id) }) {
                     ended.entry.fail(error)
+                    ended.host?.end()
                     ended.trace.map { TroupeTracing.end($0.span, error: error) }
                     metrics.taskEnded(error: error, after: .now - ended.submitted)
                 }
             case .stop(let id):
                 // The runner is cancelled with its work; it ends after it, and a fresh one
                 // takes its place.
-                state.withLock { $0.entries[id]?.runner }?.stop(id)
+                let (runner, hosted) = state.withLock { ($0.entries[id]?.runner, $0.entries[id]?.host != nil) }
+                runner?.stop(id)
+                // A caller's own task cannot be cancelled for it: its calls are.
+                if hosted { system.cancelCalls(ownedBy: CallOwner(pool: number, job: id)) }
             case .startDeadline(let id, let timeout):
                 Task { [weak self] in
                     try? await Task.sleep(for: timeout)
@@ -364,12 +443,15 @@ final class PoolCore: LaneRouter, Sendable {
 
     /// Hands a task's work to a waiting runner, or to a new one.
     private func run(_ id: JobID, at position: Int) {
-        let waiting = state.withLock { state -> UnsafeContinuation<(JobID, position: Int)?, Never>? in
-            if let runner = state.idleRunners.popLast() { return runner }
+        let (host, waiting) = state.withLock { state -> (HostRunner?, UnsafeContinuation<(JobID, position: Int)?, Never>?) in
+            if let host = state.entries[id]?.host { return (host, nil) }
+            if let runner = state.idleRunners.popLast() { return (nil, runner) }
             state.ready.append((id, position))
-            return nil
+            return (nil, nil)
         }
-        if let waiting {
+        if let host {
+            host.assign(position)
+        } else if let waiting {
             waiting.resume(returning: (id, position))
         } else {
             startRunner()
@@ -390,30 +472,36 @@ final class PoolCore: LaneRouter, Sendable {
     /// A runner's loop: the next task's work, with its calls tagged as the task's.
     private func serve(as runner: Runner) async {
         while let (id, position) = await nextWork() {
-            let (entry, trace, interrupted) = state.withLock { state -> (JobEntry?, TaskTrace?, Bool) in
-                let job = state.entries[id]
-                job?.runner = runner
-                return (job?.entry, job?.trace, state.machine.job(id)?.interruption != nil)
-            }
-            guard let entry else { continue }
-            if interrupted {
-                // Stopped before it began: it ends without running.
-                jobEnded(id, error: TroupeError(.cancelled, "the task was stopped before it began"))
-                continue
-            }
-            let owner = CallOwner(pool: number, job: id)
-            runner.begin(id)
-            let error = await PoolTaskContext.$current.withValue(owner) {
-                guard let trace else { return await entry.execute(position) }
-                // Its calls are children of its span, made with the tracer it was submitted under.
-                trace.started(position: position)
-                return await trace.run { await entry.execute(position) }
-            }
-            runner.end()
-            jobEnded(id, error: error)
+            await execute(id, at: position, runner: runner)
             // A runner whose work was stopped stays cancelled: it leaves the work to others.
             if Task.isCancelled { return }
         }
+    }
+
+    /// Runs the work of task `id` against the worker at `position`, with its calls tagged as
+    /// the task's, and reports its end: on a runner, or in the task that hosts it.
+    private func execute(_ id: JobID, at position: Int, runner: Runner?) async {
+        let (entry, trace, interrupted) = state.withLock { state -> (JobEntry?, TaskTrace?, Bool) in
+            let job = state.entries[id]
+            if let runner { job?.runner = runner }
+            return (job?.entry, job?.trace, state.machine.job(id)?.interruption != nil)
+        }
+        guard let entry else { return }
+        if interrupted {
+            // Stopped before it began: it ends without running.
+            jobEnded(id, error: TroupeError(.cancelled, "the task was stopped before it began"))
+            return
+        }
+        let owner = CallOwner(pool: number, job: id)
+        runner?.begin(id)
+        let error = await PoolTaskContext.$current.withValue(owner) {
+            guard let trace else { return await entry.execute(position) }
+            // Its calls are children of its span, made with the tracer it was submitted under.
+            trace.started(position: position)
+            return await trace.run { await entry.execute(position) }
+        }
+        runner?.end()
+        jobEnded(id, error: error)
     }
 
     private func nextWork() async -> (JobID, position: Int)? {
@@ -561,6 +649,10 @@ final class PoolCore: LaneRouter, Sendable {
             if let owner {
                 guard let job = state.machine.job(owner.job) else {
                     return .fail(TroupeError(.cancelled, "the task this call belongs to has ended"))
+                }
+                if job.interruption != nil, state.entries[owner.job]?.host != nil {
+                    // A hosted task was stopped (its caller's task goes on): it calls no more.
+                    return .fail(TroupeError(.cancelled, "the task this call belongs to was stopped"))
                 }
                 state.entries[owner.job]?.callsMade += 1
                 switch job.place {

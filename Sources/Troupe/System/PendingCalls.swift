@@ -91,6 +91,13 @@ final class PendingCalls: Sendable {
         entries.withLock { $0.count == 1 && $0.index(forKey: id) != nil }
     }
 
+    /// The calls a pool's task is waiting on now, with where each was sent (nil: parked).
+    func pending(ownedBy owner: CallOwner) -> [(id: UInt64, peer: PeerAddress?)] {
+        entries.withLock { entries in
+            entries.compactMap { $0.value.owner == owner ? ($0.key, $0.value.peer) : nil }
+        }
+    }
+
     /// Records where a call stands in the order calls left this process.
     func setSequence(_ id: UInt64, _ sequence: UInt64) {
         entries.withLock { $0[id]?.sequence = sequence }

@@ -296,6 +296,17 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
         }
     }
 
+    /// Cancels the calls a pool's task is waiting on, as cancelling the task would: each
+    /// fails with `.cancelled`, and its worker is told to stop it.
+    func cancelCalls(ownedBy owner: CallOwner) {
+        for (callID, peer) in calls.pending(ownedBy: owner) {
+            if calls.end(callID, with: TroupeError(.cancelled, "the call was cancelled while it ran (its worker was told to stop it)")),
+               let peer {
+                send(.cancel(callID: callID), to: peer)
+            }
+        }
+    }
+
     /// Where a call to `id` goes: to the node's route, or, for a pool's worker reference, to
     /// the process serving that pool position now (nil peer: none yet).
     private func route(to id: ActorID, owner: CallOwner?) throws -> (peer: PeerAddress?, actor: UInt64?) {
