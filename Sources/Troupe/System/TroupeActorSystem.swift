@@ -332,12 +332,16 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     /// trips, so that a long call soon leaves the thread to other tasks.
     static let replyLeadBudget: Duration = .milliseconds(2)
 
+    /// The largest request (estimated, in bytes) whose caller waits for the reply that way.
+    static let replyLeadLargestRequest = 4096
+
     /// Sends a registered call from inside its continuation. A caller that waits for no
     /// other call, on a thread outside the mailbox's, then receives the reply itself if it
     /// comes soon: the continuation is resumed before the task awaits it, and the task goes
     /// on on this thread, with no wake-up of the mailbox's threads on the way.
     func transmitAndAwaitReply(_ envelope: Envelope, to peer: PeerAddress, callID: UInt64) {
-        guard calls.isOnlyPending(callID) else {
+        // A large request is work that takes a while to answer: its thread is not held for it.
+        guard envelope.estimatedSize <= Self.replyLeadLargestRequest, calls.isOnlyPending(callID) else {
             transmit(envelope, to: peer, callID: callID)
             return
         }
