@@ -217,17 +217,23 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     ///   - send: queues the request; it runs first, with no wake-up of the leader when the
     ///     calling thread is to do the turns.
     ///   - stillWaiting: whether the reply has yet to arrive (checked after each turn).
+    ///   - othersWaiting: whether other replies are awaited (then the leader takes over at
+    ///     once when the guest leaves).
     /// - Returns: whether the calling thread did the turns.
     @discardableResult
-    public func leadWhileWaiting(budget: Duration, send: () -> Void, _ stillWaiting: () -> Bool) -> Bool {
+    public func leadWhileWaiting(budget: Duration, send: () -> Void, _ stillWaiting: () -> Bool,
+                                 othersWaiting: () -> Bool) -> Bool {
         guard waitsOutsideTurns.load(ordering: .relaxed), !isExecutorThread,
               guestLeading.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
             send()
             return false
         }
         guestThread.store(currentThreadNumber, ordering: .relaxed)
+        // A leader that is not aside yet may wait in its turn, holding the driver: it is woken
+        // to stand aside (once for a run of calls, since it stays aside between them).
+        if !leaderAside.load(ordering: .sequentiallyConsistent) { wakeLeader() }
         // Whether the leader must take over at once when the guest leaves: not when the reply
-        // came and nothing else is pending, so that a caller making one call after another
+        // came and nothing else is pending (no other reply awaited, no work queued), so that a caller making one call after another
         // keeps the leader asleep (it looks again every `asideCheckInterval`).
         var handBack = true
         defer { endGuest(wakingLeader: handBack) }
@@ -245,7 +251,7 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
             switch step {
             case .stopped: return true
             case .answered(let morePending):
-                handBack = morePending
+                handBack = morePending || othersWaiting()
                 return true
             case .wait(let set): wait = set
             }
@@ -363,24 +369,21 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
                 return (!queue.jobs.isEmpty || !queue.afterTurn.isEmpty, queue.afterTurn)
             }
             leaderPastWait.store(false, ordering: .relaxed)
-            let (keepGoing, outside) = driver.withLock { driver -> (Bool, LeaderWait?) in
-                guard driver != nil else { return (false, nil) }
-                if waitsOutsideTurns.load(ordering: .relaxed) {
-                    // A guest does the turns; the leader only runs jobs until it leaves.
-                    if guestLeading.load(ordering: .sequentiallyConsistent) { return (true, .aside) }
-                    polling.store(false, ordering: .sequentiallyConsistent)
-                    guard driver!.turn(waitMilliseconds: 0) else { return (false, nil) }
-                    return (true, driver!.waitSet().map(LeaderWait.input))
-                }
+            let (keepGoing, aside) = driver.withLock { driver -> (Bool, Bool) in
+                guard driver != nil else { return (false, false) }
+                // A guest does the turns; the leader only runs jobs until it leaves.
+                if guestLeading.load(ordering: .sequentiallyConsistent) { return (true, true) }
                 let keepGoing = driver!.turn(waitMilliseconds: hasJobs ? 0 : -1)
-                if keepGoing, driver!.waitSet() != nil { waitsOutsideTurns.store(true, ordering: .relaxed) }
-                return (keepGoing, nil)
+                if keepGoing, !waitsOutsideTurns.load(ordering: .relaxed), driver!.waitSet() != nil {
+                    waitsOutsideTurns.store(true, ordering: .relaxed)
+                }
+                return (keepGoing, false)
             }
-            if keepGoing, let outside { waitOutsideTurn(outside, hasJobs: hasJobs || !waiting.isEmpty) }
+            if aside { standAside(hasJobs: hasJobs || !waiting.isEmpty) }
             polling.store(false, ordering: .sequentiallyConsistent)
-            // The driver (or the wait outside it) read the wake-up descriptor if it fired.
+            // The driver (or the wait aside) read the wake-up descriptor if it fired.
             wakePending.store(false, ordering: .sequentiallyConsistent)
-            if case .aside = outside, !waiting.isEmpty {
+            if aside, !waiting.isEmpty {
                 // No turn was taken here: they wait for the next one.
                 queue.withLock { $0.afterTurn.insert(contentsOf: waiting, at: 0) }
             } else {
@@ -397,33 +400,19 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         }
     }
 
-    /// What the leader waits for outside the driver's lock.
-    private enum LeaderWait {
-        /// Input on the driver's descriptors, or a wake-up.
-        case input(MailboxWaitSet)
-        /// A wake-up only: a guest does the turns.
-        case aside
-    }
-
-    /// The leader's wait between two turns, without the driver's lock, so that a guest can
-    /// take turns meanwhile. Skipped when jobs are queued (checked after `polling` is
-    /// raised, as in ``lead(as:)``).
-    private func waitOutsideTurn(_ wait: LeaderWait, hasJobs: Bool) {
+    /// The leader's wait while a guest does the turns: on its wake-up descriptor only (jobs
+    /// to run, or the guest leaving), looking every ``asideCheckInterval`` whether the guest
+    /// is still there. Skipped when jobs are queued (checked after `polling` is raised, as
+    /// in ``lead(as:)``).
+    private func standAside(hasJobs: Bool) {
         polling.store(true, ordering: .sequentiallyConsistent)
         if hasJobs || queue.withLock({ !$0.jobs.isEmpty || !$0.afterTurn.isEmpty }) { return }
-        switch wait {
-        case .input(let set):
-            guard set.timeoutMilliseconds != 0 else { return }
-            if guestLeading.load(ordering: .sequentiallyConsistent) { return }
-            waitForInput(set.descriptors, wakeDescriptor: wakeDescriptor, milliseconds: set.timeoutMilliseconds)
-        case .aside:
-            leaderAside.store(true, ordering: .sequentiallyConsistent)
-            // The guest may have left before it could see the flag.
-            if guestLeading.load(ordering: .sequentiallyConsistent) {
-                waitForInput([], wakeDescriptor: wakeDescriptor, milliseconds: Self.asideCheckInterval)
-            }
-            leaderAside.store(false, ordering: .sequentiallyConsistent)
+        leaderAside.store(true, ordering: .sequentiallyConsistent)
+        // The guest may have left before it could see the flag.
+        if guestLeading.load(ordering: .sequentiallyConsistent) {
+            waitForInput([], wakeDescriptor: wakeDescriptor, milliseconds: Self.asideCheckInterval)
         }
+        leaderAside.store(false, ordering: .sequentiallyConsistent)
     }
 
     /// Waits until one of `descriptors` or `wakeDescriptor` is readable, at most

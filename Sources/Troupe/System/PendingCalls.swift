@@ -54,6 +54,17 @@ final class PendingCalls: Sendable {
     }
 
     private let entries = Mutex<[UInt64: Entry]>([:])
+    /// How many calls are pending, for the checks that take no lock.
+    private let pendingCount = Atomic<Int>(0)
+
+    /// Runs `body` on the table under its lock, then records its size.
+    private func withEntries<T>(_ body: (inout [UInt64: Entry]) -> T) -> T {
+        entries.withLock { entries in
+            let result = body(&entries)
+            pendingCount.store(entries.count, ordering: .relaxed)
+            return result
+        }
+    }
     private let counter = Atomic<UInt64>(0)
     private let hasDeadlines = Atomic<Bool>(false)
 
@@ -73,7 +84,7 @@ final class PendingCalls: Sendable {
     func register(_ id: UInt64, peer: PeerAddress, continuation: UnsafeContinuation<[UInt8], any Error>,
                   deadline: Deadline? = nil,
                   owner: CallOwner? = nil, call: Envelope.Call? = nil) -> Bool {
-        entries.withLock { entries in
+        withEntries { entries in
             guard entries.index(forKey: id) == nil else { return false }
             entries[id] = Entry(peer: peer, continuation: continuation, deadline: deadline, owner: owner, call: call)
             if deadline != nil { hasDeadlines.store(true, ordering: .relaxed) }
@@ -83,30 +94,34 @@ final class PendingCalls: Sendable {
 
     /// Whether the call `id` still waits for its reply.
     func isPending(_ id: UInt64) -> Bool {
-        entries.withLock { $0.index(forKey: id) != nil }
+        withEntries { $0.index(forKey: id) != nil }
     }
 
-    /// Whether `id` is the one call that waits for its reply now.
+    /// Whether no call waits for its reply (without the lock: a moment's view).
+    var isEmpty: Bool { pendingCount.load(ordering: .relaxed) == 0 }
+
+    /// Whether `id` is the one call that waits for its reply now (without the lock: a
+    /// moment's view, enough for deciding how to wait).
     func isOnlyPending(_ id: UInt64) -> Bool {
-        entries.withLock { $0.count == 1 && $0.index(forKey: id) != nil }
+        pendingCount.load(ordering: .relaxed) == 1 && isPending(id)
     }
 
     /// The calls a pool's task is waiting on now, with where each was sent (nil: parked).
     func pending(ownedBy owner: CallOwner) -> [(id: UInt64, peer: PeerAddress?)] {
-        entries.withLock { entries in
+        withEntries { entries in
             entries.compactMap { $0.value.owner == owner ? ($0.key, $0.value.peer) : nil }
         }
     }
 
     /// Records where a call stands in the order calls left this process.
     func setSequence(_ id: UInt64, _ sequence: UInt64) {
-        entries.withLock { $0[id]?.sequence = sequence }
+        withEntries { $0[id]?.sequence = sequence }
     }
 
     /// Fails the calls whose deadline has passed.
     func expire(now: ContinuousClock.Instant) {
         guard hasDeadlines.load(ordering: .relaxed) else { return }
-        let expired = entries.withLock { entries -> [Entry] in
+        let expired = withEntries { entries -> [Entry] in
             let ids = entries.compactMap { entry in
                 entry.value.deadline.map { $0.instant <= now } == true ? entry.key : nil
             }
@@ -134,7 +149,7 @@ final class PendingCalls: Sendable {
     /// Ends a call with its reply from `peer`.
     @discardableResult
     func complete(_ id: UInt64, from peer: PeerAddress, with outcome: Outcome) -> Completion {
-        let result = entries.withLock { entries -> (Completion, Entry?) in
+        let result = withEntries { entries -> (Completion, Entry?) in
             guard let entry = entries[id] else { return (.unknown, nil) }
             guard let holder = entry.peer, Self.answers(holder, from: peer) else { return (.wrongPeer, nil) }
             return (.completed, entries.removeValue(forKey: id))
@@ -147,7 +162,7 @@ final class PendingCalls: Sendable {
     /// - Returns: false when it had already ended.
     @discardableResult
     func end(_ id: UInt64, with error: TroupeError) -> Bool {
-        guard let entry = entries.withLock({ $0.removeValue(forKey: id) }) else { return false }
+        guard let entry = withEntries({ $0.removeValue(forKey: id) }) else { return false }
         entry.continuation.resume(throwing: error)
         return true
     }
@@ -163,7 +178,7 @@ final class PendingCalls: Sendable {
     /// Fails every call waiting on a peer that matches `predicate` (parked calls wait on none).
     @discardableResult
     func failAll(where predicate: (PeerAddress) -> Bool, with error: TroupeError) -> Int {
-        let failed = entries.withLock { entries in
+        let failed = withEntries { entries in
             let ids = entries.compactMap { entry in entry.value.peer.map(predicate) == true ? entry.key : nil }
             return ids.compactMap { entries.removeValue(forKey: $0) }
         }
@@ -180,7 +195,7 @@ final class PendingCalls: Sendable {
 
     /// The calls waiting on `peer`, in the order they left this process.
     func outstanding(to peer: PeerAddress) -> [Summary] {
-        entries.withLock { entries in
+        withEntries { entries in
             entries.compactMap { id, entry in
                 entry.peer == peer ? Summary(id: id, owner: entry.owner, sequence: entry.sequence) : nil
             }
@@ -189,12 +204,12 @@ final class PendingCalls: Sendable {
 
     /// Where a pending call was sent; nil when it has ended or is parked.
     func peer(of id: UInt64) -> PeerAddress? {
-        entries.withLock { $0[id]?.peer }
+        withEntries { $0[id]?.peer }
     }
 
     /// The owner of a pending call.
     func owner(of id: UInt64) -> CallOwner? {
-        entries.withLock { $0[id]?.owner }
+        withEntries { $0[id]?.owner }
     }
 
     /// Parks a call that never started where it was sent, to be sent again with
@@ -202,7 +217,7 @@ final class PendingCalls: Sendable {
     /// - Returns: false when the call has ended, or cannot be sent again (it kept no envelope).
     @discardableResult
     func park(_ id: UInt64) -> Bool {
-        entries.withLock { entries in
+        withEntries { entries in
             guard entries[id]?.call != nil else { return false }
             entries[id]?.peer = nil
             entries[id]?.sequence = nil
@@ -212,7 +227,7 @@ final class PendingCalls: Sendable {
 
     /// The parked calls of `owner`.
     func parked(ownedBy owner: CallOwner) -> [UInt64] {
-        entries.withLock { entries in
+        withEntries { entries in
             entries.compactMap { id, entry in entry.peer == nil && entry.owner == owner ? id : nil }
         }
     }
@@ -220,7 +235,7 @@ final class PendingCalls: Sendable {
     /// Takes a parked call to send it again to `peer`, addressed to its actor there.
     /// - Returns: the envelope to send, or nil when the call has ended.
     func takeForResending(_ id: UInt64, to peer: PeerAddress, actor: UInt64) -> Envelope.Call? {
-        entries.withLock { entries in
+        withEntries { entries in
             guard let entry = entries[id], entry.peer == nil, var call = entry.call else { return nil }
             call.actor = actor
             entry.peer = peer

@@ -349,6 +349,8 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
             transmit(envelope, to: peer, callID: callID)
         } _: {
             calls.isPending(callID)
+        } othersWaiting: {
+            !calls.isEmpty
         }
         if led, !calls.isPending(callID) { counters.repliesReceivedByCaller.add(1, ordering: .relaxed) }
     }
