@@ -173,8 +173,17 @@ public final class Pool<W: Worker>: Sendable {
         _ body: @escaping @Sendable (W) async throws -> R
     ) async throws -> R {
         let result = AsyncResult<R>()
+        try await core.runHere(retryable: retryable, timeout: timeout, entry(body, completing: result))
+        // The task has ended, so its result is set.
+        return try await result.get()
+    }
+
+    /// The job entry of one task: `body` against the worker of the position it is handed,
+    /// its value or error into `result`.
+    private func entry<R: Sendable>(_ body: @escaping @Sendable (W) async throws -> R,
+                                    completing result: AsyncResult<R>) -> PoolCore.JobEntry {
         let lanes = self.lanes
-        try await core.runHere(retryable: retryable, timeout: timeout, PoolCore.JobEntry(execute: { position in
+        return PoolCore.JobEntry(execute: { position in
             do {
                 try Task.checkCancellation()
                 result.complete(.success(try await body(lanes[position])))
@@ -184,9 +193,7 @@ public final class Pool<W: Worker>: Sendable {
             }
         }, fail: { error in
             result.complete(.failure(error))
-        }))
-        // The task has ended, so its result is set.
-        return try await result.get()
+        })
     }
 
     /// Queues `body` and returns at once with its future result: Python's `apply_async`.
@@ -205,18 +212,7 @@ public final class Pool<W: Worker>: Sendable {
         _ body: @escaping @Sendable (W) async throws -> R
     ) throws -> AsyncResult<R> {
         let result = AsyncResult<R>()
-        let lanes = self.lanes
-        let id = try core.submit(retryable: retryable, timeout: timeout, PoolCore.JobEntry(execute: { position in
-            do {
-                try Task.checkCancellation()
-                result.complete(.success(try await body(lanes[position])))
-                return nil
-            } catch {
-                return error
-            }
-        }, fail: { error in
-            result.complete(.failure(error))
-        }))
+        let id = try core.submit(retryable: retryable, timeout: timeout, entry(body, completing: result))
         let core = self.core
         result.setCancelHandler { core.cancel(jobID: id) }
         return result
