@@ -3,7 +3,7 @@
 ///
 /// One thread at a time calls it, under the executor's lock, so it needs no locking of its
 /// own: the leader, or a *guest* — a thread that waits for a reply and does the turns itself
-/// meanwhile (see ``MailboxExecutor/leadWhileWaiting(budget:_:)``).
+/// meanwhile (see ``MailboxExecutor/leadWhileWaiting(budget:send:_:othersWaiting:)``).
 @_spi(Testing)
 public protocol MailboxDriver {
     /// One turn: sends what is queued, waits for input (at most `waitMilliseconds`; 0 does
@@ -15,9 +15,8 @@ public protocol MailboxDriver {
     /// Sends what is queued now, without waiting for input.
     mutating func flush()
 
-    /// What to wait on between turns, for a driver whose waits the executor does itself,
-    /// outside the lock (so that a guest can take a turn meanwhile); nil for a driver that
-    /// waits inside ``turn(waitMilliseconds:)``. Called right after a turn.
+    /// What a guest waits on between its turns, outside the lock; nil for a driver that
+    /// takes no guests. Called right after a turn.
     mutating func waitSet() -> MailboxWaitSet?
 
     /// A guest's turn: sends what is queued and hands on what has arrived, without waiting
@@ -27,10 +26,10 @@ public protocol MailboxDriver {
 }
 
 extension MailboxDriver {
-    /// Waits inside ``turn(waitMilliseconds:)``.
+    /// Takes no guests.
     public mutating func waitSet() -> MailboxWaitSet? { nil }
 
-    /// Takes no guests: never called, since ``waitSet()`` is nil.
+    /// Never called, since ``waitSet()`` is nil.
     public mutating func guestTurn() -> Bool { false }
 }
 

@@ -223,7 +223,7 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     @discardableResult
     public func leadWhileWaiting(budget: Duration, send: () -> Void, _ stillWaiting: () -> Bool,
                                  othersWaiting: () -> Bool) -> Bool {
-        guard waitsOutsideTurns.load(ordering: .relaxed), !isExecutorThread,
+        guard takesGuests.load(ordering: .relaxed), !isExecutorThread,
               guestLeading.compareExchange(expected: false, desired: true, ordering: .sequentiallyConsistent).exchanged else {
             send()
             return false
@@ -233,8 +233,9 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         // to stand aside (once for a run of calls, since it stays aside between them).
         if !leaderAside.load(ordering: .sequentiallyConsistent) { wakeLeader() }
         // Whether the leader must take over at once when the guest leaves: not when the reply
-        // came and nothing else is pending (no other reply awaited, no work queued), so that a caller making one call after another
-        // keeps the leader asleep (it looks again every `asideCheckInterval`).
+        // came and nothing else is pending (no other reply awaited, no input or send waiting),
+        // so that a caller making one call after another keeps the leader asleep (it looks
+        // again every `asideCheckInterval`).
         var handBack = true
         defer { endGuest(wakingLeader: handBack) }
         send()
@@ -294,8 +295,8 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         }
     }
 
-    /// Set once the driver says it waits outside its turns (so guests may lead).
-    private let waitsOutsideTurns = Atomic<Bool>(false)
+    /// Set once the driver says a guest may do its turns (it has a ``MailboxDriver/waitSet()``).
+    private let takesGuests = Atomic<Bool>(false)
 
     private var currentThreadNumber: UInt { UInt(pthread_self()) }
 
@@ -374,12 +375,12 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
                 // A guest does the turns; the leader only runs jobs until it leaves.
                 if guestLeading.load(ordering: .sequentiallyConsistent) { return (true, true) }
                 let keepGoing = driver!.turn(waitMilliseconds: hasJobs ? 0 : -1)
-                if keepGoing, !waitsOutsideTurns.load(ordering: .relaxed), driver!.waitSet() != nil {
-                    waitsOutsideTurns.store(true, ordering: .relaxed)
+                if keepGoing, !takesGuests.load(ordering: .relaxed), driver!.waitSet() != nil {
+                    takesGuests.store(true, ordering: .relaxed)
                 }
                 return (keepGoing, false)
             }
-            if aside { standAside(hasJobs: hasJobs || !waiting.isEmpty) }
+            if aside { standAside() }
             polling.store(false, ordering: .sequentiallyConsistent)
             // The driver (or the wait aside) read the wake-up descriptor if it fired.
             wakePending.store(false, ordering: .sequentiallyConsistent)
@@ -403,10 +404,10 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
     /// The leader's wait while a guest does the turns: on its wake-up descriptor only (jobs
     /// to run, or the guest leaving), looking every ``asideCheckInterval`` whether the guest
     /// is still there. Skipped when jobs are queued (checked after `polling` is raised, as
-    /// in ``lead(as:)``).
-    private func standAside(hasJobs: Bool) {
+    /// in ``lead(as:)``); what waits for a turn waits for the guest to leave.
+    private func standAside() {
         polling.store(true, ordering: .sequentiallyConsistent)
-        if hasJobs || queue.withLock({ !$0.jobs.isEmpty || !$0.afterTurn.isEmpty }) { return }
+        if queue.withLock({ !$0.jobs.isEmpty }) { return }
         leaderAside.store(true, ordering: .sequentiallyConsistent)
         // The guest may have left before it could see the flag.
         if guestLeading.load(ordering: .sequentiallyConsistent) {
@@ -517,4 +518,3 @@ public final class MailboxExecutor: TaskExecutor, Sendable {
         stopped.signal()
     }
 }
-

@@ -78,7 +78,7 @@ final class MailboxSockets: MailboxDriver {
         take(waitMilliseconds: 0, readingWakeups: false)
     }
 
-    /// The sockets' `ZMQ_FD`s, which the executor waits on between turns. libzmq signals
+    /// The sockets' `ZMQ_FD`s, which a guest waits on between its turns. libzmq signals
     /// them by edge: a turn reads every socket until it has nothing more (or says there is
     /// more to do at once, with a timeout of 0), so a wait on them misses nothing.
     func waitSet() -> MailboxWaitSet? {

@@ -15,7 +15,7 @@ final class SystemCounters: Sendable {
     /// REJECTs received from peers.
     let rejectedByPeer = Atomic<Int>(0)
     /// Replies that the calling thread received itself, doing the mailbox's turns while it
-    /// waited (see ``MailboxExecutor/leadWhileWaiting(budget:send:_:)``).
+    /// waited (see ``MailboxExecutor/leadWhileWaiting(budget:send:_:othersWaiting:)``).
     let repliesReceivedByCaller = Atomic<Int>(0)
     /// REJECTs sent since the last tick (they are rate-limited).
     let rejectsThisTick = Atomic<Int>(0)

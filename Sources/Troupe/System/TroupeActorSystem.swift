@@ -328,7 +328,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     }
 
     /// How long a caller outside the mailbox's threads may do the mailbox's I/O itself while
-    /// it waits for a reply (see ``MailboxExecutor/leadWhileWaiting(budget:_:)``): a few round
+    /// it waits for a reply (see ``MailboxExecutor/leadWhileWaiting(budget:send:_:othersWaiting:)``): a few round
     /// trips, so that a long call soon leaves the thread to other tasks.
     static let replyLeadBudget: Duration = .milliseconds(2)
 
