@@ -131,7 +131,10 @@ final class PoolCore: LaneRouter, Sendable {
     /// calls leave from, and their replies come back to, the caller's own thread.
     final class HostRunner: Sendable {
         private struct State {
-            var positions: Deque<Int> = []
+            /// Where the pool handed the work and the host has yet to run it. A later hand-over
+            /// (its worker died before the work began) replaces it: the work's calls go where
+            /// the task is now in any case (see `route(position:owner:)`).
+            var position: Int?
             var waiter: UnsafeContinuation<Int?, Never>?
             var ended = false
         }
@@ -141,12 +144,12 @@ final class PoolCore: LaneRouter, Sendable {
         /// The pool hands the work to the worker at `position`.
         func assign(_ position: Int) {
             let waiter = state.withLock { state -> UnsafeContinuation<Int?, Never>? in
-                if let waiter = state.waiter {
-                    state.waiter = nil
-                    return waiter
+                guard let waiter = state.waiter else {
+                    state.position = position
+                    return nil
                 }
-                state.positions.append(position)
-                return nil
+                state.waiter = nil
+                return waiter
             }
             waiter?.resume(returning: position)
         }
@@ -161,15 +164,15 @@ final class PoolCore: LaneRouter, Sendable {
             waiter?.resume(returning: nil)
         }
 
-        /// Where to run the work next, or nil once the task has ended.
+        /// Where to run the work next, or nil once the task has ended. (A continuation
+        /// resumed in its own body does not suspend the task.)
         func next() async -> Int? {
-            if let now = state.withLock({ state -> Int?? in
-                if let position = state.positions.popFirst() { return .some(position) }
-                return state.ended ? .some(nil) : .none
-            }) { return now }
-            return await withUnsafeContinuation { continuation in
+            await withUnsafeContinuation { continuation in
                 let now = state.withLock { state -> Int?? in
-                    if let position = state.positions.popFirst() { return .some(position) }
+                    if let position = state.position {
+                        state.position = nil
+                        return .some(position)
+                    }
                     if state.ended { return .some(nil) }
                     state.waiter = continuation
                     return .none
