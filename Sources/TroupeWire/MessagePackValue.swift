@@ -71,10 +71,12 @@ extension MessagePackValue: Hashable {
             hasher.combine(0 as UInt8)
         case .bool(let value):
             hasher.combine(1 as UInt8); hasher.combine(value)
+        // An integer feeds its bit pattern alone: equal integers of either case have the same
+        // one, and a negative `.int` that shares it with a `.uint` is told apart by `==`.
         case .int(let value):
-            hasher.combine(2 as UInt8); hasher.combine(value < 0); hasher.combine(UInt64(bitPattern: value))
+            hasher.combine(UInt64(bitPattern: value))
         case .uint(let value):
-            hasher.combine(2 as UInt8); hasher.combine(false); hasher.combine(value)
+            hasher.combine(value)
         case .float(let value):
             hasher.combine(3 as UInt8); hasher.combine(value)
         case .double(let value):
@@ -92,6 +94,22 @@ extension MessagePackValue: Hashable {
             }
         case .extension(let type, let data):
             hasher.combine(9 as UInt8); hasher.combine(type); hasher.combine(data)
+        }
+    }
+
+    /// The hash a hash table asks for (Swift's `Dictionary` and swift-collections'
+    /// `OrderedDictionary` call this, not ``hash(into:)``). An integer, the usual key of a
+    /// shared dictionary, takes the one-word hash that `UInt64` uses, which is several times
+    /// cheaper than a streaming `Hasher`; any other value is hashed by ``hash(into:)``.
+    public func _rawHashValue(seed: Int) -> Int {
+        switch self {
+        case .int(let value): return UInt64(bitPattern: value)._rawHashValue(seed: seed)
+        case .uint(let value): return value._rawHashValue(seed: seed)
+        default:
+            var hasher = Hasher()
+            hasher.combine(seed)
+            hash(into: &hasher)
+            return hasher.finalize()
         }
     }
 }

@@ -1,7 +1,9 @@
 import TroupePlatform
+import Synchronization
 import Testing
 @_spi(Testing) @testable import Troupe
 import TroupeTestSupport
+import TroupeWire
 
 /// Shared state: the owner, each container's operations, atomicity across processes,
 /// the owner's failure and bad input.
@@ -92,6 +94,74 @@ struct SharedStateTests {
         let list: SharedList<Int> = try await manager.list()
         try await list.append(contentsOf: many)
         #expect(try await list.snapshot() == many)
+    }
+
+    @Test func batchesAtAnOwnerProcessAreAppliedWholeOrNotAtAll() async throws {
+        // At an owner in its own process, `update` and `getMany` are read entry by entry from
+        // the message: they must keep the order, the last value of a repeated key, absent
+        // keys, both forms of a numeric array, and leave the dictionary as it was when any
+        // part of a batch is malformed.
+        let manager = try await Manager.startOwnerProcess(timeout: .seconds(10))
+        defer { Task { await manager.shutdown() } }
+        let numbers: SharedDictionary<Int, Int> = try await manager.dictionary()
+        let many = Array(0..<100)
+        try await numbers.update(many.map { ($0, $0 * 3) } + [(5, -1)])
+        let expected: [Int?] = many.map { $0 == 5 ? -1 : $0 * 3 }
+        #expect(try await numbers.count == 100)
+        #expect(try await numbers.keys() == many)
+        #expect(try await numbers.values(for: many + [1_000]) == expected + [nil])
+        #expect(try await numbers.values(for: [7, 1_000, 5]) == [21, nil, -1])
+        let names: SharedDictionary<String, Double> = try await manager.dictionary()
+        try await names.update([("b", 2.5), ("a", 1.5)])
+        #expect(try await names.values(for: ["a", "zz", "b"]) == [1.5, nil, 2.5])
+        #expect(try await names.keys() == ["b", "a"])
+
+        // Arguments of the wrong shape are clear errors (a message that does not decode at all
+        // is refused before it reaches the owner's operations).
+        for (operation, bytes) in [("update", [0x01] as [UInt8]), ("getMany", [0x01]), ("getMany", [0x81, 0x01, 0x02])] {
+            let error = await #expect(throws: TroupeError.self, "\(operation) \(bytes)") {
+                _ = try await numbers.client.perform(operation, [bytes])
+            }
+            #expect(error?.code == .badArguments, "\(operation) \(bytes): \(String(describing: error))")
+        }
+        #expect(try await numbers.count == 100)
+
+        // On a container of another kind the operation is refused, and changes nothing.
+        let list: SharedList<Int> = try await manager.list([1, 2])
+        await #expect(throws: TroupeError.self) { _ = try await list.client.perform("update", [[0x81, 0x01, 0x02]]) }
+        await #expect(throws: TroupeError.self) { _ = try await list.client.perform("getMany", [[0x91, 0x00]]) }
+        #expect(try await list.snapshot() == [1, 2])
+    }
+
+    @Test func aBatchThatDoesNotDecodeChangesNothing() throws {
+        // The owner reads a batch entry by entry; one that breaks off halfway, holds a bad
+        // string or has bytes after it must leave the dictionary as it was.
+        let store = StateStore()
+        let created = Mutex<Result<MessagePackValue, TroupeError>?>(nil)
+        store.perform("create", on: "d", arguments: [.string("dict"), .map([(key: 1, value: 10)])], node: "test") { result in
+            created.withLock { $0 = result }
+        }
+        #expect(try created.withLock { $0 }?.get() == .string("dict"))
+        let malformed: [(String, [UInt8])] = [
+            ("update", [0x83, 0x01, 0x02, 0x03, 0x04, 0x05]),       // the third pair has no value
+            ("update", [0x82, 0x01, 0x02, 0xa1, 0xff, 0x03]),       // the second key is not UTF-8
+            ("update", [0x81, 0x01, 0x02, 0xc0]),                   // a byte follows the map
+            ("getMany", [0x92, 0x01]),                              // the array ends early
+        ]
+        for (operation, bytes) in malformed {
+            let answer = try #require(store.performOnEntries(Envelope.StateOperation(callID: 2, container: "d", operation: operation, arguments: [bytes])))
+            guard case .failure(let error) = answer else {
+                Issue.record("\(operation) \(bytes) was applied")
+                continue
+            }
+            #expect(error.code == .badArguments && error.message.contains("do not decode"), "\(error)")
+        }
+        let answer = try #require(store.performOnEntries(Envelope.StateOperation(callID: 3, container: "d", operation: "getMany",
+                                                                                  arguments: [MessagePackValue.array([1, 3, 5]).encoded])))
+        #expect(try MessagePackValue(decoding: answer.get()) == .array([10, .nil, .nil]))
+        // Other operations, and containers that are not dictionaries, take the general path.
+        #expect(store.performOnEntries(Envelope.StateOperation(callID: 4, container: "d", operation: "get", arguments: [[0x01]])) == nil)
+        #expect(store.performOnEntries(Envelope.StateOperation(callID: 5, container: "none", operation: "update", arguments: [[0x80]])) == nil)
     }
 
     @Test func arrayOperationsAndItsFixedSize() async throws {

@@ -45,6 +45,14 @@ struct MessagePackValueTests {
         #expect(MessagePackValue.uint(5) == .int(5))
         #expect(MessagePackValue.int(-1) != .uint(UInt64.max))
         #expect(Set<MessagePackValue>([.int(5), .uint(5), .int(6)]).count == 2)
+        // Hash tables take the one-word integer hash: equal integers of either case find
+        // each other, and values that share a bit pattern but differ stay apart.
+        var table: [MessagePackValue: String] = [.int(7): "int", .int(-1): "minus one", .string("7"): "string"]
+        table[.uint(7)] = "uint"
+        table[.uint(UInt64.max)] = "max"
+        #expect(table.count == 4)
+        #expect(table[.int(7)] == "uint" && table[.int(-1)] == "minus one" && table[.uint(UInt64.max)] == "max")
+        #expect(table[.string("7")] == "string" && table[.double(7)] == nil)
         #expect(MessagePackValue.float(1.5) != .double(1.5))
         #expect(MessagePackValue.map([(key: "a", value: 1), (key: "b", value: 2)]) != .map([(key: "b", value: 2), (key: "a", value: 1)]))
     }

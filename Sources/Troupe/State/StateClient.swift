@@ -53,6 +53,7 @@ struct StateClient: Sendable {
     /// Encodes `count` pairs as one MessagePack map.
     func encodeMap<Key: Encodable, Value: Encodable>(_ pairs: some Sequence<(Key, Value)>, count: Int) throws -> [UInt8] {
         var writer = MapArgumentWriter(count: count)
+        if let array = pairs as? [(Key, Value)], writer.appendScalarPairs(array) { return writer.bytes }
         do {
             for (key, value) in pairs { try writer.append(key, value) }
         } catch {

@@ -43,6 +43,13 @@ final class StateStore: Sendable, StateRequestHandler {
         if request.operation != "create", !holds(request.container), relay.forward(request, from: peer, node: node, system: system) {
             return
         }
+        if let answer = performOnEntries(request) {
+            switch answer {
+            case .success(let bytes): system.send(.return(Envelope.Return(callID: request.callID, value: bytes)), to: peer)
+            case .failure(let error): system.send(.throw(Envelope.Throw(failure: error, callID: request.callID)), to: peer)
+            }
+            return
+        }
         let arguments: [MessagePackValue]
         do {
             arguments = try request.arguments.map { bytes throws(WireError) in try MessagePackValue(decoding: bytes) }
@@ -63,6 +70,96 @@ final class StateStore: Sendable, StateRequestHandler {
     }
 
     // MARK: Operations
+
+    /// Performs a dictionary's `update` or `getMany` from its encoded argument, entry by
+    /// entry: the batch is never held as a `MessagePackValue` array and the answer is written
+    /// as it is read. Returns nil for any other operation, or when `request.container` is not
+    /// a dictionary held here: ``perform(_:on:arguments:node:reply:)`` then answers it.
+    func performOnEntries(_ request: Envelope.StateOperation) -> Result<[UInt8], TroupeError>? {
+        let operation = request.operation
+        guard operation == "update" || operation == "getMany", request.arguments.count == 1 else { return nil }
+        let name = request.container
+        return state.withLock { state -> Result<[UInt8], TroupeError>? in
+            guard case .dictionary(var contents)? = state.containers[name] else { return nil }
+            TroupeMetrics.shared.stateOperation(operation)
+            // Taken out while it changes, so that it is changed in place, not copied.
+            state.containers[name] = .value(.nil)
+            defer { state.containers[name] = .dictionary(contents) }
+            let result = request.arguments[0].withUnsafeBytes { buffer -> Result<[UInt8], TroupeError> in
+                do throws(TroupeError) {
+                    var reader = try Self.validatedReader(buffer, operation: operation)
+                    if operation == "update" {
+                        try Self.update(&contents, from: &reader)
+                        return .success(MessagePackValue.nil.encoded)
+                    }
+                    return .success(try Self.values(in: contents, from: &reader))
+                } catch {
+                    return .failure(error)
+                }
+            }
+            return result.mapError { $0.adding(["container": name, "operation": operation]) }
+        }
+    }
+
+    /// A reader at the start of `buffer` once it holds exactly one well-formed value. Checking
+    /// the whole batch before any of it is applied keeps `update` all or nothing: reading a
+    /// checked value cannot fail halfway.
+    private static func validatedReader(_ buffer: UnsafeRawBufferPointer, operation: String) throws(TroupeError) -> MessagePackReader {
+        var reader = MessagePackReader(buffer)
+        do throws(WireError) {
+            try reader.skipValue()
+            guard reader.isAtEnd else {
+                throw WireError(.trailingBytes, "\(reader.remainingCount) bytes follow the value", offset: reader.position)
+            }
+        } catch {
+            throw TroupeError(.badArguments, "the arguments of \(operation) do not decode: \(error)")
+        }
+        reader.position = 0
+        return reader
+    }
+
+    /// Stores every pair of the map `reader` is at (`update`).
+    private static func update(_ contents: inout OrderedDictionary<MessagePackValue, MessagePackValue>,
+                               from reader: inout MessagePackReader) throws(TroupeError) {
+        guard (try? reader.peekType()) == .map else { throw TroupeError(.badArguments, "update needs a map") }
+        do throws(WireError) {
+            let count = try reader.readMapHeader()
+            // Room for every new key at once: one growth of the hash table, not one per doubling.
+            contents.reserveCapacity(contents.count + count)
+            for _ in 0..<count {
+                let key = try reader.readValue(depth: 1)
+                contents[key] = try reader.readValue(depth: 1)
+            }
+        } catch {
+            throw TroupeError(.badArguments, "the arguments of update do not decode: \(error)")
+        }
+    }
+
+    /// The encoded array of the values for the keys `reader` is at, nil for an absent key
+    /// (`getMany`). The keys are an array, or a bulk numeric array (Protocol 1) when they are
+    /// integers.
+    private static func values(in contents: OrderedDictionary<MessagePackValue, MessagePackValue>,
+                               from reader: inout MessagePackReader) throws(TroupeError) -> [UInt8] {
+        let type = try? reader.peekType()
+        do throws(WireError) {
+            if type == .array {
+                let count = try reader.readArrayHeader()
+                var writer = MessagePackWriter(capacity: 8 + count * 9)
+                writer.writeArrayHeader(count)
+                for _ in 0..<count { writer.write(contents[try reader.readValue(depth: 1)] ?? .nil) }
+                return writer.bytes
+            }
+            if type == .extension, let keys = try reader.readValue().arrayValue {
+                var writer = MessagePackWriter(capacity: 8 + keys.count * 9)
+                writer.writeArrayHeader(keys.count)
+                for key in keys { writer.write(contents[key] ?? .nil) }
+                return writer.bytes
+            }
+        } catch {
+            throw TroupeError(.badArguments, "the arguments of getMany do not decode: \(error)")
+        }
+        throw TroupeError(.badArguments, "getMany needs an array of keys")
+    }
 
     /// Performs one operation; `reply` is called exactly once, at once or (for blocking
     /// operations) later.
