@@ -138,6 +138,37 @@ struct ClusterTests {
         #expect(!link.isUnreachable)
     }
 
+    @Test func aLinkBatchesAgainOnlyOnceTheSupervisorThatAnswersHasAgreed() async throws {
+        // A supervisor restarted at the same address may answer the link's old connection
+        // (ZeroMQ connects it again by itself) before the link opens a new one. The new
+        // supervisor never agreed to BATCH on it: from the moment the link declares the old
+        // one lost, it sends one command a message until the one that answers agrees again.
+        let endpoint = "tcp://127.0.0.1:\(freePort())"
+        let first = try BrokerServer(BrokerConfiguration(bind: endpoint, security: .insecure))
+        let system = try TroupeActorSystem.local()
+        let link = try clientLink(endpoint)
+        #expect(await eventually { link.batchesGranted })
+        first.stop(now: true)
+        await first.wait()
+        var bound: BrokerServer?
+        #expect(await eventually { bound = try? BrokerServer(BrokerConfiguration(bind: endpoint, security: .insecure)); return bound != nil })
+        let second = try #require(bound)
+        defer { second.stop(now: true) }
+
+        // Declared lost now, as a tick after the silence would; its own reconnection is not due
+        // for 30 s, so the second supervisor answers on the old connection.
+        link.tick(now: ContinuousClock.now + .seconds(30), system: system)
+        #expect(link.isUnreachable)
+        #expect(!link.batchesGranted, "the link still batches for a supervisor it has lost")
+        #expect(await eventually { !link.isUnreachable && link.batchesGranted })
+        // Several commands at once now travel in one message, which the second supervisor takes.
+        for _ in 0..<8 { system.sendCommand(.heartbeat, to: endpoint) }
+        // Answered in order on the same connection: by then the heartbeats have been read.
+        _ = try await link.ask({ .statusQuery(id: $0) }, system: system, timeout: .seconds(10))
+        let rejected = await second.status().rejected
+        #expect(rejected.isEmpty, "rejected: \(rejected)")
+    }
+
     @Test func nothingIsLostWhileTheSupervisorIsStopped() async throws {
         let endpoint = "tcp://127.0.0.1:\(freePort())"
         let supervisor = try await startSupervisorProcess(endpoint)

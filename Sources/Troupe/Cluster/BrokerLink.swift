@@ -74,6 +74,10 @@ final class BrokerLink: Sendable {
         /// A worker's: whether the supervisor granted its CREDIT on this connection. From then
         /// on the worker holds several requests and reports each one it starts (STARTED).
         var creditGranted = false
+        /// Whether this link introduced itself (READY, CREDIT, BATCH) since the supervisor was
+        /// last declared lost. ZeroMQ may connect the old connection to a supervisor restarted
+        /// at the same address before the link reconnects: that one has never heard of it.
+        var introducedSinceLoss = true
     }
 
     /// A call kept back while the supervisor is unreachable (it never left this process).
@@ -130,7 +134,10 @@ final class BrokerLink: Sendable {
             system.sendCommand(.credit(Self.workerCreditFromEnvironment), to: endpoint)
         }
         system.sendCommand(.batch, to: endpoint)
-        state.withLock { $0.lastSent = ContinuousClock.now }
+        state.withLock { state in
+            state.lastSent = ContinuousClock.now
+            state.introducedSinceLoss = true
+        }
     }
 
     /// This host's name, as workers report it.
@@ -144,14 +151,17 @@ final class BrokerLink: Sendable {
 
     /// Handles one command from the supervisor (on the mailbox thread).
     func received(_ command: SupervisorCommand, payload: [UInt8], system: TroupeActorSystem) {
-        let (wasLost, held) = state.withLock { state -> (Bool, [HeldCall]) in
+        let (wasLost, held, introduced) = state.withLock { state -> (Bool, [HeldCall], Bool) in
             state.lastHeard = ContinuousClock.now
             state.heardOnce = true
             defer { state.lostSince = nil; state.reconnects = 0; state.nextReconnect = nil; state.held = [] }
-            return (state.lostSince != nil, state.held)
+            return (state.lostSince != nil, state.held, state.introducedSinceLoss)
         }
         if wasLost {
             system.logger.info("supervisor reachable again", metadata: ["troupe.endpoint": "\(endpoint)", "troupe.held": "\(held.count)"])
+            // Answered on the old connection, perhaps by a new supervisor: it must hear who
+            // this is, and agree to BATCH, before anything leaves batched.
+            if !introduced { introduce(on: system) }
             // Work submitted meanwhile leaves now, on the new connection; a call that ended
             // while it waited (cancelled, or failed when the supervisor was declared lost) stays.
             for call in held where system.calls.peer(of: call.id) != nil {
@@ -328,6 +338,7 @@ final class BrokerLink: Sendable {
             if now - state.lastHeard > liveness.timeout {
                 state.lostSince = now
                 state.nextReconnect = now
+                state.introducedSinceLoss = false
                 return .lost(quiet: !state.heardOnce)
             }
             if now - state.lastSent >= liveness.interval {
@@ -348,6 +359,8 @@ final class BrokerLink: Sendable {
                 system.logger.warning("no heartbeat from the supervisor; reconnecting",
                                       metadata: ["troupe.endpoint": "\(endpoint)", "troupe.silence": "\(liveness.timeout)"])
             }
+            // Whoever answers next may be a supervisor that never agreed to BATCH.
+            batches.store(false, ordering: .relaxed)
             failCalls(system: system, because: "no heartbeat from the supervisor at \(endpoint) for \(liveness.timeout)")
         case .reconnect:
             batches.store(false, ordering: .relaxed)
