@@ -192,6 +192,45 @@ struct DistributedCallTests {
         let answer = try await process.actor.slowEcho("free", milliseconds: 1)
         #expect(answer == "free")
     }
+
+    @Test func largeCallsToOneWorkerWaitForRoomAndAllArrive() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let window = try TroupeActorSystem.local().largeCalls
+        // 24 calls of 2 MiB at once, 48 MiB for a window of 32: some wait their turn.
+        let texts = (0..<24).map { "\($0):" + String(repeating: "x", count: 2 << 20) }
+        let answers = Task {
+            try await withThrowingTaskGroup(of: (Int, String).self) { group in
+                for (index, text) in texts.enumerated() {
+                    group.addTask { (index, try await process.actor.slowEcho(text, milliseconds: 20)) }
+                }
+                var answers = [String](repeating: "", count: texts.count)
+                for try await (index, answer) in group { answers[index] = answer }
+                return answers
+            }
+        }
+        #expect(await eventually { window.waitingCount(to: process.peer) > 0 })
+        // Compared, not printed: a failure would print 48 MiB.
+        let received = try await answers.value
+        #expect(received == texts, "\(received.filter { !texts.contains($0) }.count) answers differ")
+        #expect(window.bytesInFlight(to: process.peer) == 0 && window.waitingCount(to: process.peer) == 0)
+    }
+
+    @Test func aLargeCallCancelledWhileItWaitsForRoomHoldsNone() async throws {
+        let process = try await ActorProcess.start(EchoWorker.self)
+        defer { process.kill() }
+        let window = try TroupeActorSystem.local().largeCalls
+        let first = Task { try await process.actor.slowEcho(String(repeating: "a", count: 31 << 20), milliseconds: 2_000).count }
+        #expect(await eventually { window.bytesInFlight(to: process.peer) > 0 })
+        let second = Task { try await process.actor.echo(String(repeating: "b", count: 2 << 20)).count }
+        #expect(await eventually { window.waitingCount(to: process.peer) == 1 })
+        second.cancel()
+        let error = await #expect(throws: TroupeError.self) { try await second.value }
+        #expect(error?.code == .cancelled)
+        #expect(window.waitingCount(to: process.peer) == 0)
+        #expect(try await first.value == 31 << 20)
+        #expect(window.bytesInFlight(to: process.peer) == 0)
+    }
 }
 
 extension TroupeActorSystem {

@@ -43,6 +43,8 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     /// The calls this process waits on.
     let calls = PendingCalls()
+    /// Holds back large calls to a peer while others are in flight to it.
+    let largeCalls = LargeCallWindow()
     /// Local actors by number.
     let actors = ActorRegistry()
     /// How to reach other nodes.
@@ -263,7 +265,21 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
                               context: ["actor": "\(id)"])
         }
         let owner = PoolTaskContext.current
-        let route = try route(to: id, owner: owner)
+        var route = try route(to: id, owner: owner)
+        // A large call waits while others fill its peer's window; the route may have changed
+        // meanwhile (a replaced worker).
+        var windowPeer: PeerAddress?
+        if size >= LargeCallWindow.largeCallBytes, let peer = route.peer {
+            do {
+                try await largeCalls.enter(size, to: peer)
+            } catch {
+                throw TroupeError(.cancelled, "the call was cancelled before it was sent (it waited for the large calls ahead of it to its worker)",
+                                  context: ["actor": "\(id)"])
+            }
+            windowPeer = peer
+            route = try self.route(to: id, owner: owner)
+        }
+        defer { if let windowPeer { largeCalls.leave(size, from: windowPeer) } }
         let callID = drawn ?? calls.nextID()
         let call = Envelope.Call(callID: callID, actor: route.actor ?? id.number, target: target.identifier,
                                  genericSubstitutions: invocation.genericSubstitutions, arguments: invocation.arguments, trace: trace)
