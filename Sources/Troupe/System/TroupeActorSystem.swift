@@ -345,11 +345,13 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
 
     /// How long a caller outside the mailbox's threads may do the mailbox's I/O itself while
     /// it waits for a reply (see ``MailboxExecutor/leadWhileWaiting(budget:send:_:othersWaiting:)``): a few round
-    /// trips, so that a long call soon leaves the thread to other tasks.
-    static let replyLeadBudget: Duration = .milliseconds(2)
+    /// trips, or one batch of 10,000 shared-state entries, so that a long call soon leaves the
+    /// thread to other tasks.
+    static let replyLeadBudget: Duration = .milliseconds(5)
 
-    /// The largest request (estimated, in bytes) whose caller waits for the reply that way.
-    static let replyLeadLargestRequest = 4096
+    /// The largest request (estimated, in bytes) whose caller waits for the reply that way:
+    /// requests of a few kilobytes (a `values(for:)` of 600 keys) gain from it too.
+    static let replyLeadLargestRequest = 1 << 20
 
     /// Sends a registered call from inside its continuation. A caller that waits for no
     /// other call, on a thread outside the mailbox's, then receives the reply itself if it
