@@ -39,20 +39,24 @@ final class MailboxOutbox: Sendable {
     /// - Returns: its number in the order envelopes were queued.
     func append(_ envelope: Envelope, to peer: PeerAddress) -> UInt64 {
         let size = envelope.estimatedSize
+        let bodyLimit = self.bodyLimit
         return pending.withLock { pending in
-            var writers = pending.bodies.removeValue(forKey: peer) ?? []
-            // A large envelope travels in a body of its own, made to measure: appending it to
-            // a batch would copy the batch as it grows, and keep small ones waiting behind it.
-            let large = size >= Self.largeEnvelope
-            let lastIsLarge = writers.last.map { $0.writer.count >= Self.largeEnvelope } ?? false
-            if writers.isEmpty || large || lastIsLarge || writers[writers.count - 1].writer.count + size > bodyLimit {
-                writers.append(EnvelopeWriter(capacity: large ? size : 256))
-            }
-            writers[writers.count - 1].append(envelope)
-            pending.bodies[peer] = writers
+            // Changed in place, with one lookup of the peer.
+            Self.append(envelope, size: size, to: &pending.bodies[peer, default: []], bodyLimit: bodyLimit)
             pending.sequence &+= 1
             return pending.sequence
         }
+    }
+
+    private static func append(_ envelope: Envelope, size: Int, to writers: inout [EnvelopeWriter], bodyLimit: Int) {
+        // A large envelope travels in a body of its own, made to measure: appending it to a
+        // batch would copy the batch as it grows, and keep small ones waiting behind it.
+        let large = size >= largeEnvelope
+        let lastIsLarge = writers.last.map { $0.writer.count >= largeEnvelope } ?? false
+        if writers.isEmpty || large || lastIsLarge || writers[writers.count - 1].writer.count + size > bodyLimit {
+            writers.append(EnvelopeWriter(capacity: large ? size : 256))
+        }
+        writers[writers.count - 1].append(envelope)
     }
 
     /// Queues a message of several frames for the connection to `endpoint`.
