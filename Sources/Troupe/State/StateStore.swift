@@ -71,9 +71,9 @@ final class StateStore: Sendable, StateRequestHandler {
 
     // MARK: Operations
 
-    /// Performs a dictionary's `update` or `getMany` from its encoded argument, entry by
-    /// entry: the batch is never held as a `MessagePackValue` array and the answer is written
-    /// as it is read. Returns nil for any other operation, or when `request.container` is not
+    /// Performs a dictionary's `update` or `getMany` from its encoded argument: the pairs of
+    /// an update go into the table as they are read, never held as a `MessagePackValue` map,
+    /// and the answer of a `getMany` is written as its keys are looked up. Returns nil for any other operation, or when `request.container` is not
     /// a dictionary held here: ``perform(_:on:arguments:node:reply:)`` then answers it.
     func performOnEntries(_ request: Envelope.StateOperation) -> Result<[UInt8], TroupeError>? {
         let operation = request.operation
@@ -140,25 +140,17 @@ final class StateStore: Sendable, StateRequestHandler {
     /// integers.
     private static func values(in contents: OrderedDictionary<MessagePackValue, MessagePackValue>,
                                from reader: inout MessagePackReader) throws(TroupeError) -> [UInt8] {
-        let type = try? reader.peekType()
+        let keys: [MessagePackValue]?
         do throws(WireError) {
-            if type == .array {
-                let count = try reader.readArrayHeader()
-                var writer = MessagePackWriter(capacity: 8 + count * 9)
-                writer.writeArrayHeader(count)
-                for _ in 0..<count { writer.write(contents[try reader.readValue(depth: 1)] ?? .nil) }
-                return writer.bytes
-            }
-            if type == .extension, let keys = try reader.readValue().arrayValue {
-                var writer = MessagePackWriter(capacity: 8 + keys.count * 9)
-                writer.writeArrayHeader(keys.count)
-                for key in keys { writer.write(contents[key] ?? .nil) }
-                return writer.bytes
-            }
+            keys = try reader.readValue().arrayValue
         } catch {
             throw TroupeError(.badArguments, "the arguments of getMany do not decode: \(error)")
         }
-        throw TroupeError(.badArguments, "getMany needs an array of keys")
+        guard let keys else { throw TroupeError(.badArguments, "getMany needs an array of keys") }
+        var writer = MessagePackWriter(capacity: 8 + keys.count * 9)
+        writer.writeArrayHeader(keys.count)
+        for key in keys { writer.write(contents[key] ?? .nil) }
+        return writer.bytes
     }
 
     /// Performs one operation; `reply` is called exactly once, at once or (for blocking

@@ -96,7 +96,8 @@ final class LargeCallWindow: Sendable {
     /// waiting for it, in order, while they fit.
     func leave(_ bytes: Int, from peer: PeerAddress) {
         let admitted = state.withLock { state -> [Waiter] in
-            guard var entry = state.peers[peer] else { return [] }
+            // Taken out while it changes, so that its waiters are not copied.
+            guard var entry = state.peers.removeValue(forKey: peer) else { return [] }
             entry.bytesInFlight -= bytes
             var admitted: [Waiter] = []
             while let next = entry.waiters.first,
@@ -105,7 +106,7 @@ final class LargeCallWindow: Sendable {
                 entry.bytesInFlight += next.bytes
                 admitted.append(next)
             }
-            state.peers[peer] = entry.bytesInFlight == 0 && entry.waiters.isEmpty ? nil : entry
+            if entry.bytesInFlight > 0 || !entry.waiters.isEmpty { state.peers[peer] = entry }
             return admitted
         }
         for waiter in admitted { waiter.continuation.resume() }
