@@ -10,15 +10,16 @@ import Synchronization
 /// least ``largeCallBytes`` waits here until the large calls in flight to its peer take
 /// fewer than ``budget`` bytes (the first always goes), in the order the calls came.
 ///
-/// A waiting call goes anyway after ``longestWait``: a call in flight that needs a later
-/// one to be sent (a worker that waits for data its next call brings) is never blocked by
-/// the window, only delayed. Small calls never wait.
+/// When no large call to the peer has ended or left for ``longestWait``, the first waiting
+/// call goes anyway: a call in flight that needs a later one to be sent (a worker that waits
+/// for data its next call brings) is never blocked by the window, only delayed. A worker that
+/// is merely slow keeps its window: its calls end, one after another. Small calls never wait.
 final class LargeCallWindow: Sendable {
     /// The smallest call (its arguments, in bytes) that the window holds back.
     static let largeCallBytes = 1 << 20
     /// The bytes of large calls in flight to one peer beyond which the next one waits.
     static let budget = 32 << 20
-    /// How long a large call waits at most.
+    /// How long the window of a peer may see no progress before its first waiting call goes.
     static let longestWait: Duration = .seconds(1)
 
     private struct Waiter {
@@ -30,6 +31,8 @@ final class LargeCallWindow: Sendable {
     private struct Peer {
         var bytesInFlight = 0
         var waiters: Deque<Waiter> = []
+        /// When a large call to the peer last ended or left.
+        var lastProgress = ContinuousClock.now
     }
 
     private struct State {
@@ -38,6 +41,7 @@ final class LargeCallWindow: Sendable {
 
         mutating func admit(_ bytes: Int, to peer: PeerAddress) {
             peers[peer, default: Peer()].bytesInFlight += bytes
+            peers[peer]?.lastProgress = ContinuousClock.now
         }
 
         mutating func removeWaiter(_ id: UInt64, of peer: PeerAddress) -> Waiter? {
@@ -81,8 +85,10 @@ final class LargeCallWindow: Sendable {
                     return
                 }
                 Task { [weak self] in
-                    try? await Task.sleep(for: Self.longestWait)
-                    self?.admitLate(id, to: peer)
+                    while true {
+                        try? await Task.sleep(for: Self.longestWait)
+                        guard let self, self.admitIfStalled(id, to: peer) == .stillWaiting else { return }
+                    }
                 }
             }
         } onCancel: {
@@ -99,6 +105,7 @@ final class LargeCallWindow: Sendable {
             // Taken out while it changes, so that its waiters are not copied.
             guard var entry = state.peers.removeValue(forKey: peer) else { return [] }
             entry.bytesInFlight -= bytes
+            entry.lastProgress = ContinuousClock.now
             var admitted: [Waiter] = []
             while let next = entry.waiters.first,
                   entry.bytesInFlight == 0 || entry.bytesInFlight + next.bytes <= Self.budget {
@@ -112,13 +119,19 @@ final class LargeCallWindow: Sendable {
         for waiter in admitted { waiter.continuation.resume() }
     }
 
-    /// Lets in a call that has waited ``longestWait``, if it still waits.
-    private func admitLate(_ id: UInt64, to peer: PeerAddress) {
-        let waiter = state.withLock { state -> Waiter? in
-            guard let waiter = state.removeWaiter(id, of: peer) else { return nil }
+    private enum LateAdmission { case admitted, stillWaiting, gone }
+
+    /// Lets in the call `id` if it is the first to wait for `peer` and no large call to the
+    /// peer has ended or left for ``longestWait``.
+    private func admitIfStalled(_ id: UInt64, to peer: PeerAddress) -> LateAdmission {
+        let (outcome, waiter) = state.withLock { state -> (LateAdmission, Waiter?) in
+            guard let entry = state.peers[peer], entry.waiters.contains(where: { $0.id == id }) else { return (.gone, nil) }
+            guard entry.waiters.first?.id == id, ContinuousClock.now - entry.lastProgress >= Self.longestWait,
+                  let waiter = state.removeWaiter(id, of: peer) else { return (.stillWaiting, nil) }
             state.admit(waiter.bytes, to: peer)
-            return waiter
+            return (.admitted, waiter)
         }
         waiter?.continuation.resume()
+        return outcome
     }
 }
