@@ -73,8 +73,9 @@ final class StateStore: Sendable, StateRequestHandler {
 
     /// Performs a dictionary's `update` or `getMany` from its encoded argument: the pairs of
     /// an update go into the table as they are read, never held as a `MessagePackValue` map,
-    /// and the answer of a `getMany` is written as its keys are looked up. Returns nil for any other operation, or when `request.container` is not
-    /// a dictionary held here: ``perform(_:on:arguments:node:reply:)`` then answers it.
+    /// and the answer of a `getMany` is written as its keys are looked up. Returns nil for any
+    /// other operation, or when `request.container` is not a dictionary held here:
+    /// ``perform(_:on:arguments:node:reply:)`` then answers it.
     func performOnEntries(_ request: Envelope.StateOperation) -> Result<[UInt8], TroupeError>? {
         let operation = request.operation
         guard operation == "update" || operation == "getMany", request.arguments.count == 1 else { return nil }
@@ -85,17 +86,20 @@ final class StateStore: Sendable, StateRequestHandler {
             // Taken out while it changes, so that it is changed in place, not copied.
             state.containers[name] = .value(.nil)
             defer { state.containers[name] = .dictionary(contents) }
-            let result = request.arguments[0].withUnsafeBytes { buffer -> Result<[UInt8], TroupeError> in
-                do throws(TroupeError) {
-                    var reader = try Self.validatedReader(buffer, operation: operation)
-                    if operation == "update" {
+            let argument = request.arguments[0]
+            let result: Result<[UInt8], TroupeError>
+            if operation == "update" {
+                result = argument.withUnsafeBytes { buffer -> Result<[UInt8], TroupeError> in
+                    do throws(TroupeError) {
+                        var reader = try Self.validatedReader(buffer, operation: operation)
                         try Self.update(&contents, from: &reader)
                         return .success(MessagePackValue.nil.encoded)
+                    } catch {
+                        return .failure(error)
                     }
-                    return .success(try Self.values(in: contents, from: &reader))
-                } catch {
-                    return .failure(error)
                 }
+            } else {
+                result = Result { () throws(TroupeError) in try Self.values(in: contents, for: argument) }
             }
             return result.mapError { $0.adding(["container": name, "operation": operation]) }
         }
@@ -135,14 +139,14 @@ final class StateStore: Sendable, StateRequestHandler {
         }
     }
 
-    /// The encoded array of the values for the keys `reader` is at, nil for an absent key
+    /// The encoded array of the values for the encoded keys `argument`, nil for an absent key
     /// (`getMany`). The keys are an array, or a bulk numeric array (Protocol 1) when they are
-    /// integers.
+    /// integers; reading changes nothing, so they need no check before.
     private static func values(in contents: OrderedDictionary<MessagePackValue, MessagePackValue>,
-                               from reader: inout MessagePackReader) throws(TroupeError) -> [UInt8] {
+                               for argument: [UInt8]) throws(TroupeError) -> [UInt8] {
         let keys: [MessagePackValue]?
         do throws(WireError) {
-            keys = try reader.readValue().arrayValue
+            keys = try MessagePackValue(decoding: argument).arrayValue
         } catch {
             throw TroupeError(.badArguments, "the arguments of getMany do not decode: \(error)")
         }
