@@ -19,7 +19,7 @@ final class PoolCore: LaneRouter, Sendable {
     struct JobEntry: Sendable {
         /// Runs the work against the worker reference of a position; sets the result when
         /// it succeeds, returns the error it failed with otherwise.
-        let execute: @Sendable (Int) async -> (any Error)?
+        let execute: nonisolated(nonsending) @Sendable (Int) async -> (any Error)?
         /// Ends the result with an error.
         let fail: @Sendable (any Error) -> Void
     }
@@ -473,8 +473,13 @@ final class PoolCore: LaneRouter, Sendable {
     }
 
     /// A runner's loop: the next task's work, with its calls tagged as the task's.
-    private func serve(as runner: Runner) async {
-        while let (id, position) = await nextWork() {
+    private nonisolated(nonsending) func serve(as runner: Runner) async {
+        while true {
+            // Work already queued is taken without a suspension point: each one costs an
+            // executor check.
+            var work = state.withLock { $0.ready.popFirst() }
+            if work == nil { work = await nextWork() }
+            guard let (id, position) = work else { return }
             await execute(id, at: position, runner: runner)
             // A runner whose work was stopped stays cancelled: it leaves the work to others.
             if Task.isCancelled { return }
@@ -507,7 +512,7 @@ final class PoolCore: LaneRouter, Sendable {
         jobEnded(id, error: error)
     }
 
-    private func nextWork() async -> (JobID, position: Int)? {
+    private nonisolated(nonsending) func nextWork() async -> (JobID, position: Int)? {
         if let ready = state.withLock({ $0.ready.popFirst() }) { return ready }
         return await withUnsafeContinuation { continuation in
             let now = state.withLock { state -> (JobID, position: Int)?? in

@@ -86,7 +86,7 @@ final class ResultCell: Sendable {
     }
 
     /// Waits until it has ended, or until the waiting task is cancelled.
-    func waitUntilDone() async {
+    nonisolated(nonsending) func waitUntilDone() async {
         if outcome != nil { return }
         let id = lastWaiterID.add(1, ordering: .relaxed).newValue
         await withTaskCancellationHandler {

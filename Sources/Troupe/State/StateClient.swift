@@ -32,12 +32,12 @@ struct StateClient: Sendable {
     // MARK: Operations
 
     /// Performs `operation` with already-encoded arguments; returns the encoded answer.
-    func perform(_ operation: String, _ arguments: [[UInt8]] = [], extraWait: Duration = .zero) async throws -> [UInt8] {
+    nonisolated(nonsending) func perform(_ operation: String, _ arguments: [[UInt8]] = [], extraWait: Duration = .zero) async throws -> [UInt8] {
         try await system.stateCall(reference, operation: operation, arguments: arguments, timeout: timeout + extraWait)
     }
 
     /// Performs `operation` and decodes its answer as `R`.
-    func perform<R: Decodable>(_ operation: String, _ arguments: [[UInt8]] = [], as type: R.Type, extraWait: Duration = .zero) async throws -> R {
+    nonisolated(nonsending) func perform<R: Decodable>(_ operation: String, _ arguments: [[UInt8]] = [], as type: R.Type, extraWait: Duration = .zero) async throws -> R {
         let bytes = try await perform(operation, arguments, extraWait: extraWait)
         return try decode(R.self, from: bytes, operation: operation)
     }
@@ -94,7 +94,7 @@ struct StateClient: Sendable {
 extension TroupeActorSystem {
     /// Performs a shared-state operation at the owner of `reference`: directly when this
     /// process is the owner, otherwise as a STATE envelope.
-    func stateCall(_ reference: SharedStateReference, operation: String, arguments: [[UInt8]], timeout: Duration) async throws -> [UInt8] {
+    nonisolated(nonsending) func stateCall(_ reference: SharedStateReference, operation: String, arguments: [[UInt8]], timeout: Duration) async throws -> [UInt8] {
         if reference.node == node, let store = stateHandler.withLock({ $0 }) {
             let values: [MessagePackValue]
             do {

@@ -132,7 +132,7 @@ final class SerialCallQueue: Sendable {
         }
     }
 
-    private func next() async -> Job {
+    private nonisolated(nonsending) func next() async -> Job {
         if let job = state.withLock({ $0.queue.popFirst() }) { return job }
         return await withUnsafeContinuation { continuation in
             let job: Job? = state.withLock { state in
@@ -157,7 +157,7 @@ final class SerialCallQueue: Sendable {
     /// with, when `quick`, the jobs right behind it that report their start too (up to
     /// ``groupStartLimit`` in all). The start of every job taken from the queue is reported
     /// here, and the reports leave before the first of them runs.
-    private func take(from group: inout Deque<Job>, quick: Bool) async -> Job {
+    private nonisolated(nonsending) func take(from group: inout Deque<Job>, quick: Bool) async -> Job {
         if let job = group.popFirst() { return job }
         let first = await next()
         guard first.willStart != nil else { return first }
@@ -177,7 +177,7 @@ final class SerialCallQueue: Sendable {
         return first
     }
 
-    private func serve(generation: Int) async {
+    private nonisolated(nonsending) func serve(generation: Int) async {
         var unsentSince: ContinuousClock.Instant?
         // Jobs whose start was reported with the one running, waiting for their turn.
         var group: Deque<Job> = []

@@ -199,7 +199,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     /// - Throws: the function's error as a ``TroupeError`` (`.remote` for an error it threw),
     ///   or `.unknownPeer`, `.badArguments`, `.cancelled`, `.workerCrashed` when the call
     ///   could not be made or answered.
-    public func remoteCall<Act, Err, Res>(
+    public nonisolated(nonsending) func remoteCall<Act, Err, Res>(
         on actor: Act,
         target: RemoteCallTarget,
         invocation: inout InvocationEncoder,
@@ -225,7 +225,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     ///   - invocation: the recorded arguments.
     ///   - throwing: the error type the function declares.
     /// - Throws: as ``remoteCall(on:target:invocation:throwing:returning:)``.
-    public func remoteCallVoid<Act, Err>(
+    public nonisolated(nonsending) func remoteCallVoid<Act, Err>(
         on actor: Act,
         target: RemoteCallTarget,
         invocation: inout InvocationEncoder,
@@ -239,7 +239,7 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     }
 
     /// Sends one call inside a client span, whose context travels in the call's envelope.
-    private func tracedCall<Act: DistributedActor>(_ invocation: InvocationEncoder, to id: ActorID, of actorType: Act.Type,
+    private nonisolated(nonsending) func tracedCall<Act: DistributedActor>(_ invocation: InvocationEncoder, to id: ActorID, of actorType: Act.Type,
                                                    target: RemoteCallTarget) async throws -> [UInt8] {
         let callID = calls.nextID()
         let (span, trace) = TroupeTracing.startCall(target: target, actorType: String(reflecting: actorType), callID: callID, node: node)
@@ -254,10 +254,14 @@ public final class TroupeActorSystem: DistributedActorSystem, Sendable {
     }
 
     /// Sends one call and waits for its reply's value.
+    ///
+    /// `nonisolated(nonsending)`, as the rest of a call's path: a plain `nonisolated` async
+    /// function checks its executor on entry and after each call it awaits, and in a task
+    /// with an executor preference each check takes the task's status lock.
     /// - Parameters:
     ///   - callID: the call's identifier, drawn already (a traced call names it in its span).
     ///   - trace: the trace context the envelope carries, or nil for none.
-    private func sendCall(_ invocation: InvocationEncoder, to id: ActorID, target: RemoteCallTarget,
+    private nonisolated(nonsending) func sendCall(_ invocation: InvocationEncoder, to id: ActorID, target: RemoteCallTarget,
                           callID drawn: UInt64? = nil, trace: Envelope.TraceContext? = nil) async throws -> [UInt8] {
         let size = invocation.arguments.reduce(0) { $0 + $1.count }
         if size > maximumMessageSize {

@@ -21,7 +21,7 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
     /// be encoded or is larger than the message limit.
     /// - Parameter value: the result.
     /// - Throws: never: a result that cannot be sent is reported to the caller as an error.
-    public func onReturn<Success: Codable>(value: Success) async throws {
+    public nonisolated(nonsending) func onReturn<Success: Codable>(value: Success) async throws {
         let encoded: [UInt8]
         do {
             encoded = try MessagePackEncoder().encode(value)
@@ -43,7 +43,7 @@ public struct TroupeResultHandler: DistributedTargetInvocationResultHandler {
 
     /// Tells the caller that a function without a result has returned.
     /// - Throws: never; the protocol requirement allows it.
-    public func onReturnVoid() async throws {
+    public nonisolated(nonsending) func onReturnVoid() async throws {
         system.send(.return(Envelope.Return(callID: callID)), to: peer)
     }
 
