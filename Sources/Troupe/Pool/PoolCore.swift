@@ -478,7 +478,7 @@ final class PoolCore: LaneRouter, Sendable {
             // Work already queued is taken without a suspension point: each one costs an
             // executor check.
             var work = state.withLock { $0.ready.popFirst() }
-            if work == nil { work = await nextWork() }
+            if work == nil { work = await waitForWork() }
             guard let (id, position) = work else { return }
             await execute(id, at: position, runner: runner)
             // A runner whose work was stopped stays cancelled: it leaves the work to others.
@@ -512,9 +512,9 @@ final class PoolCore: LaneRouter, Sendable {
         jobEnded(id, error: error)
     }
 
-    private nonisolated(nonsending) func nextWork() async -> (JobID, position: Int)? {
-        if let ready = state.withLock({ $0.ready.popFirst() }) { return ready }
-        return await withUnsafeContinuation { continuation in
+    /// The next work once some is queued, or nil once the runners are to stop.
+    private nonisolated(nonsending) func waitForWork() async -> (JobID, position: Int)? {
+        await withUnsafeContinuation { continuation in
             let now = state.withLock { state -> (JobID, position: Int)?? in
                 if let ready = state.ready.popFirst() { return .some(ready) }
                 if state.runnersStop { return .some(nil) }
